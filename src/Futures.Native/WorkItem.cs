@@ -1,0 +1,73 @@
+namespace CsFutures;
+
+/// <summary>
+/// One unit of work queued on an executor together with its future: CPython's
+/// <c>concurrent.futures.thread._WorkItem</c>. <see cref="Run"/> marks the future running (or
+/// notifies its cancellation), executes, and completes the future; it never throws.
+/// </summary>
+/// <remarks>Executors build these from delegates; bridges (such as the Python one) derive their own
+/// to control how the work is executed.</remarks>
+public abstract class WorkItem
+{
+    /// <summary>The future that this work completes.</summary>
+    public abstract Future Future { get; }
+
+    /// <summary>Executes the work unless its future was cancelled: CPython's <c>_WorkItem.run()</c>.</summary>
+    public abstract void Run();
+
+    /// <summary>Fails the future of work that will never run (a broken pool), unless it is done.</summary>
+    internal void Fail(Exception exception)
+    {
+        if (Future.State == FutureState.Pending)
+        {
+            try
+            {
+                Future.SetException(exception);
+            }
+            catch (InvalidStateException)
+            {
+                // Cancelled or completed meanwhile: its outcome stands.
+            }
+        }
+        else if (Future.State == FutureState.Cancelled)
+        {
+            Future.SetRunningOrNotifyCancel();
+        }
+    }
+}
+
+/// <summary>A delegate and its future (the work item behind <see cref="Executor.Submit{T}(Func{T})"/>).</summary>
+internal sealed class DelegateWorkItem<T> : WorkItem
+{
+    private readonly Future<T> _future;
+    private Func<T>? _fn;
+
+    public DelegateWorkItem(Future<T> future, Func<T> fn)
+    {
+        _future = future;
+        _fn = fn;
+    }
+
+    public override Future Future => _future;
+
+    public override void Run()
+    {
+        var fn = _fn!;
+        _fn = null; // drop the closure as soon as it ran (CPython: GH-60488)
+        if (!_future.SetRunningOrNotifyCancel())
+        {
+            return;
+        }
+        T result;
+        try
+        {
+            result = fn();
+        }
+        catch (Exception ex)
+        {
+            _future.SetException(ex);
+            return;
+        }
+        _future.SetResult(result);
+    }
+}
