@@ -116,6 +116,7 @@ public class ThreadPoolExecutor : Executor
         private readonly SemaphoreSlim _wake = new(0);
         private readonly Lock _shutdownLock = new();
         private readonly List<Thread> _threads = new();
+        private readonly List<WorkerSlot> _slots = new();
         private readonly Action? _initializer;
         private readonly ThreadPoolExecutorOptions _options;
         private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -199,35 +200,47 @@ public class ThreadPoolExecutor : Executor
                 }
                 idle = seen;
             }
-            if (_threads.Count < MaxWorkers)
+            if (_threads.Count >= MaxWorkers || ClaimFinishingWorkerLocked())
             {
-                var thread = new Thread(WorkerMain)
-                {
-                    Name = $"{Prefix}_{_threads.Count}",
-                    IsBackground = true,
-                };
-                _threads.Add(thread);
-                _running++;
-                thread.Start();
+                return;
             }
+            var slot = new WorkerSlot();
+            var thread = new Thread(() => WorkerMain(slot))
+            {
+                Name = $"{Prefix}_{_threads.Count}",
+                IsBackground = true,
+            };
+            _threads.Add(thread);
+            _slots.Add(slot);
+            _running++;
+            thread.Start();
+        }
+
+        /// <summary>A worker whose current item's future is already done is about to take the next
+        /// item: count it as idle (in CPython the GIL orders the worker's idle release before the
+        /// caller sees the result; here the future's completion does).</summary>
+        private bool ClaimFinishingWorkerLocked()
+        {
+            foreach (var slot in _slots)
+            {
+                if (slot.Current is { } current && current.Future.Done() && !slot.Claimed)
+                {
+                    slot.Claimed = true;
+                    return true;
+                }
+            }
+            return false;
         }
 
         public void Shutdown(bool cancelFutures)
         {
+            List<WorkItem>? cancelled = null;
             lock (_shutdownLock)
             {
                 _shutdown = true;
                 if (cancelFutures)
                 {
-                    while (_queue.TryDequeue(out var item))
-                    {
-                        // CPython only cancels; notifying too lets wait()/as_completed() see them.
-                        item.Future.Cancel();
-                        if (item.Future.State == FutureState.Cancelled)
-                        {
-                            item.Future.SetRunningOrNotifyCancel();
-                        }
-                    }
+                    cancelled = DrainLocked();
                 }
                 if (_running == 0)
                 {
@@ -235,6 +248,27 @@ public class ThreadPoolExecutor : Executor
                 }
             }
             WakeAll();
+            // Outside the lock: cancelling runs done-callbacks, which may take other locks (a
+            // bridge's GIL) that a thread waiting for this lock holds.
+            foreach (var item in cancelled ?? [])
+            {
+                // CPython only cancels; notifying too lets wait()/as_completed() see them.
+                item.Future.Cancel();
+                if (item.Future.State == FutureState.Cancelled)
+                {
+                    item.Future.SetRunningOrNotifyCancel();
+                }
+            }
+        }
+
+        private List<WorkItem> DrainLocked()
+        {
+            var items = new List<WorkItem>();
+            while (_queue.TryDequeue(out var item))
+            {
+                items.Add(item);
+            }
+            return items;
         }
 
         public void JoinAll()
@@ -248,7 +282,7 @@ public class ThreadPoolExecutor : Executor
             }
         }
 
-        private void WorkerMain()
+        private void WorkerMain(WorkerSlot slot)
         {
             try
             {
@@ -263,7 +297,10 @@ public class ThreadPoolExecutor : Executor
                     {
                         if (_queue.TryDequeue(out var item))
                         {
+                            slot.Current = item;
                             RunItem(item);
+                            slot.Current = null;
+                            slot.Claimed = false;
                             continue;
                         }
                         Interlocked.Increment(ref _idle);
@@ -324,13 +361,15 @@ public class ThreadPoolExecutor : Executor
         /// <summary>CPython's <c>_initializer_failed</c>: the pool is broken, queued work fails.</summary>
         private void InitializerFailed()
         {
+            List<WorkItem> pending;
             lock (_shutdownLock)
             {
                 _broken = InitializerFailedMessage;
-                while (_queue.TryDequeue(out var item))
-                {
-                    item.Fail(new BrokenThreadPoolException(InitializerFailedMessage));
-                }
+                pending = DrainLocked();
+            }
+            foreach (var item in pending)
+            {
+                item.Fail(new BrokenThreadPoolException(InitializerFailedMessage));
             }
         }
 
@@ -401,6 +440,13 @@ public class ThreadPoolExecutor : Executor
                 _wake.Release(n);
             }
         }
+    }
+
+    /// <summary>What one worker is running, for <c>ClaimFinishingWorkerLocked</c>.</summary>
+    private sealed class WorkerSlot
+    {
+        public volatile WorkItem? Current;
+        public volatile bool Claimed;
     }
 
     /// <summary>Executors still alive at process exit are shut down with wait, as CPython's

@@ -1,0 +1,568 @@
+"""Futures, executors and waiting, forwarded to the .NET engine (CPython: concurrent/futures/_base.py).
+
+The classes are subclasses of the standard library's, and the exceptions and constants are the
+standard library's own objects, so that ``isinstance`` checks and ``except`` clauses written for
+``concurrent.futures`` keep working. The state of every future lives in the .NET engine.
+"""
+import ctypes
+import functools
+import time
+from concurrent.futures import _base as _std
+
+from . import _bridge
+
+# The standard library's own objects: same identity, so existing code keeps working.
+FIRST_COMPLETED = _std.FIRST_COMPLETED
+FIRST_EXCEPTION = _std.FIRST_EXCEPTION
+ALL_COMPLETED = _std.ALL_COMPLETED
+_AS_COMPLETED = _std._AS_COMPLETED
+PENDING = _std.PENDING
+RUNNING = _std.RUNNING
+CANCELLED = _std.CANCELLED
+CANCELLED_AND_NOTIFIED = _std.CANCELLED_AND_NOTIFIED
+FINISHED = _std.FINISHED
+_FUTURE_STATES = _std._FUTURE_STATES
+_STATE_TO_DESCRIPTION_MAP = _std._STATE_TO_DESCRIPTION_MAP
+LOGGER = _std.LOGGER
+Error = _std.Error
+CancelledError = _std.CancelledError
+TimeoutError = _std.TimeoutError
+InvalidStateError = _std.InvalidStateError
+BrokenExecutor = _std.BrokenExecutor
+DoneAndNotDoneFutures = _std.DoneAndNotDoneFutures
+
+# The engine's FutureState numbering (CsFutures.FutureState).
+_STATES = (PENDING, RUNNING, CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
+_STATE_INDEX = {state: i for i, state in enumerate(_STATES)}
+_RETURN_WHEN = {FIRST_COMPLETED: 0, FIRST_EXCEPTION: 1, ALL_COMPLETED: 2}
+
+_outcome = _bridge.future_outcome
+_state_of = _bridge.future_state
+_wait_one = _bridge.future_wait
+_SLICE = _bridge.SLICE
+_PENDING = _bridge.PENDING
+_RAISED = _bridge.RAISED
+_CANCELLED = _bridge.CANCELLED
+_FOREIGN = _bridge.FOREIGN
+_monotonic = time.monotonic
+
+
+def _wait_done(handle, timeout):
+    """Block until the future is done or the timeout passes, in slices so that Ctrl-C is seen."""
+    if timeout is None:
+        while not _wait_one(handle, _SLICE):
+            pass
+        return
+    end_time = _monotonic() + timeout
+    while True:
+        remaining = end_time - _monotonic()
+        if remaining <= 0 or _wait_one(handle, min(remaining, _SLICE)):
+            return
+
+
+def _invoke_callback(fn, future):
+    try:
+        fn(future)
+    except Exception:
+        LOGGER.exception('exception calling callback for %r', future)
+
+
+class _Condition:
+    """What code that reaches into ``future._condition`` needs: a lock for ``with``, and
+    ``notify_all`` waking the threads blocked in ``result()`` or ``exception()``."""
+
+    def __init__(self, future):
+        import threading
+        self._future = future
+        self._lock = threading.RLock()
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc_info):
+        return self._lock.__exit__(*exc_info)
+
+    def acquire(self, *args):
+        return self._lock.acquire(*args)
+
+    def release(self):
+        self._lock.release()
+
+    def notify_all(self):
+        _bridge.future_notify_all(self._future._h)
+
+    notify = notify_all
+
+    def wait(self, timeout=None):
+        _wait_done(self._future._h, timeout)
+        return self._future.done()
+
+
+class Future(_std.Future):
+    """Represents the result of an asynchronous computation."""
+
+    def __init__(self):
+        """Initializes the future. Should not be called by clients."""
+        _bridge.check_process()
+        self._h = _bridge.future_new()
+
+    @classmethod
+    def _from_handle(cls, handle):
+        future = cls.__new__(cls)
+        future._h = handle
+        return future
+
+    def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
+        handle = self.__dict__.get('_h')
+        if handle and not _bridge.forked:  # a forked child must not call into its copy of .NET
+            self._h = None
+            _free(handle, 1)
+
+    def __repr__(self):
+        state = self._state
+        if state == FINISHED:
+            exception = _outcome(self._h, 1)
+            if exception:
+                return '<%s at %#x state=%s raised %s>' % (
+                    self.__class__.__name__, id(self), _STATE_TO_DESCRIPTION_MAP[state],
+                    exception.__class__.__name__)
+            return '<%s at %#x state=%s returned %s>' % (
+                self.__class__.__name__, id(self), _STATE_TO_DESCRIPTION_MAP[state],
+                self._result.__class__.__name__)
+        return '<%s at %#x state=%s>' % (
+            self.__class__.__name__, id(self), _STATE_TO_DESCRIPTION_MAP[state])
+
+    def cancel(self):
+        """Cancel the future if possible.
+
+        Returns True if the future was cancelled, False otherwise. A future
+        cannot be cancelled if it is running or has already completed.
+        """
+        return _bridge.future_cancel(self._h) == 1
+
+    def cancelled(self):
+        """Return True if the future was cancelled."""
+        return _state_of(self._h) in (2, 3)
+
+    def running(self):
+        """Return True if the future is currently executing."""
+        return _state_of(self._h) == 1
+
+    def done(self):
+        """Return True if the future was cancelled or finished executing."""
+        return _state_of(self._h) >= 2
+
+    def add_done_callback(self, fn):
+        """Attaches a callable that will be called when the future finishes.
+
+        Args:
+            fn: A callable that will be called with this future as its only
+                argument when the future completes or is cancelled. The callable
+                will always be called by a thread in the same process in which
+                it was added. If the future has already completed or been
+                cancelled then the callable will be called immediately. These
+                callables are called in the order that they were added.
+        """
+        _bridge.future_add_done_callback(self._h, functools.partial(_invoke_callback, fn, self))
+
+    def result(self, timeout=None):
+        """Return the result of the call that the future represents.
+
+        Args:
+            timeout: The number of seconds to wait for the result if the future
+                isn't done. If None, then there is no limit on the wait time.
+
+        Returns:
+            The result of the call that the future represents.
+
+        Raises:
+            CancelledError: If the future was cancelled.
+            TimeoutError: If the future didn't finish executing before the given
+                timeout.
+            Exception: If the call raised then that exception will be raised.
+        """
+        handle = self._h
+        value = _outcome(handle, 0)
+        if value is _PENDING:
+            if _bridge.forked:
+                _bridge.check_process()
+            _wait_done(handle, timeout)
+            value = _outcome(handle, 0)
+        if value is _RAISED:
+            try:
+                raise self.exception(0)
+            finally:
+                self = None
+        if value is _PENDING:
+            raise TimeoutError()
+        if value is _CANCELLED:
+            raise CancelledError()
+        if value is _FOREIGN:
+            return _bridge.clr_bridge().ResultOf(ctypes.c_void_p(handle).value or 0)
+        return value
+
+    def exception(self, timeout=None):
+        """Return the exception raised by the call that the future represents.
+
+        Args:
+            timeout: The number of seconds to wait for the exception if the
+                future isn't done. If None, then there is no limit on the wait
+                time.
+
+        Returns:
+            The exception raised by the call that the future represents or None
+            if the call completed without raising.
+
+        Raises:
+            CancelledError: If the future was cancelled.
+            TimeoutError: If the future didn't finish executing before the given
+                timeout.
+        """
+        handle = self._h
+        value = _outcome(handle, 1)
+        if value is _PENDING:
+            if _bridge.forked:
+                _bridge.check_process()
+            _wait_done(handle, timeout)
+            value = _outcome(handle, 1)
+        if value is _PENDING:
+            raise TimeoutError()
+        if value is _CANCELLED:
+            raise CancelledError()
+        if value is _FOREIGN:
+            return _bridge.clr_bridge().ExceptionOf(ctypes.c_void_p(handle).value or 0)
+        return value
+
+    # The remaining methods are for executors and unit tests.
+
+    def set_running_or_notify_cancel(self):
+        """Mark the future as running or process any cancel notifications.
+
+        Should only be used by Executor implementations and unit tests.
+
+        If the future has been cancelled (cancel() was called and returned
+        True) then any threads waiting on the future completing (though calls
+        to as_completed() or wait()) are notified and False is returned.
+
+        If the future was not cancelled then it is put in the running state
+        (future calls to running() will return True) and True is returned.
+
+        This method should be called by Executor implementations before
+        executing the work associated with this future. If this method returns
+        False then the work should not be executed.
+
+        Returns:
+            False if the Future was cancelled, True otherwise.
+
+        Raises:
+            RuntimeError: if this method was already called or if set_result()
+                or set_exception() was called.
+        """
+        return _bridge.future_set_running_or_notify_cancel(self._h) == 1
+
+    def set_result(self, result):
+        """Sets the return value of work associated with the future.
+
+        Should only be used by Executor implementations and unit tests.
+        """
+        try:
+            _bridge.future_set(self._h, 0, result)
+        except InvalidStateError:
+            raise InvalidStateError('{}: {!r}'.format(self._state, self)) from None
+
+    def set_exception(self, exception):
+        """Sets the result of the future as being the given exception.
+
+        Should only be used by Executor implementations and unit tests.
+        """
+        try:
+            _bridge.future_set(self._h, 1, exception)
+        except InvalidStateError:
+            raise InvalidStateError('{}: {!r}'.format(self._state, self)) from None
+
+    # CPython's attributes, for code that reads or writes them directly.
+
+    @property
+    def _state(self):
+        return _STATES[_state_of(self._h)]
+
+    @_state.setter
+    def _state(self, state):
+        _bridge.future_force(self._h, 0, _STATE_INDEX[state], None)
+
+    @property
+    def _result(self):
+        value = _outcome(self._h, 0)
+        if value is _FOREIGN:
+            return self.result(0)
+        return None if value in (_PENDING, _RAISED, _CANCELLED) else value
+
+    @_result.setter
+    def _result(self, value):
+        _bridge.future_force(self._h, 1, 0, value)
+
+    @property
+    def _exception(self):
+        value = _outcome(self._h, 1)
+        if value is _FOREIGN:
+            return self.exception(0)
+        return None if value in (_PENDING, _CANCELLED) else value
+
+    @_exception.setter
+    def _exception(self, value):
+        _bridge.future_force(self._h, 2, 0, value)
+
+    @property
+    def _condition(self):
+        condition = self.__dict__.get('_condition_')
+        if condition is None:
+            condition = self.__dict__.setdefault('_condition_', _Condition(self))
+        return condition
+
+    __class_getitem__ = classmethod(_std.Future.__class_getitem__.__func__)
+
+
+def _result_or_cancel(fut, timeout=None):
+    try:
+        try:
+            return fut.result(timeout)
+        finally:
+            fut.cancel()
+    finally:
+        # Break a reference cycle with the exception in self._exception
+        del fut
+
+
+class Executor(_std.Executor):
+    """This is an abstract base class for concrete asynchronous executors."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Submits a callable to be executed with the given arguments.
+
+        Schedules the callable to be executed as fn(*args, **kwargs) and returns
+        a Future instance representing the execution of the callable.
+
+        Returns:
+            A Future representing the given call.
+        """
+        raise NotImplementedError()
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator equivalent to map(fn, iter).
+
+        Args:
+            fn: A callable that will take as many arguments as there are
+                passed iterables.
+            timeout: The maximum number of seconds to wait. If None, then there
+                is no limit on the wait time.
+            chunksize: The size of the chunks the iterable will be broken into
+                before being passed to a child process. This argument is only
+                used by ProcessPoolExecutor; it is ignored by
+                ThreadPoolExecutor.
+            buffersize: The number of submitted tasks whose results have not
+                yet been yielded. If the buffer is full, iteration over the
+                iterables pauses until a result is yielded from the buffer.
+                If None, all input elements are eagerly collected, and a task is
+                submitted for each.
+
+        Returns:
+            An iterator equivalent to: map(func, *iterables) but the calls may
+            be evaluated out-of-order.
+
+        Raises:
+            TimeoutError: If the entire result iterator could not be generated
+                before the given timeout.
+            Exception: If fn(*args) raises for any values.
+        """
+        import collections
+        import itertools
+        import weakref
+
+        if buffersize is not None and not isinstance(buffersize, int):
+            raise TypeError("buffersize must be an integer or None")
+        if buffersize is not None and buffersize < 1:
+            raise ValueError("buffersize must be None or > 0")
+
+        if timeout is not None:
+            end_time = timeout + time.monotonic()
+
+        zipped_iterables = zip(*iterables)
+        if buffersize:
+            fs = collections.deque(
+                self.submit(fn, *args) for args in itertools.islice(zipped_iterables, buffersize))
+        else:
+            fs = [self.submit(fn, *args) for args in zipped_iterables]
+
+        # Use a weak reference to ensure that the executor can be garbage
+        # collected independently of the result_iterator closure.
+        executor_weakref = weakref.ref(self)
+
+        # Yield must be hidden in closure so that the futures are submitted
+        # before the first iterator value is required.
+        def result_iterator():
+            try:
+                # reverse to keep finishing order
+                fs.reverse()
+                while fs:
+                    if (
+                        buffersize
+                        and (executor := executor_weakref())
+                        and (args := next(zipped_iterables, None))
+                    ):
+                        fs.appendleft(executor.submit(fn, *args))
+                    # Careful not to keep a reference to the popped future
+                    if timeout is None:
+                        yield _result_or_cancel(fs.pop())
+                    else:
+                        yield _result_or_cancel(fs.pop(), end_time - time.monotonic())
+            finally:
+                for future in fs:
+                    future.cancel()
+        return result_iterator()
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """Clean-up the resources associated with the Executor.
+
+        It is safe to call this method several times. Otherwise, no other
+        methods can be called after this one.
+
+        Args:
+            wait: If True then shutdown will not return until all running
+                futures have finished executing and the resources used by the
+                executor have been reclaimed.
+            cancel_futures: If True then shutdown will cancel all pending
+                futures. Futures that are completed or running will not be
+                cancelled.
+        """
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        self.shutdown(wait=True)
+        return False
+
+
+def _kind(fs):
+    """True when every future is a cs_futures one, False when none is (standard library futures,
+    such as the interim process pool's); TypeError for a mix."""
+    ours = sum(isinstance(f, Future) for f in fs)
+    if ours == len(fs):
+        return True
+    if ours == 0:
+        return False
+    raise TypeError(
+        "cannot wait on cs_futures futures and other futures together; create every executor "
+        "from cs_futures (or run the script with python -m cs_futures)")
+
+
+def wait(fs, timeout=None, return_when=ALL_COMPLETED):
+    """Wait for the futures in the given sequence to complete.
+
+    Args:
+        fs: The sequence of Futures (possibly created by different Executors) to
+            wait upon.
+        timeout: The maximum number of seconds to wait. If None, then there
+            is no limit on the wait time.
+        return_when: Indicates when this function should return. The options
+            are:
+
+            FIRST_COMPLETED - Return when any future finishes or is
+                              cancelled.
+            FIRST_EXCEPTION - Return when any future finishes by raising an
+                              exception. If no future raises an exception
+                              then it is equivalent to ALL_COMPLETED.
+            ALL_COMPLETED -   Return when all futures finish or are cancelled.
+
+    Returns:
+        A named 2-tuple of sets. The first set, named 'done', contains the
+        futures that completed (is finished or cancelled) before the wait
+        completed. The second set, named 'not_done', contains uncompleted
+        futures. Duplicate futures given to *fs* are removed and will be
+        returned only once.
+    """
+    fs = set(fs)
+    if return_when not in _RETURN_WHEN:
+        raise ValueError("Invalid return condition: %r" % return_when)
+    if not fs:
+        return DoneAndNotDoneFutures(set(), set())
+    futures = list(fs)
+    if not _kind(futures):
+        return _std.wait(fs, timeout, return_when)
+    _bridge.check_process()
+    count = len(futures)
+    handles = _bridge.handles(futures)
+    mask = ctypes.create_string_buffer(count)
+    condition = _RETURN_WHEN[return_when]
+    end_time = None if timeout is None else _monotonic() + timeout
+    while True:
+        if end_time is None:
+            step = _SLICE
+        else:
+            step = min(max(end_time - _monotonic(), 0.0), _SLICE)
+        if _bridge.wait_many(handles, count, step, condition, mask) or (
+                end_time is not None and _monotonic() >= end_time):
+            break
+    raw = mask.raw
+    done = {futures[i] for i in range(count) if raw[i]}
+    return DoneAndNotDoneFutures(done, fs - done)
+
+
+def _take(items, index):
+    item = items[index]
+    items[index] = None
+    return item
+
+
+def as_completed(fs, timeout=None):
+    """An iterator over the given futures that yields each as it completes.
+
+    Args:
+        fs: The sequence of Futures (possibly created by different Executors) to
+            iterate over.
+        timeout: The maximum number of seconds to wait. If None, then there
+            is no limit on the wait time.
+
+    Returns:
+        An iterator that yields the given Futures as they complete (finished or
+        cancelled). If any given Futures are duplicated, they will be returned
+        once.
+
+    Raises:
+        TimeoutError: If the entire result iterator could not be generated
+            before the given timeout.
+    """
+    if timeout is not None:
+        end_time = timeout + _monotonic()
+
+    futures = list(set(fs))
+    if not _kind(futures):
+        yield from _std.as_completed(futures, timeout)
+        return
+    del fs
+    total = len(futures)
+    if not total:
+        return
+    _bridge.check_process()
+    cursor = _bridge.cursor_new(_bridge.handles(futures), total)
+    yielded = 0
+    try:
+        while True:
+            expired = timeout is not None and _monotonic() >= end_time
+            if expired:
+                step = 0.0
+            elif timeout is None:
+                step = _SLICE
+            else:
+                step = min(end_time - _monotonic(), _SLICE)
+            index = _bridge.cursor_next(cursor, max(step, 0.0))
+            if index >= 0:
+                yielded += 1
+                yield _take(futures, index)  # keeps no reference to what was yielded
+            elif index == -2:
+                return
+            elif expired:
+                raise TimeoutError('%d (of %d) futures unfinished' % (total - yielded, total))
+    finally:
+        _bridge.handle_free(cursor, 0)

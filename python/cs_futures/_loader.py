@@ -1,0 +1,194 @@
+"""Start the .NET runtime in this process and return the bridge's entry points.
+
+Two ways, in this order:
+
+1. the ``pythonnet`` package, when it is importable (``pythonnet.load("coreclr")``), the standard way;
+2. the standard library alone: ``ctypes`` loads ``libhostfxr`` and asks it for the bridge's
+   ``Bootstrap`` function. pythonnet's ``Python.Runtime`` (which makes ``import clr`` work, for
+   submitting .NET callables) is started only when asked for, by :func:`enable_clr`: it costs
+   about 150 ms, and the hot path does not need it.
+
+The runtime is found through ``DOTNET_ROOT``, then ``dotnet`` on ``PATH``, then the usual install
+folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``).
+"""
+import ctypes
+import glob
+import os
+import shutil
+import sys
+
+ASSEMBLY = "Futures.Interop"
+ENTRY_TYPE = "CsFutures.Interop.Bridge.NativeEntryPoints"
+REQUIRED_RUNTIME = (10, 0)
+TABLE_SIZE = 64
+
+_USUAL_ROOTS = (
+    "/usr/share/dotnet",
+    "/usr/lib/dotnet",
+    "/usr/local/share/dotnet",
+    "/opt/dotnet",
+    "~/.dotnet",
+    "C:\\Program Files\\dotnet",
+)
+
+
+def assemblies_dir():
+    """The folder holding Futures.Interop.dll and its dependencies."""
+    override = os.environ.get("CS_FUTURES_DOTNET_DIR")
+    folder = override or os.path.join(os.path.dirname(os.path.abspath(__file__)), "_dotnet")
+    if not os.path.isfile(os.path.join(folder, ASSEMBLY + ".dll")):
+        how = ("build them from a source checkout with\n"
+               "    dotnet publish src/Futures.Interop -c Release -o python/cs_futures/_dotnet\n"
+               "or install the cs_futures wheel, which contains them")
+        raise ImportError(
+            f"cs_futures: the .NET assemblies are missing: {ASSEMBLY}.dll was not found in {folder}"
+            + (" (from CS_FUTURES_DOTNET_DIR)" if override else "") + f"; {how}")
+    return folder
+
+
+def _version(text):
+    parts = []
+    for piece in text.split("-")[0].split("."):
+        parts.append(int(piece) if piece.isdigit() else 0)
+    return tuple(parts)
+
+
+def _candidate_roots():
+    if os.environ.get("DOTNET_ROOT"):
+        yield "DOTNET_ROOT", os.environ["DOTNET_ROOT"]
+    dotnet = shutil.which("dotnet")
+    if dotnet:
+        yield "dotnet on PATH", os.path.dirname(os.path.realpath(dotnet))
+    for root in _USUAL_ROOTS:
+        yield "usual folder", os.path.expanduser(root)
+
+
+def find_runtime():
+    """Return (dotnet_root, libhostfxr path) of a .NET installation with runtime 10 or later.
+
+    Raises ImportError naming every place looked at and how to fix it.
+    """
+    tried = []
+    lib = {"win32": "hostfxr.dll", "darwin": "libhostfxr.dylib"}.get(sys.platform, "libhostfxr.so")
+    for source, root in _candidate_roots():
+        fxr = glob.glob(os.path.join(root, "host", "fxr", "*", lib))
+        runtimes = [os.path.basename(p) for p in
+                    glob.glob(os.path.join(root, "shared", "Microsoft.NETCore.App", "*"))]
+        usable = [v for v in runtimes if _version(v)[:2] >= REQUIRED_RUNTIME]
+        if fxr and usable:
+            best = max(fxr, key=lambda p: _version(os.path.basename(os.path.dirname(p))))
+            return root, best
+        found = ", ".join(sorted(runtimes)) or "no runtime"
+        tried.append(f"{root} ({source}): {found}")
+    raise ImportError(
+        "cs_futures needs the .NET runtime Microsoft.NETCore.App %d.%d or later, which was not found.\n"
+        "Looked in:\n  %s\n"
+        "Install the .NET %d runtime or SDK (https://dotnet.microsoft.com/download), or set "
+        "DOTNET_ROOT to the folder that holds it." % (
+            REQUIRED_RUNTIME + ("\n  ".join(tried),) + (REQUIRED_RUNTIME[0],)))
+
+
+def _encode(text):
+    if sys.platform == "win32":
+        return ctypes.c_wchar_p(text)
+    return text.encode("utf-8")
+
+
+def _load_with_pythonnet(folder, root):
+    import pythonnet
+    if "clr" not in sys.modules:
+        pythonnet.load("coreclr", runtime_config=os.path.join(folder, ASSEMBLY + ".runtimeconfig.json"),
+                       dotnet_root=root)
+    import clr
+    clr.AddReference(os.path.join(folder, ASSEMBLY + ".dll"))
+    from CsFutures.Interop.Bridge import NativeEntryPoints
+    return [int(address) for address in NativeEntryPoints.Table()]
+
+
+def _load_with_hostfxr(folder, root, hostfxr_path):
+    char_p = ctypes.c_wchar_p if sys.platform == "win32" else ctypes.c_char_p
+    fxr = ctypes.CDLL(hostfxr_path)
+
+    class InitParameters(ctypes.Structure):
+        _fields_ = [("size", ctypes.c_size_t), ("host_path", char_p), ("dotnet_root", char_p)]
+
+    fxr.hostfxr_initialize_for_runtime_config.argtypes = [
+        char_p, ctypes.POINTER(InitParameters), ctypes.POINTER(ctypes.c_void_p)]
+    fxr.hostfxr_initialize_for_runtime_config.restype = ctypes.c_int32
+    fxr.hostfxr_get_runtime_delegate.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_void_p)]
+    fxr.hostfxr_get_runtime_delegate.restype = ctypes.c_int32
+    fxr.hostfxr_close.argtypes = [ctypes.c_void_p]
+    fxr.hostfxr_close.restype = ctypes.c_int32
+
+    config = os.path.join(folder, ASSEMBLY + ".runtimeconfig.json")
+    params = InitParameters(ctypes.sizeof(InitParameters), _encode(sys.executable), _encode(root))
+    context = ctypes.c_void_p()
+    rc = fxr.hostfxr_initialize_for_runtime_config(_encode(config), ctypes.byref(params), ctypes.byref(context))
+    if rc not in (0, 1, 2):  # Success, HostAlreadyInitialized, DifferentRuntimeProperties
+        raise ImportError(
+            f"cs_futures: the .NET runtime under {root} could not start for {config} "
+            f"(hostfxr error 0x{rc & 0xffffffff:08x}); check that Microsoft.NETCore.App "
+            f"{REQUIRED_RUNTIME[0]}.x is installed there, or set DOTNET_ROOT")
+    load_delegate = ctypes.c_void_p()
+    rc = fxr.hostfxr_get_runtime_delegate(context, 5, ctypes.byref(load_delegate))  # load_assembly_and_get_function_pointer
+    fxr.hostfxr_close(context)
+    if rc != 0:
+        raise ImportError(f"cs_futures: hostfxr_get_runtime_delegate failed (0x{rc & 0xffffffff:08x})")
+    load = ctypes.CFUNCTYPE(ctypes.c_int32, char_p, char_p, char_p, ctypes.c_void_p, ctypes.c_void_p,
+                            ctypes.POINTER(ctypes.c_void_p))(load_delegate.value)
+    assembly = os.path.join(folder, ASSEMBLY + ".dll")
+
+    def function(type_name, method, delegate_type):
+        address = ctypes.c_void_p()
+        rc = load(_encode(assembly), _encode(type_name), _encode(method), delegate_type, None,
+                  ctypes.byref(address))
+        if rc != 0:
+            raise ImportError(f"cs_futures: {type_name}.{method} could not be loaded from {assembly} "
+                              f"(0x{rc & 0xffffffff:08x}); rebuild the assemblies")
+        return address.value
+
+    unmanaged_callers_only = ctypes.c_void_p(-1)
+    bootstrap = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(
+        function(f"{ENTRY_TYPE}, {ASSEMBLY}", "Bootstrap", unmanaged_callers_only))
+    table = (ctypes.c_int64 * TABLE_SIZE)()
+    count = bootstrap(ctypes.addressof(table), TABLE_SIZE)
+
+    def start_pythonnet():
+        # In the bridge's load context (resolved through its deps.json), so that pythonnet and the
+        # bridge share one copy of the engine.
+        initialize = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(
+            function("Python.Runtime.Loader, Python.Runtime", "Initialize", None))
+        empty = ctypes.create_string_buffer(b"")
+        if initialize(ctypes.addressof(empty), 0) != 0:
+            raise ImportError("cs_futures: pythonnet (Python.Runtime.Loader.Initialize) failed to start")
+
+    global _start_pythonnet
+    _start_pythonnet = start_pythonnet
+    return list(table[:count])
+
+
+_start_pythonnet = None
+
+
+def enable_clr():
+    """Make ``import clr`` (pythonnet) work in this process, sharing the runtime of cs_futures."""
+    global _start_pythonnet
+    if "clr" in sys.modules:
+        return
+    if _start_pythonnet is None:
+        raise ImportError("cs_futures: .NET is not loaded")
+    start, _start_pythonnet = _start_pythonnet, None
+    start()
+    import clr
+    clr.AddReference(ASSEMBLY)
+
+
+def load():
+    """Start .NET (once per process) and return the list of entry point addresses."""
+    folder = assemblies_dir()
+    root, hostfxr_path = find_runtime()
+    try:
+        import pythonnet  # noqa: F401  (the standard loader, when installed)
+    except ImportError:
+        return _load_with_hostfxr(folder, root, hostfxr_path)
+    return _load_with_pythonnet(folder, root)

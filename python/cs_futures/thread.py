@@ -1,0 +1,253 @@
+"""ThreadPoolExecutor on the .NET engine's worker threads (CPython: concurrent/futures/thread.py)."""
+import functools
+import itertools
+import os
+import threading
+import weakref
+from concurrent.futures import thread as _std_thread
+
+from . import _base
+from . import _bridge
+
+BrokenThreadPool = _std_thread.BrokenThreadPool
+
+_BROKEN_MESSAGE = 'A thread initializer failed, the thread pool is not usable anymore'
+
+# Like CPython: set at interpreter exit, after which no executor accepts work.
+_shutdown = False
+_live_executors = weakref.WeakSet()
+
+
+def _python_exit():
+    """At interpreter exit, let every executor finish its queued work (CPython's _python_exit)."""
+    global _shutdown
+    _shutdown = True
+    if _bridge.forked:
+        return  # the executors belong to the parent process
+    for executor in list(_live_executors):
+        executor._shutdown_at_exit()
+
+
+threading._register_atexit(_python_exit)
+
+
+class _PoolThread(threading.Thread):
+    """A .NET worker thread as Python sees it: in ``threading.current_thread()`` inside a task (so
+    the name is the pool's) and in ``executor._threads`` (with ``join()``)."""
+
+    def __init__(self, name, handle=None):
+        super().__init__(name=name, daemon=True)
+        self._dotnet_thread = handle
+        self._started.set()
+
+    def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
+        handle, self._dotnet_thread = self._dotnet_thread, None
+        if handle and not _bridge.forked:
+            _free(handle, 0)
+
+    def start(self):
+        raise RuntimeError("a cs_futures worker thread is started by its executor")
+
+    def join(self, timeout=None):
+        """Wait until the worker thread exits (after its executor shut down)."""
+        if self._dotnet_thread is None:
+            raise RuntimeError("cannot join a worker thread from inside itself")
+        _join(functools.partial(_bridge.thread_join, self._dotnet_thread), timeout)
+
+    def is_alive(self):
+        return self._dotnet_thread is None or not _bridge.thread_join(self._dotnet_thread, 0.0)
+
+    def __repr__(self):
+        return "<%s(%s, %s daemon)>" % (
+            self.__class__.__name__, self.name, "started" if self.is_alive() else "stopped")
+
+
+def _join(step, timeout):
+    """Call a blocking 'wait' entry in slices until it reports done or the timeout passes."""
+    if timeout is None:
+        while not step(_bridge.SLICE):
+            pass
+        return True
+    end_time = _base._monotonic() + timeout
+    while True:
+        remaining = end_time - _base._monotonic()
+        if step(max(min(remaining, _bridge.SLICE), 0.0)):
+            return True
+        if remaining <= 0:
+            return False
+
+
+def _worker_started(name):
+    """Runs first on each .NET worker thread, under the GIL: registers it with threading."""
+    thread = _PoolThread(name)
+    thread._ident = threading.get_ident()
+    if hasattr(threading, "get_native_id"):
+        thread._native_id = threading.get_native_id()
+    threading._active[thread._ident] = thread
+
+
+def _worker_stopping(name):
+    threading._active.pop(threading.get_ident(), None)
+
+
+def _run_initializer(initializer, initargs):
+    try:
+        initializer(*initargs)
+    except BaseException:
+        _base.LOGGER.critical('Exception in initializer:', exc_info=True)
+        raise
+
+
+class _WorkQueue:
+    """``executor._work_queue`` as code reads it: its size."""
+
+    def __init__(self, executor):
+        self._executor = weakref.ref(executor)
+
+    def qsize(self):
+        executor = self._executor()
+        return 0 if executor is None else _bridge.executor_info(executor._h, 2)
+
+    def empty(self):
+        return self.qsize() == 0
+
+
+def _cpu_count():
+    count = getattr(os, "process_cpu_count", os.cpu_count)()
+    return count or 1
+
+
+_bridge.start(_worker_started, _worker_stopping)
+
+
+class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
+    """An executor that runs calls on a pool of .NET worker threads."""
+
+    # Used to assign unique thread names when thread_name_prefix is not supplied.
+    _counter = itertools.count().__next__
+
+    def __init__(self, max_workers=None, thread_name_prefix='', initializer=None, initargs=()):
+        """Initializes a new ThreadPoolExecutor instance.
+
+        Args:
+            max_workers: The maximum number of threads that can be used to
+                execute the given calls.
+            thread_name_prefix: An optional name prefix to give our threads.
+            initializer: A callable used to initialize worker threads.
+            initargs: A tuple of arguments to pass to the initializer.
+        """
+        _bridge.check_process()
+        if max_workers is None:
+            # ThreadPoolExecutor is often used to:
+            # * CPU bound task which releases GIL
+            # * I/O bound task (which releases GIL, of course)
+            #
+            # We use process_cpu_count + 4 for both types of tasks.
+            # But we limit it to 32 to avoid consuming surprisingly large resource
+            # on many core machine.
+            max_workers = min(32, _cpu_count() + 4)
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+
+        self._max_workers = max_workers
+        self._thread_name_prefix = (thread_name_prefix or
+                                    ("ThreadPoolExecutor-%d" % self._counter()))
+        self._initializer = initializer
+        self._initargs = initargs
+        self._thread_objects = []
+        run_initializer = (None if initializer is None
+                           else functools.partial(_run_initializer, initializer, initargs))
+        self._h = _bridge.executor_new(max_workers, self._thread_name_prefix, run_initializer)
+        _live_executors.add(self)
+
+    def __del__(self, _shutdown=_bridge.executor_shutdown, _free=_bridge.handle_free, _bridge=_bridge):
+        handle = self.__dict__.get('_h')
+        if handle and not _bridge.forked:
+            self._h = None
+            _shutdown(handle, 0)  # idle workers exit once the queue is drained, as in CPython
+            _free(handle, 0)
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Submits a callable to be executed with the given arguments.
+
+        Schedules the callable to be executed as fn(*args, **kwargs) and returns
+        a Future instance representing the execution of the callable.
+
+        Returns:
+            A Future representing the given call.
+        """
+        if _shutdown:
+            if not self._shutdown:
+                raise RuntimeError('cannot schedule new futures after interpreter shutdown')
+        if _bridge.forked:
+            _bridge.check_process()
+        kind = _CALLABLE_KINDS.get(type(fn))
+        if kind is None:
+            kind = _classify(fn)
+        if kind == 1:
+            return _base.Future._from_handle(
+                _bridge.clr_bridge().SubmitDelegate(self._h, fn, args))
+        return _base.Future._from_handle(
+            _bridge.executor_submit(self._h, fn, args, kwargs or None))
+
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        _bridge.executor_shutdown(self._h, 1 if cancel_futures else 0)
+        if wait:
+            _join(functools.partial(_bridge.executor_join, self._h), None)
+
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def _shutdown_at_exit(self):
+        if self.__dict__.get('_h'):
+            self.shutdown(wait=True)
+
+    # CPython's attributes, for code that reads them.
+
+    @property
+    def _threads(self):
+        count = _bridge.executor_info(self._h, 1)
+        while len(self._thread_objects) < count:
+            index = len(self._thread_objects)
+            self._thread_objects.append(_PoolThread(
+                "%s_%d" % (self._thread_name_prefix, index), _bridge.executor_thread(self._h, index)))
+        return set(self._thread_objects)
+
+    @property
+    def _shutdown(self):
+        return bool(_bridge.executor_info(self._h, 3))
+
+    @property
+    def _broken(self):
+        return _BROKEN_MESSAGE if _bridge.executor_info(self._h, 4) else False
+
+    @property
+    def _work_queue(self):
+        return _WorkQueue(self)
+
+    def _adjust_thread_count(self):
+        """Threads are started by the .NET engine at submit; nothing to do here."""
+
+    def _initializer_failed(self):
+        """The .NET engine breaks the pool when an initializer raises; nothing to do here."""
+
+
+# type -> 0 for Python callables, 1 for .NET delegates (submitted through pythonnet)
+_CALLABLE_KINDS = {}
+
+
+def _classify(fn):
+    kind_of_type = type(fn)
+    kind = 0
+    if kind_of_type.__module__ == "System" or getattr(kind_of_type, "__module__", "").startswith("System."):
+        try:
+            import System
+            kind = 1 if isinstance(fn, System.Delegate) else 0
+        except ImportError:
+            kind = 0
+    _CALLABLE_KINDS[kind_of_type] = kind
+    return kind

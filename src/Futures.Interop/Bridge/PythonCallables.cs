@@ -1,0 +1,26 @@
+using CsFutures.Interop.CPython;
+
+namespace CsFutures.Interop.Bridge;
+
+/// <summary>Python callables as .NET delegates.</summary>
+internal static unsafe class PythonCallables
+{
+    /// <summary>A zero-argument Python callable as an <see cref="Action"/> that takes the GIL; a
+    /// Python exception becomes <see cref="PythonRaisedException"/>.</summary>
+    public static Action ToAction(IntPtr callable)
+    {
+        var fn = PyRef.Borrow(callable);
+        return () =>
+        {
+            using (Gil.Acquire())
+            {
+                IntPtr result = PyApi.PyObject_CallNoArgs(fn.Pointer);
+                if (result == IntPtr.Zero)
+                {
+                    throw new PythonRaisedException(PyErr.Fetch());
+                }
+                PyApi.Py_DecRef(result);
+            }
+        };
+    }
+}

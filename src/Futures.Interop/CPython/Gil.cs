@@ -1,0 +1,31 @@
+namespace CsFutures.Interop.CPython;
+
+/// <summary>
+/// Holds the GIL for a scope: <c>using (Gil.Acquire()) { ... }</c>. Reentrant (CPython's
+/// <c>PyGILState_Ensure</c>/<c>PyGILState_Release</c>); on a pool worker that keeps its thread state
+/// (<see cref="PythonThreads"/>) it costs one GIL hand-over, no thread-state creation. A ref struct,
+/// so it cannot be held across an <c>await</c>.
+/// </summary>
+internal readonly ref struct Gil
+{
+    private readonly int _state;
+
+    private Gil(int state) => _state = state;
+
+    /// <summary>Takes the GIL, then releases Python references that finalizers queued.</summary>
+    /// <exception cref="InvalidOperationException">The interpreter is finalizing.</exception>
+    public static unsafe Gil Acquire()
+    {
+        if (PyApi.IsFinalizing)
+        {
+            throw new InvalidOperationException("cannot call into Python: the interpreter is finalizing");
+        }
+        PythonThreads.EnsureAttached();
+        var gil = new Gil(PyApi.PyGILState_Ensure());
+        PyRef.DrainPending();
+        return gil;
+    }
+
+    /// <summary>Returns the GIL to the state before <see cref="Acquire"/>.</summary>
+    public unsafe void Dispose() => PyApi.PyGILState_Release(_state);
+}

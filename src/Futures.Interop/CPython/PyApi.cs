@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+
+namespace CsFutures.Interop.CPython;
+
+/// <summary>
+/// The few functions of CPython's C API that the bridge calls, resolved at run time from the
+/// interpreter already loaded in the process (stable ABI functions present in 3.11 to 3.13).
+/// Every call except the GIL functions requires the calling thread to hold the GIL.
+/// </summary>
+internal static unsafe class PyApi
+{
+    public static delegate* unmanaged<IntPtr, void> Py_IncRef;
+    public static delegate* unmanaged<IntPtr, void> Py_DecRef;
+    public static delegate* unmanaged<int> PyGILState_Ensure;
+    public static delegate* unmanaged<int, void> PyGILState_Release;
+    public static delegate* unmanaged<int> PyGILState_Check;
+    public static delegate* unmanaged<IntPtr> PyEval_SaveThread;
+    public static delegate* unmanaged<IntPtr, void> PyEval_RestoreThread;
+    public static delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr> PyObject_Call;
+    public static delegate* unmanaged<IntPtr, IntPtr, IntPtr> PyObject_CallOneArg;
+    public static delegate* unmanaged<IntPtr, IntPtr> PyObject_CallNoArgs;
+    public static delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, void> PyErr_Fetch;
+    public static delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, void> PyErr_NormalizeException;
+    public static delegate* unmanaged<IntPtr, IntPtr, int> PyException_SetTraceback;
+    public static delegate* unmanaged<IntPtr, IntPtr, void> PyErr_SetObject;
+    public static delegate* unmanaged<void> PyErr_Clear;
+    public static delegate* unmanaged<void> PyErr_Print;
+    public static delegate* unmanaged<byte*, nint, IntPtr> PyUnicode_FromStringAndSize;
+    public static delegate* unmanaged<IntPtr, nint*, byte*> PyUnicode_AsUTF8AndSize;
+    public static delegate* unmanaged<IntPtr, IntPtr> PyObject_Str;
+    public static delegate* unmanaged<nint, IntPtr> PyTuple_New;
+    public static delegate* unmanaged<IntPtr, nint, IntPtr, int> PyTuple_SetItem;
+    public static delegate* unmanaged<IntPtr, nint, IntPtr> PyTuple_GetItem;
+    public static delegate* unmanaged<IntPtr, nint> PyTuple_Size;
+    public static delegate* unmanaged<IntPtr, long> PyLong_AsLongLong;
+    public static delegate* unmanaged<long, IntPtr> PyLong_FromLongLong;
+    public static delegate* unmanaged<int> Py_IsInitialized;
+    public static IntPtr None;
+    private static delegate* unmanaged<int> s_isFinalizing;
+
+    /// <summary>True once <see cref="Load"/> resolved the functions.</summary>
+    public static bool Loaded { get; private set; }
+
+    /// <summary>Resolves the functions from <paramref name="library"/>, a handle of the loaded
+    /// interpreter (Python's <c>ctypes.pythonapi._handle</c>, or a handle from
+    /// <see cref="NativeLibrary.Load(string)"/> of libpython).</summary>
+    public static void Load(IntPtr library)
+    {
+        if (Loaded)
+        {
+            return;
+        }
+        IntPtr Get(string name) => NativeLibrary.GetExport(library, name);
+        Py_IncRef = (delegate* unmanaged<IntPtr, void>)Get("Py_IncRef");
+        Py_DecRef = (delegate* unmanaged<IntPtr, void>)Get("Py_DecRef");
+        PyGILState_Ensure = (delegate* unmanaged<int>)Get("PyGILState_Ensure");
+        PyGILState_Release = (delegate* unmanaged<int, void>)Get("PyGILState_Release");
+        PyGILState_Check = (delegate* unmanaged<int>)Get("PyGILState_Check");
+        PyEval_SaveThread = (delegate* unmanaged<IntPtr>)Get("PyEval_SaveThread");
+        PyEval_RestoreThread = (delegate* unmanaged<IntPtr, void>)Get("PyEval_RestoreThread");
+        PyObject_Call = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr>)Get("PyObject_Call");
+        PyObject_CallOneArg = (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Get("PyObject_CallOneArg");
+        PyObject_CallNoArgs = (delegate* unmanaged<IntPtr, IntPtr>)Get("PyObject_CallNoArgs");
+        PyErr_Fetch = (delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, void>)Get("PyErr_Fetch");
+        PyErr_NormalizeException = (delegate* unmanaged<IntPtr*, IntPtr*, IntPtr*, void>)Get("PyErr_NormalizeException");
+        PyException_SetTraceback = (delegate* unmanaged<IntPtr, IntPtr, int>)Get("PyException_SetTraceback");
+        PyErr_SetObject = (delegate* unmanaged<IntPtr, IntPtr, void>)Get("PyErr_SetObject");
+        PyErr_Clear = (delegate* unmanaged<void>)Get("PyErr_Clear");
+        PyErr_Print = (delegate* unmanaged<void>)Get("PyErr_Print");
+        PyUnicode_FromStringAndSize = (delegate* unmanaged<byte*, nint, IntPtr>)Get("PyUnicode_FromStringAndSize");
+        PyUnicode_AsUTF8AndSize = (delegate* unmanaged<IntPtr, nint*, byte*>)Get("PyUnicode_AsUTF8AndSize");
+        PyObject_Str = (delegate* unmanaged<IntPtr, IntPtr>)Get("PyObject_Str");
+        PyTuple_New = (delegate* unmanaged<nint, IntPtr>)Get("PyTuple_New");
+        PyTuple_SetItem = (delegate* unmanaged<IntPtr, nint, IntPtr, int>)Get("PyTuple_SetItem");
+        PyTuple_GetItem = (delegate* unmanaged<IntPtr, nint, IntPtr>)Get("PyTuple_GetItem");
+        PyTuple_Size = (delegate* unmanaged<IntPtr, nint>)Get("PyTuple_Size");
+        PyLong_AsLongLong = (delegate* unmanaged<IntPtr, long>)Get("PyLong_AsLongLong");
+        PyLong_FromLongLong = (delegate* unmanaged<long, IntPtr>)Get("PyLong_FromLongLong");
+        Py_IsInitialized = (delegate* unmanaged<int>)Get("Py_IsInitialized");
+        None = Get("_Py_NoneStruct");
+        // Public from 3.13; a private name before.
+        s_isFinalizing = (delegate* unmanaged<int>)(NativeLibrary.TryGetExport(library, "Py_IsFinalizing", out var f)
+            ? f
+            : Get("_Py_IsFinalizing"));
+        Loaded = true;
+    }
+
+    /// <summary>True while or after the interpreter finalizes: no thread may take the GIL then
+    /// (CPython would end the thread).</summary>
+    public static bool IsFinalizing => Py_IsInitialized() == 0 || s_isFinalizing() != 0;
+
+    /// <summary>NULL for Python's None (optional arguments from ctypes arrive as None).</summary>
+    public static IntPtr NullIfNone(IntPtr obj) => obj == None ? IntPtr.Zero : obj;
+
+    /// <summary>A new reference to <paramref name="obj"/>, or to None for NULL (ctypes' py_object
+    /// return type takes ownership of one reference).</summary>
+    public static IntPtr NewRef(IntPtr obj)
+    {
+        obj = obj == IntPtr.Zero ? None : obj;
+        Py_IncRef(obj);
+        return obj;
+    }
+
+    /// <summary>A new str object from a .NET string (new reference).</summary>
+    public static IntPtr NewString(string value)
+    {
+        int max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        Span<byte> buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
+        int n = System.Text.Encoding.UTF8.GetBytes(value, buffer);
+        fixed (byte* p = buffer)
+        {
+            return PyUnicode_FromStringAndSize(p, n);
+        }
+    }
+
+    /// <summary>The text of a str object (borrowed), or <c>null</c> on error (cleared).</summary>
+    public static string? ReadString(IntPtr str)
+    {
+        nint size;
+        byte* p = PyUnicode_AsUTF8AndSize(str, &size);
+        if (p == null)
+        {
+            PyErr_Clear();
+            return null;
+        }
+        return System.Text.Encoding.UTF8.GetString(p, (int)size);
+    }
+}

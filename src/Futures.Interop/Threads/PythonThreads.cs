@@ -1,0 +1,54 @@
+using CsFutures.Interop.CPython;
+
+namespace CsFutures.Interop;
+
+/// <summary>
+/// Attaches executor worker threads to the interpreter for their whole life: a worker creates its
+/// Python thread state once, the first time it runs Python (so tasks pay only a GIL hand-over),
+/// registers itself with Python's <c>threading</c> module under the pool thread's name (so
+/// <c>threading.current_thread().name</c> and logging's <c>%(threadName)s</c> show it), and releases
+/// the GIL whenever it is not running Python. A worker that never runs Python never touches it: it can
+/// take work from the queue while another thread holds the GIL.
+/// </summary>
+internal static unsafe class PythonThreads
+{
+    [ThreadStatic]
+    private static bool t_isWorker;
+
+    [ThreadStatic]
+    private static int t_outerState;
+
+    [ThreadStatic]
+    private static IntPtr t_threadState;
+
+    /// <summary>The engine's <see cref="ThreadPoolExecutorOptions"/> with these hooks.</summary>
+    public static ThreadPoolExecutorOptions Options() => new()
+    {
+        WorkerStarted = static () => t_isWorker = true,
+        WorkerStopping = Detach,
+    };
+
+    /// <summary>On a pool worker, creates its thread state the first time (cheap afterwards).</summary>
+    public static void EnsureAttached()
+    {
+        if (!t_isWorker || t_threadState != IntPtr.Zero || PyApi.IsFinalizing)
+        {
+            return;
+        }
+        t_outerState = PyApi.PyGILState_Ensure();
+        PythonBridge.CallHook(started: true, Thread.CurrentThread.Name ?? "");
+        t_threadState = PyApi.PyEval_SaveThread(); // keeps the thread state, releases the GIL
+    }
+
+    private static void Detach()
+    {
+        if (t_threadState == IntPtr.Zero || PyApi.IsFinalizing)
+        {
+            return; // never take the GIL during finalization: CPython would end this thread
+        }
+        PyApi.PyEval_RestoreThread(t_threadState);
+        t_threadState = IntPtr.Zero;
+        PythonBridge.CallHook(started: false, Thread.CurrentThread.Name ?? "");
+        PyApi.PyGILState_Release(t_outerState); // the outermost release deletes the thread state
+    }
+}
