@@ -20,6 +20,7 @@ from ._base import (FIRST_COMPLETED,
 from .thread import ThreadPoolExecutor
 from .process import ProcessPoolExecutor
 from ._loader import enable_clr
+from ._alias import install, uninstall
 
 __all__ = (
     'FIRST_COMPLETED',
@@ -36,6 +37,8 @@ __all__ = (
     'ProcessPoolExecutor',
     'ThreadPoolExecutor',
     'enable_clr',
+    'install',
+    'uninstall',
 )
 
 

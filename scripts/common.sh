@@ -1,0 +1,31 @@
+# Shared by run.sh and test.sh: locate the tools, build the .NET side once.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+need_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "error: the .NET 10 SDK is required (dotnet not on PATH); see README 'Prerequisites'" >&2
+    exit 2
+  fi
+}
+
+# find_python 3.11 -> path of a CPython 3.11 interpreter, or empty
+find_python() {
+  local v="$1" candidate
+  for candidate in "python$v" "$HOME/.pyenv/versions/$v"*/bin/python "/root/.pyenv/versions/$v"*/bin/python "/usr/bin/python$v" "/usr/local/bin/python$v"; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "import sys; assert sys.version_info[:2] == tuple(map(int, '$v'.split('.')))" 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# Builds the solution and publishes the bridge into the Python package (python/cs_futures/_dotnet).
+build_all() {
+  need_dotnet
+  echo "== build: dotnet build Futures.sln, publish Futures.Interop into python/cs_futures/_dotnet"
+  dotnet build "$ROOT/Futures.sln" -c Release -v quiet -nologo
+  dotnet publish "$ROOT/src/Futures.Interop/Futures.Interop.csproj" -c Release -o "$ROOT/python/cs_futures/_dotnet" -v quiet -nologo >/dev/null
+}

@@ -1,0 +1,41 @@
+"""Build hook: `pip install .` / `pip wheel .` publish the .NET assemblies into the package.
+
+Needs the .NET 10 SDK (`dotnet` on PATH or DOTNET_ROOT). The assemblies are IL only, so the wheel
+stays platform-independent; at run time cs_futures needs a .NET 10 runtime.
+"""
+import os
+import shutil
+import subprocess
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.join(HERE, "src", "Futures.Interop", "Futures.Interop.csproj")
+
+
+def _dotnet():
+    root = os.environ.get("DOTNET_ROOT")
+    candidates = [shutil.which("dotnet")]
+    if root:
+        candidates.insert(0, os.path.join(root, "dotnet"))
+    for candidate in candidates:
+        if candidate and os.path.exists(candidate):
+            return candidate
+    raise SystemExit("cs_futures: building needs the .NET 10 SDK (`dotnet` on PATH or DOTNET_ROOT); "
+                     "install it from https://dotnet.microsoft.com/download")
+
+
+class BuildWithDotnet(build_py):
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "cs_futures", "_dotnet")
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.check_call([_dotnet(), "publish", PROJECT, "-c", "Release", "-o", target, "--nologo",
+                               "-v", "quiet"])
+        for name in os.listdir(target):
+            if name.endswith((".pdb", ".xml")):
+                os.remove(os.path.join(target, name))
+
+
+setup(cmdclass={"build_py": BuildWithDotnet})

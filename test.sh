@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: the NUnit suites (dotnet test Futures.sln), the Python
+# unittest suite on CPython 3.11, 3.12 and 3.13, CPython's own concurrent.futures suite against
+# cs_futures (thread pool and Future tests, Python 3.13), and the wheel built and installed offline.
+# Ends with one line: "N passed, N failed".
+source "$(dirname "$0")/scripts/common.sh"
+cd "$ROOT"
+LOG="$(mktemp -d)"
+passed=0 failed=0
+
+# sum_of PATTERN FILE: the sum of the numbers in the matches of PATTERN (0 when none)
+sum_of() { { grep -oE "$1" "$2" || true; } | { grep -oE "[0-9]+" || true; } | awk '{s+=$1} END {print s+0}'; }
+
+count_unittest() { # log -> adds to passed/failed from unittest's "Ran N tests" and "FAILED (...)"
+  local ran bad skipped
+  ran=$(sum_of "^Ran [0-9]+ test" "$1")
+  bad=$(sum_of "(failures|errors)=[0-9]+" "$1")
+  skipped=$(sum_of "skipped=[0-9]+" "$1")
+  if [ "$ran" = "0" ]; then echo "   no test ran"; failed=$((failed + 1)); return; fi
+  passed=$((passed + ran - bad - skipped)); failed=$((failed + bad))
+  if [ "$skipped" != "0" ]; then echo "   ($skipped skipped)"; fi
+}
+
+build_all
+
+echo "== .NET tests: dotnet test Futures.sln"
+dotnet test Futures.sln -c Release --no-build -v quiet -nologo >"$LOG/dotnet.txt" 2>&1 || true
+grep -E "(Passed|Failed)!| error |^ +Failed " "$LOG/dotnet.txt" || true
+n_pass=$(sum_of "Passed: +[0-9]+" "$LOG/dotnet.txt")
+n_fail=$(sum_of "Failed: +[0-9]+" "$LOG/dotnet.txt")
+if grep -qE " error |Test Run Aborted" "$LOG/dotnet.txt" && [ "$n_fail" = "0" ]; then n_fail=1; echo "   dotnet test reported an error (see above)"; fi
+if [ "$n_pass" = "0" ] && [ "$n_fail" = "0" ]; then echo "   no .NET test ran"; n_fail=1; fi
+passed=$((passed + n_pass)); failed=$((failed + n_fail))
+
+for v in 3.11 3.12 3.13; do
+  py="$(find_python "$v")"
+  if [ -z "$py" ]; then
+    echo "== Python $v: NOT FOUND (install CPython $v or put python$v on PATH); counted as a failure"
+    failed=$((failed + 1)); continue
+  fi
+  echo "== Python $v unit tests ($py)"
+  if PYTHONPATH="$ROOT/python" "$py" -m unittest discover -s tests/python -t . >"$LOG/py$v.txt" 2>&1; then
+    tail -1 "$LOG/py$v.txt"
+  else
+    cat "$LOG/py$v.txt" | grep -E "^(FAIL|ERROR):|Error|Ran " | head -40
+  fi
+  grep -E "^Ran " "$LOG/py$v.txt" || true
+  count_unittest "$LOG/py$v.txt"
+done
+
+py313="$(find_python 3.13)"
+if [ -n "$py313" ]; then
+  echo "== CPython's own test_concurrent_futures against cs_futures (thread pool and Future tests, $py313)"
+  if "$py313" tests/conformance/run_cpython_suite.py -k Thread -k FutureTests >"$LOG/conformance.txt" 2>&1; then :; else
+    grep -E "^(FAIL|ERROR):" "$LOG/conformance.txt" || true
+  fi
+  grep -E "^conformance:" "$LOG/conformance.txt" || { echo "conformance run did not finish"; failed=$((failed + 1)); }
+  count_unittest "$LOG/conformance.txt"
+fi
+
+echo "== wheel: built offline with the build backend, installed into a fresh venv, imported outside the checkout"
+builder=""
+for candidate in /usr/bin/python3 python3; do
+  if "$candidate" -c "import setuptools, wheel" 2>/dev/null; then builder="$candidate"; break; fi
+done
+if [ -z "$builder" ]; then
+  echo "   no Python with setuptools and wheel to build the wheel (Debian: apt-get install python3-setuptools python3-wheel)"; failed=$((failed + 1))
+else
+  rm -rf "$LOG/dist" "$ROOT/build"
+  "$builder" -m pip wheel --no-build-isolation --no-deps -q "$ROOT" -w "$LOG/dist" >"$LOG/wheel.txt" 2>&1 || cat "$LOG/wheel.txt"
+  rm -rf "$ROOT/build" "$ROOT/python/cs_futures.egg-info"
+  for v in 3.11 3.12 3.13; do
+    py="$(find_python "$v")"; [ -n "$py" ] || continue
+    venv="$LOG/venv$v"
+    if "$py" -m venv "$venv" >/dev/null 2>&1 && "$venv/bin/python" -m pip install -q --no-index "$LOG"/dist/*.whl >/dev/null 2>&1 \
+      && (cd "$LOG" && "$venv/bin/python" -c "import cs_futures, os; assert 'site-packages' in cs_futures.__file__; \
+e = cs_futures.ThreadPoolExecutor(2); assert list(e.map(abs, [-1, -2])) == [1, 2]; e.shutdown()"); then
+      echo "   Python $v: wheel installs and runs"; passed=$((passed + 1))
+    else
+      echo "   Python $v: the wheel did not install or run"; failed=$((failed + 1))
+    fi
+  done
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = "0" ]

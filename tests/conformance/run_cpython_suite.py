@@ -1,0 +1,50 @@
+"""Run CPython's own concurrent.futures test suite against cs_futures.
+
+Usage (from the repository root, after the build):
+    python3.13 tests/conformance/run_cpython_suite.py [-k PATTERN ...] [-v]
+
+The suite is the one shipped with the running interpreter (Lib/test/test_concurrent_futures,
+CPython 3.12+). Before its modules are imported, ``concurrent.futures`` and its submodules ``_base``,
+``thread`` and ``process`` are replaced in ``sys.modules`` by cs_futures and its submodules, so
+every ``from concurrent import futures`` in the suite gets cs_futures. Prints unittest's report,
+then ``conformance: R run, P passed, F failed, E errors, S skipped``; exits 0 only when nothing
+failed.
+"""
+import argparse
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+
+
+def install_alias():
+    import concurrent
+    import cs_futures
+    from cs_futures import _base, process, thread
+    sys.modules["concurrent.futures"] = cs_futures
+    concurrent.futures = cs_futures
+    for name, module in (("_base", _base), ("thread", thread), ("process", process)):
+        sys.modules["concurrent.futures." + name] = module
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", dest="patterns", action="append", default=None)
+    parser.add_argument("-v", dest="verbosity", action="store_const", const=2, default=1)
+    args = parser.parse_args()
+    install_alias()
+    loader = unittest.TestLoader()
+    if args.patterns:
+        loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in args.patterns]
+    suite = loader.loadTestsFromName("test.test_concurrent_futures")
+    result = unittest.TextTestRunner(verbosity=args.verbosity).run(suite)
+    failed, errors, skipped = len(result.failures), len(result.errors), len(result.skipped)
+    passed = result.testsRun - failed - errors - skipped - len(result.expectedFailures)
+    print(f"conformance: {result.testsRun} run, {passed} passed, {failed} failed, "
+          f"{errors} errors, {skipped} skipped")
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
