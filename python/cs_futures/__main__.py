@@ -2,6 +2,7 @@
 
     python -m cs_futures script.py [args...]
     python -m cs_futures -m package.module [args...]
+    python -m cs_futures check PATH [PATH...]
 
 ``sys.argv``, ``__main__``, ``__file__``, exit codes and tracebacks are as ``python script.py``
 gives them.
@@ -27,6 +28,9 @@ def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE.strip())
         return 0 if argv else 2
+    if argv[0] == "check":
+        from ._check import main as check
+        return check(argv[1:])
     from ._alias import install
     install()
     if argv[0] == "-m":

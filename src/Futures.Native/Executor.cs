@@ -68,7 +68,8 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         }
         var deadline = Deadline.After(timeout);
         var source = items.GetEnumerator();
-        var fs = new Queue<Future<TResult>>();
+        var fs = new Queue<Future<TResult>>(
+            buffersize ?? (items.TryGetNonEnumeratedCount(out int count) ? count : 16));
         try
         {
             while ((buffersize is null || fs.Count < buffersize) && source.MoveNext())

@@ -44,6 +44,16 @@ public abstract class Future
     /// <c>true</c> if it is now cancelled, including when it already was.</returns>
     public bool Cancel()
     {
+        switch (_state)
+        {
+            // Settled answers need no lock: these states only move to states with the same answer.
+            case FutureState.Running:
+            case FutureState.Finished:
+                return false;
+            case FutureState.Cancelled:
+            case FutureState.CancelledAndNotified:
+                return true;
+        }
         lock (SyncRoot)
         {
             switch (_state)
@@ -356,6 +366,10 @@ public abstract class Future
     private protected void InvokeCallbacks()
     {
         List<Action<Future>>? callbacks;
+        if (Volatile.Read(ref _callbacks) is null)
+        {
+            return; // done, so no callback can be added any more
+        }
         lock (SyncRoot)
         {
             callbacks = _callbacks;

@@ -124,7 +124,7 @@ public static class Futures
         int total = pending.Count;
         var waiter = new Waiter.AnyCompleted();
         var finished = new List<TFuture>();
-        var installed = new List<TFuture>();
+        var installed = new HashSet<TFuture>();
         try
         {
             foreach (var f in pending)
@@ -191,7 +191,7 @@ public static class Futures
         int total = pending.Count;
         var channel = Channel.CreateUnbounded<Future>(new UnboundedChannelOptions { SingleReader = true });
         var waiter = new ChannelWaiter(channel.Writer);
-        var installed = new List<TFuture>();
+        var installed = new HashSet<TFuture>();
         var finished = new List<TFuture>();
         try
         {
