@@ -53,7 +53,7 @@ public class Future<T> : Future
     public void AddDoneCallback(Action<Future<T>> fn)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        AddDoneCallback(f => fn((Future<T>)f));
+        base.AddDoneCallback((Future f) => fn((Future<T>)f));
     }
 
     /// <summary>The .NET view of the future: a task that completes with the result, faults with the
@@ -61,7 +61,7 @@ public class Future<T> : Future
     public new Task<T> AsTask()
     {
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        AddDoneCallback(f =>
+        base.AddDoneCallback((Future f) =>
         {
             var self = (Future<T>)f;
             lock (self.SyncRoot)

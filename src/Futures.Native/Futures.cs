@@ -112,15 +112,16 @@ public static class Futures
         where TFuture : Future
     {
         ArgumentNullException.ThrowIfNull(fs);
-        return AsCompletedIterator(fs, timeout, cancellationToken);
+        // Copied now: the iteration then holds only this set, from which yielded futures are removed,
+        // not the caller's sequence (an iterator keeps its arguments for its whole life).
+        return AsCompletedIterator(new HashSet<TFuture>(fs), timeout, cancellationToken);
     }
 
     private static IEnumerable<TFuture> AsCompletedIterator<TFuture>(
-        IEnumerable<TFuture> fs, TimeSpan? timeout, CancellationToken cancellationToken)
+        HashSet<TFuture> pending, TimeSpan? timeout, CancellationToken cancellationToken)
         where TFuture : Future
     {
         var deadline = Deadline.After(timeout);
-        var pending = new HashSet<TFuture>(fs);
         int total = pending.Count;
         var waiter = new Waiter.AnyCompleted();
         var finished = new List<TFuture>();
