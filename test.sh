@@ -40,11 +40,12 @@ for v in 3.11 3.12 3.13; do
   fi
   echo "== Python $v unit tests ($py)"
   if PYTHONPATH="$ROOT/python" "$py" -m unittest discover -s tests/python -t . >"$LOG/py$v.txt" 2>&1; then
-    tail -1 "$LOG/py$v.txt"
+    grep -E "^Ran " "$LOG/py$v.txt" || true
   else
-    cat "$LOG/py$v.txt" | grep -E "^(FAIL|ERROR):|Error|Ran " | head -40
+    status=$?
+    grep -E "^(FAIL|ERROR):|Error|^Ran |^OK|^FAILED" "$LOG/py$v.txt" | head -40
+    if grep -qE "^OK" "$LOG/py$v.txt"; then echo "   the interpreter exited with status $status after the tests"; failed=$((failed + 1)); fi
   fi
-  grep -E "^Ran " "$LOG/py$v.txt" || true
   count_unittest "$LOG/py$v.txt"
 done
 

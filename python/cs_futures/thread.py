@@ -16,6 +16,9 @@ _BROKEN_MESSAGE = 'A thread initializer failed, the thread pool is not usable an
 # Like CPython: set at interpreter exit, after which no executor accepts work.
 _shutdown = False
 _live_executors = weakref.WeakSet()
+# Handles of executors that were dropped while their workers still had work: joined at exit, as
+# CPython joins every worker thread it started, whether or not its executor object still exists.
+_dropped_handles = []
 
 
 def _python_exit():
@@ -26,6 +29,18 @@ def _python_exit():
         return  # the executors belong to the parent process
     for executor in list(_live_executors):
         executor._shutdown_at_exit()
+    while _dropped_handles:
+        handle = _dropped_handles.pop()
+        _join(functools.partial(_bridge.executor_join, handle), None)
+        _bridge.handle_free(handle, 0)
+
+
+def _release_dropped(handle):
+    """Keep a dropped executor's handle until its workers exited; free the ones that did."""
+    for old in [h for h in _dropped_handles if _bridge.executor_join(h, 0.0)]:
+        _dropped_handles.remove(old)
+        _bridge.handle_free(old, 0)
+    _dropped_handles.append(handle)
 
 
 threading._register_atexit(_python_exit)
@@ -163,12 +178,12 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         self._h = _bridge.executor_new(max_workers, self._thread_name_prefix, run_initializer)
         _live_executors.add(self)
 
-    def __del__(self, _shutdown=_bridge.executor_shutdown, _free=_bridge.handle_free, _bridge=_bridge):
+    def __del__(self, _shutdown=_bridge.executor_shutdown, _release=_release_dropped, _bridge=_bridge):
         handle = self.__dict__.get('_h')
         if handle and not _bridge.forked:
             self._h = None
-            _shutdown(handle, 0)  # idle workers exit once the queue is drained, as in CPython
-            _free(handle, 0)
+            _shutdown(handle, 0)  # workers exit once the queue is drained, as in CPython
+            _release(handle)
 
     def submit(self, fn, /, *args, **kwargs):
         """Submits a callable to be executed with the given arguments.
