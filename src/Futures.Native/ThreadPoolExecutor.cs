@@ -171,6 +171,7 @@ public class ThreadPoolExecutor : Executor
 
         public void Submit(WorkItem item)
         {
+            Thread? newThread;
             lock (_shutdownLock)
             {
                 if (_broken is { } broken)
@@ -182,13 +183,19 @@ public class ThreadPoolExecutor : Executor
                     throw new InvalidOperationException("cannot schedule new futures after shutdown");
                 }
                 _queue.Enqueue(item);
-                AdjustThreadCountLocked();
+                newThread = AdjustThreadCountLocked();
+            }
+            if (newThread is not null)
+            {
+                // Outside the lock: the start hook may wait (the Python bridge releases the GIL here).
+                (_options.StartWorker ?? (static t => t.Start()))(newThread);
             }
             WakeOne();
         }
 
-        /// <summary>CPython's <c>_adjust_thread_count</c>: reuse an idle worker, else start one.</summary>
-        private void AdjustThreadCountLocked()
+        /// <summary>CPython's <c>_adjust_thread_count</c>: reuse an idle worker, else add one; returns
+        /// the thread to start, or <c>null</c>.</summary>
+        private Thread? AdjustThreadCountLocked()
         {
             int idle = Volatile.Read(ref _idle);
             while (idle > 0)
@@ -196,13 +203,13 @@ public class ThreadPoolExecutor : Executor
                 int seen = Interlocked.CompareExchange(ref _idle, idle - 1, idle);
                 if (seen == idle)
                 {
-                    return;
+                    return null;
                 }
                 idle = seen;
             }
             if (_threads.Count >= MaxWorkers || ClaimFinishingWorkerLocked())
             {
-                return;
+                return null;
             }
             var slot = new WorkerSlot();
             var thread = new Thread(() => WorkerMain(slot))
@@ -213,7 +220,7 @@ public class ThreadPoolExecutor : Executor
             _threads.Add(thread);
             _slots.Add(slot);
             _running++;
-            thread.Start();
+            return thread;
         }
 
         /// <summary>A worker whose current item's future is already done is about to take the next
@@ -277,6 +284,8 @@ public class ThreadPoolExecutor : Executor
             {
                 if (thread != Thread.CurrentThread)
                 {
+                    // A thread added by a submit may not be started yet (it starts outside the lock).
+                    SpinWait.SpinUntil(() => (thread.ThreadState & ThreadState.Unstarted) == 0);
                     thread.Join();
                 }
             }

@@ -26,6 +26,7 @@ internal static unsafe class PythonThreads
     {
         WorkerStarted = static () => t_isWorker = true,
         WorkerStopping = Detach,
+        StartWorker = StartWorker,
     };
 
     /// <summary>On a pool worker, creates its thread state the first time (cheap afterwards).</summary>
@@ -38,6 +39,28 @@ internal static unsafe class PythonThreads
         t_outerState = PyApi.PyGILState_Ensure();
         PythonBridge.CallHook(started: true, Thread.CurrentThread.Name ?? "");
         t_threadState = PyApi.PyEval_SaveThread(); // keeps the thread state, releases the GIL
+    }
+
+    /// <summary>
+    /// Starts a worker; a caller holding the GIL releases it while the thread starts, as CPython's
+    /// <c>Thread.start()</c> does, so that the workers already running keep going meanwhile.
+    /// </summary>
+    private static void StartWorker(Thread thread)
+    {
+        if (PyApi.PyGILState_Check() == 0)
+        {
+            thread.Start();
+            return;
+        }
+        IntPtr state = PyApi.PyEval_SaveThread();
+        try
+        {
+            thread.Start();
+        }
+        finally
+        {
+            PyApi.PyEval_RestoreThread(state);
+        }
     }
 
     private static void Detach()
