@@ -350,7 +350,10 @@ public abstract class Future
         finally
         {
             _blockedWaiters--;
-            registration.Dispose();
+            // Unregister, not Dispose: Dispose waits for a callback that is running, and the callback
+            // takes SyncRoot, which this thread holds: a token cancelled as the wait ends deadlocked.
+            // A callback that runs late only pulses the monitor, which is harmless.
+            registration.Unregister();
         }
     }
 
