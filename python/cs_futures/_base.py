@@ -60,6 +60,22 @@ def _wait_done(handle, timeout):
             return
 
 
+def _settled(handle, which, timeout):
+    """The future's result (which=0) or exception (1), or a marker (raised, foreign), once it is
+    done; CancelledError or TimeoutError as result() and exception() raise them."""
+    value = _outcome(handle, which)
+    if value is _PENDING:
+        if _bridge.forked:
+            _bridge.check_process()
+        _wait_done(handle, timeout)
+        value = _outcome(handle, which)
+    if value is _PENDING:
+        raise TimeoutError()
+    if value is _CANCELLED:
+        raise CancelledError()
+    return value
+
+
 def _invoke_callback(fn, future):
     try:
         fn(future)
@@ -181,24 +197,14 @@ class Future(_std.Future):
                 timeout.
             Exception: If the call raised then that exception will be raised.
         """
-        handle = self._h
-        value = _outcome(handle, 0)
-        if value is _PENDING:
-            if _bridge.forked:
-                _bridge.check_process()
-            _wait_done(handle, timeout)
-            value = _outcome(handle, 0)
+        value = _settled(self._h, 0, timeout)
         if value is _RAISED:
             try:
                 raise self.exception(0)
             finally:
                 self = None
-        if value is _PENDING:
-            raise TimeoutError()
-        if value is _CANCELLED:
-            raise CancelledError()
         if value is _FOREIGN:
-            return _bridge.clr_bridge().ResultOf(ctypes.c_void_p(handle).value or 0)
+            return _bridge.clr_bridge().ResultOf(self._h)
         return value
 
     def exception(self, timeout=None):
@@ -218,19 +224,9 @@ class Future(_std.Future):
             TimeoutError: If the future didn't finish executing before the given
                 timeout.
         """
-        handle = self._h
-        value = _outcome(handle, 1)
-        if value is _PENDING:
-            if _bridge.forked:
-                _bridge.check_process()
-            _wait_done(handle, timeout)
-            value = _outcome(handle, 1)
-        if value is _PENDING:
-            raise TimeoutError()
-        if value is _CANCELLED:
-            raise CancelledError()
+        value = _settled(self._h, 1, timeout)
         if value is _FOREIGN:
-            return _bridge.clr_bridge().ExceptionOf(ctypes.c_void_p(handle).value or 0)
+            return _bridge.clr_bridge().ExceptionOf(self._h)
         return value
 
     # The remaining methods are for executors and unit tests.

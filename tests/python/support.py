@@ -19,3 +19,14 @@ def run_python(*args, env=None, **kwargs):
     """Run sys.executable with the package importable; return the CompletedProcess."""
     return subprocess.run([sys.executable, *args], env=env or child_env(), capture_output=True,
                           text=True, timeout=TIMEOUT, **kwargs)
+
+
+def completed(result=None, exception=None):
+    """A cs_futures Future finished with a result or an exception."""
+    from cs_futures import Future
+    future = Future()
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
+    return future

@@ -6,16 +6,9 @@ import unittest
 from cs_futures import CancelledError, Future, InvalidStateError, TimeoutError
 from cs_futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING, RUNNING
 
-from .support import TIMEOUT
+from .support import TIMEOUT, completed
 
 
-def finished(result=None, exception=None):
-    future = Future()
-    if exception is not None:
-        future.set_exception(exception)
-    else:
-        future.set_result(result)
-    return future
 
 
 class FutureTests(unittest.TestCase):
@@ -39,14 +32,14 @@ class FutureTests(unittest.TestCase):
         self.assertFalse(future.set_running_or_notify_cancel())
         self.assertEqual(future._state, CANCELLED_AND_NOTIFIED)
         self.assertTrue(future.cancelled())
-        self.assertFalse(finished(1).cancel())
+        self.assertFalse(completed(1).cancel())
         with self.assertRaises(CancelledError):
             future.result(timeout=0)
         with self.assertRaises(CancelledError):
             future.exception(timeout=0)
 
     def test_set_result_twice_has_cpythons_message(self):
-        future = finished(1)
+        future = completed(1)
         with self.assertRaisesRegex(InvalidStateError,
                                     r"^FINISHED: <Future at 0x[0-9a-f]+ state=finished returned int>$"):
             future.set_result(2)
@@ -62,9 +55,9 @@ class FutureTests(unittest.TestCase):
         self.assertRegex(repr(Future()), r"^<Future at 0x[0-9a-f]+ state=pending>$")
         self.assertRegex(repr(running), r"^<Future at 0x[0-9a-f]+ state=running>$")
         self.assertRegex(repr(cancelled), r"^<Future at 0x[0-9a-f]+ state=cancelled>$")
-        self.assertRegex(repr(finished(exception=OSError())),
+        self.assertRegex(repr(completed(exception=OSError())),
                          r"^<Future at 0x[0-9a-f]+ state=finished raised OSError>$")
-        self.assertRegex(repr(finished(42)), r"^<Future at 0x[0-9a-f]+ state=finished returned int>$")
+        self.assertRegex(repr(completed(42)), r"^<Future at 0x[0-9a-f]+ state=finished returned int>$")
 
     def test_timeouts(self):
         with self.assertRaises(TimeoutError):
@@ -79,7 +72,7 @@ class FutureTests(unittest.TestCase):
 
     def test_exception_is_the_same_object(self):
         error = ValueError("x")
-        future = finished(exception=error)
+        future = completed(exception=error)
         self.assertIs(future.exception(), error)
         with self.assertRaises(ValueError) as caught:
             future.result()

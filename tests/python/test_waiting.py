@@ -6,21 +6,14 @@ import weakref
 from cs_futures import (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor,
                         TimeoutError, as_completed, wait)
 
-from .support import TIMEOUT
+from .support import TIMEOUT, completed
 
 
-def done(result=None, exception=None):
-    future = Future()
-    if exception is None:
-        future.set_result(result)
-    else:
-        future.set_exception(exception)
-    return future
 
 
 class WaitTests(unittest.TestCase):
     def test_return_when(self):
-        ok, failed, pending = done(1), done(exception=OSError()), Future()
+        ok, failed, pending = completed(1), completed(exception=OSError()), Future()
         result = wait([ok, pending], timeout=TIMEOUT, return_when=FIRST_COMPLETED)
         self.assertEqual(result.done, {ok})
         self.assertEqual(result.not_done, {pending})
@@ -48,7 +41,7 @@ class WaitTests(unittest.TestCase):
 
 class AsCompletedTests(unittest.TestCase):
     def test_finished_first_then_in_completion_order(self):
-        first, a, b = done(0), Future(), Future()
+        first, a, b = completed(0), Future(), Future()
         order = []
         for future in as_completed([a, b, first, first], timeout=TIMEOUT):
             order.append(future)
@@ -65,11 +58,11 @@ class AsCompletedTests(unittest.TestCase):
         cancelled.cancel()
         cancelled.set_running_or_notify_cancel()
         with self.assertRaises(TimeoutError) as caught:
-            list(as_completed([cancelled, Future(), running, done(1)], timeout=0))
+            list(as_completed([cancelled, Future(), running, completed(1)], timeout=0))
         self.assertEqual(str(caught.exception), "2 (of 4) futures unfinished")
 
     def test_keeps_no_reference_to_yielded_futures(self):
-        futures = [done(i) for i in range(3)] + [Future()]
+        futures = [completed(i) for i in range(3)] + [Future()]
         iterator = as_completed(futures, timeout=TIMEOUT)
         first = next(iterator)
         futures.remove(first)
