@@ -44,26 +44,16 @@ public abstract class Future
     /// <c>true</c> if it is now cancelled, including when it already was.</returns>
     public bool Cancel()
     {
-        switch (_state)
+        // A settled answer needs no lock: these states only move to states with the same answer.
+        if (SettledCancelAnswer(_state) is bool settled)
         {
-            // Settled answers need no lock: these states only move to states with the same answer.
-            case FutureState.Running:
-            case FutureState.Finished:
-                return false;
-            case FutureState.Cancelled:
-            case FutureState.CancelledAndNotified:
-                return true;
+            return settled;
         }
         lock (SyncRoot)
         {
-            switch (_state)
+            if (SettledCancelAnswer(_state) is bool answer)
             {
-                case FutureState.Running:
-                case FutureState.Finished:
-                    return false;
-                case FutureState.Cancelled:
-                case FutureState.CancelledAndNotified:
-                    return true;
+                return answer;
             }
             _state = FutureState.Cancelled;
             PulseBlockedLocked();
@@ -71,6 +61,15 @@ public abstract class Future
         InvokeCallbacks();
         return true;
     }
+
+    /// <summary>What <see cref="Cancel"/> returns in a state that it does not change; <c>null</c> for
+    /// pending.</summary>
+    private static bool? SettledCancelAnswer(FutureState state) => state switch
+    {
+        FutureState.Running or FutureState.Finished => false,
+        FutureState.Cancelled or FutureState.CancelledAndNotified => true,
+        _ => null,
+    };
 
     /// <summary>Python's <c>Future.cancelled()</c>: <c>true</c> if the future was cancelled.</summary>
     public bool Cancelled() => State is FutureState.Cancelled or FutureState.CancelledAndNotified;

@@ -118,61 +118,32 @@ public static class Futures
     }
 
     private static IEnumerable<TFuture> AsCompletedIterator<TFuture>(
-        HashSet<TFuture> pending, TimeSpan? timeout, CancellationToken cancellationToken)
+        HashSet<TFuture> fs, TimeSpan? timeout, CancellationToken cancellationToken)
         where TFuture : Future
     {
         var deadline = Deadline.After(timeout);
-        int total = pending.Count;
         var waiter = new Waiter.AnyCompleted();
-        var finished = new List<TFuture>();
-        var installed = new HashSet<TFuture>();
-        try
+        // No local of this iterator holds a future across a yield (each is yielded straight from the
+        // queue, which forgets it), so that a future the caller dropped can be collected: CPython's
+        // _yield_finished_futures. Iterator locals live as long as the iteration, in Debug builds all.
+        using var queue = new CompletionCursor<TFuture>(fs, waiter);
+        while (true)
         {
-            foreach (var f in pending)
+            while (queue.HasReady)
             {
-                if (f.TryInstallWaiter(waiter, out _))
-                {
-                    installed.Add(f);
-                }
-                else
-                {
-                    finished.Add(f);
-                }
+                yield return queue.Take();
             }
-            foreach (var f in finished)
+            if (queue.PendingCount == 0)
             {
-                pending.Remove(f);
+                yield break;
             }
-            for (int i = 0; i < finished.Count; i++)
+            var remaining = deadline.Remaining;
+            if (!deadline.IsNever && remaining <= TimeSpan.Zero)
             {
-                var f = finished[i];
-                finished[i] = null!;
-                yield return f;
+                throw new TimeoutException($"{queue.PendingCount} (of {queue.Total}) futures unfinished");
             }
-            while (pending.Count > 0)
-            {
-                var remaining = deadline.Remaining;
-                if (!deadline.IsNever && remaining <= TimeSpan.Zero)
-                {
-                    throw new TimeoutException($"{pending.Count} (of {total}) futures unfinished");
-                }
-                waiter.Event.Wait(remaining, cancellationToken);
-                foreach (var f in waiter.TakeFinished())
-                {
-                    var typed = (TFuture)f;
-                    pending.Remove(typed);
-                    typed.RemoveWaiter(waiter);
-                    installed.Remove(typed);
-                    yield return typed;
-                }
-            }
-        }
-        finally
-        {
-            foreach (var f in installed)
-            {
-                f.RemoveWaiter(waiter);
-            }
+            waiter.Event.Wait(remaining, cancellationToken);
+            queue.CollectFrom(waiter);
         }
     }
 
@@ -180,77 +151,62 @@ public static class Futures
     /// <see cref="AsCompleted{TFuture}"/> for <c>await foreach</c>: yields the futures as they
     /// complete without blocking a thread, with the same order, timeout and message.
     /// </summary>
-    public static async IAsyncEnumerable<TFuture> AsCompletedAsync<TFuture>(
+    public static IAsyncEnumerable<TFuture> AsCompletedAsync<TFuture>(
         IEnumerable<TFuture> fs,
         TimeSpan? timeout = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
         where TFuture : Future
     {
         ArgumentNullException.ThrowIfNull(fs);
+        // Copied now, as in AsCompleted: the iteration must not keep the caller's sequence alive.
+        return AsCompletedAsyncIterator(new HashSet<TFuture>(fs), timeout, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<TFuture> AsCompletedAsyncIterator<TFuture>(
+        HashSet<TFuture> fs,
+        TimeSpan? timeout,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TFuture : Future
+    {
         var deadline = Deadline.After(timeout);
-        var pending = new HashSet<TFuture>(fs);
-        int total = pending.Count;
         var channel = Channel.CreateUnbounded<Future>(new UnboundedChannelOptions { SingleReader = true });
-        var waiter = new ChannelWaiter(channel.Writer);
-        var installed = new HashSet<TFuture>();
-        var finished = new List<TFuture>();
-        try
+        using var queue = new CompletionCursor<TFuture>(fs, new ChannelWaiter(channel.Writer));
+        while (true)
         {
-            foreach (var f in pending)
+            while (queue.HasReady)
             {
-                if (f.TryInstallWaiter(waiter, out _))
-                {
-                    installed.Add(f);
-                }
-                else
-                {
-                    finished.Add(f);
-                }
+                yield return queue.Take();
             }
-            foreach (var f in finished)
+            if (queue.PendingCount == 0)
             {
-                pending.Remove(f);
-                yield return f;
+                yield break;
             }
-            finished.Clear();
-            while (pending.Count > 0)
+            if (deadline.IsNever)
             {
-                Future next;
-                if (deadline.IsNever)
+                await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var remaining = deadline.Remaining;
+                if (remaining <= TimeSpan.Zero && !channel.Reader.TryPeek(out _))
                 {
-                    next = await channel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    throw new TimeoutException($"{queue.PendingCount} (of {queue.Total}) futures unfinished");
                 }
-                else
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                cts.CancelAfter(remaining);
+                try
                 {
-                    var remaining = deadline.Remaining;
-                    if (remaining <= TimeSpan.Zero && !channel.Reader.TryPeek(out _))
+                    await channel.Reader.WaitToReadAsync(cts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    if (!channel.Reader.TryPeek(out _))
                     {
-                        throw new TimeoutException($"{pending.Count} (of {total}) futures unfinished");
-                    }
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    cts.CancelAfter(remaining);
-                    try
-                    {
-                        next = await channel.Reader.ReadAsync(cts.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        throw new TimeoutException($"{pending.Count} (of {total}) futures unfinished");
+                        throw new TimeoutException($"{queue.PendingCount} (of {queue.Total}) futures unfinished");
                     }
                 }
-                var typed = (TFuture)next;
-                pending.Remove(typed);
-                typed.RemoveWaiter(waiter);
-                installed.Remove(typed);
-                yield return typed;
             }
-        }
-        finally
-        {
-            foreach (var f in installed)
-            {
-                f.RemoveWaiter(waiter);
-            }
+            queue.CollectFrom(channel.Reader);
         }
     }
 

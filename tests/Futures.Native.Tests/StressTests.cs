@@ -100,4 +100,39 @@ public class StressTests
             Assert.That(accepted.All(f => f.Done() && !f.Cancelled()), Is.True, "every accepted future ran");
         }
     }
+
+    [Test]
+    public void ShutdownWithCancelRacingSubmitsLeavesEveryFutureDone()
+    {
+        for (int round = 0; round < 30; round++)
+        {
+            var executor = new ThreadPoolExecutor(2);
+            var accepted = new System.Collections.Concurrent.ConcurrentBag<Future<int>>();
+            int rejected = 0;
+            using var start = new Barrier(4);
+            var submitters = Enumerable.Range(0, 3).Select(_ => Waits.Start(() =>
+            {
+                start.SignalAndWait();
+                for (int i = 0; i < 200; i++)
+                {
+                    try
+                    {
+                        accepted.Add(executor.Submit(() => i));
+                    }
+                    catch (InvalidOperationException ex) when (ex.Message == "cannot schedule new futures after shutdown")
+                    {
+                        Interlocked.Increment(ref rejected);
+                    }
+                }
+            })).ToList();
+            start.SignalAndWait();
+            executor.Shutdown(wait: false, cancelFutures: true);
+            Assert.That(submitters.All(t => t.Join(Waits.Join)), Is.True);
+            Assert.That(executor.Join(Waits.Long), Is.True, "the workers exit");
+            Assert.That(accepted.Count + rejected, Is.EqualTo(600));
+            var (done, notDone) = CsFutures.Futures.Wait(accepted, Waits.Long);
+            Assert.That(notDone, Is.Empty, "every accepted future ran or was cancelled and notified");
+            Assert.That(accepted.All(f => f.State is FutureState.Finished or FutureState.CancelledAndNotified), Is.True);
+        }
+    }
 }

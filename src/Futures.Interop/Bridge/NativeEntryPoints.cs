@@ -203,7 +203,7 @@ public static unsafe class NativeEntryPoints
     private static int CursorNext(IntPtr handle, double seconds)
     {
         var cursor = Handles.Get<Cursor>(handle);
-        if (cursor.Inner.TryNext(TimeSpan.FromSeconds(seconds), default, out var next))
+        if (cursor.Inner.TryNext(TimeSpan.FromSeconds(seconds), out var next))
         {
             return cursor.IndexOf(next!);
         }
@@ -320,7 +320,7 @@ public static unsafe class NativeEntryPoints
             {
                 _index.TryAdd(f.Future, f.Index);
             }
-            Inner = new CompletionCursor<Future>(_index.Keys);
+            Inner = new CompletionCursor<Future>(new HashSet<Future>(_index.Keys), new Waiter.AnyCompleted());
         }
 
         public CompletionCursor<Future> Inner { get; }
