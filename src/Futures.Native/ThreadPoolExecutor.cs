@@ -172,6 +172,7 @@ public class ThreadPoolExecutor : Executor
         public void Submit(WorkItem item)
         {
             Thread? newThread;
+            int index = 0;
             lock (_shutdownLock)
             {
                 if (_broken is { } broken)
@@ -184,11 +185,19 @@ public class ThreadPoolExecutor : Executor
                 }
                 _queue.Enqueue(item);
                 newThread = AdjustThreadCountLocked();
+                index = _threads.Count - 1;
             }
             if (newThread is not null)
             {
                 // Outside the lock: the start hook may wait (the Python bridge releases the GIL here).
-                (_options.StartWorker ?? (static t => t.Start()))(newThread);
+                if (_options.StartWorker is { } start)
+                {
+                    start(newThread, index);
+                }
+                else
+                {
+                    newThread.Start();
+                }
             }
             WakeOne();
         }

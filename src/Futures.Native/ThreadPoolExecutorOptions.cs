@@ -15,10 +15,11 @@ public sealed class ThreadPoolExecutorOptions
     /// thread to a runtime here (the Python bridge creates the thread's Python thread state).</summary>
     public Action? WorkerStarted { get; set; }
 
-    /// <summary>Starts a new worker thread, on the submitting thread, outside the pool's lock; by
-    /// default <see cref="Thread.Start()"/>. A bridge can wrap it (the Python bridge releases the GIL
-    /// while the thread starts, as CPython's <c>Thread.start()</c> does).</summary>
-    public Action<Thread>? StartWorker { get; set; }
+    /// <summary>Starts a new worker thread (given with its index in the pool, 0 for the first), called
+    /// on the submitting thread outside the pool's lock; by default <see cref="Thread.Start()"/>. A
+    /// bridge can replace it: the Python bridge must not keep the GIL while a thread starts. The pool
+    /// waits for a thread to have started before joining it.</summary>
+    public Action<Thread, int>? StartWorker { get; set; }
 
     /// <summary>Runs last on each worker thread as it exits, even after a failure.</summary>
     public Action? WorkerStopping { get; set; }
