@@ -79,9 +79,14 @@ internal static unsafe class PythonBridge
     })];
 
     /// <summary>(type name, message, formatted traceback) of a Python exception, by the package's
-    /// describe hook. The caller holds the GIL.</summary>
+    /// describe hook; when the bridge is not configured (a C#-hosted interpreter), by calling Python's
+    /// <c>traceback</c> module directly. The caller holds the GIL.</summary>
     public static (string, string, string) DescribeException(IntPtr exception)
     {
+        if (!IsReady)
+        {
+            return DescribeWithTraceback(exception);
+        }
         IntPtr result = PyApi.PyObject_CallOneArg(s_slots[(int)Slot.DescribeException], exception);
         if (result == IntPtr.Zero)
         {
@@ -100,9 +105,58 @@ internal static unsafe class PythonBridge
         }
     }
 
-    /// <summary>Calls a hook with one str argument; an exception it raises is printed, not lost.</summary>
+    /// <summary><c>(type(exc).__qualname__, str(exc), "".join(traceback.format_exception(exc)))</c>
+    /// without the package's hook. Errors while describing are cleared, not raised.</summary>
+    private static (string, string, string) DescribeWithTraceback(IntPtr exception)
+    {
+        string type = "BaseException", message = "", traceback = "";
+        IntPtr name = PyApi.GetAttr(TypeOf(exception), "__qualname__");
+        if (name != IntPtr.Zero)
+        {
+            type = PyApi.ReadString(name) ?? type;
+            PyApi.Py_DecRef(name);
+        }
+        IntPtr str = PyApi.PyObject_Str(exception);
+        if (str != IntPtr.Zero)
+        {
+            message = PyApi.ReadString(str) ?? "";
+            PyApi.Py_DecRef(str);
+        }
+        IntPtr module = PyApi.Import("traceback");
+        IntPtr format = module == IntPtr.Zero ? IntPtr.Zero : PyApi.GetAttr(module, "format_exception");
+        IntPtr lines = format == IntPtr.Zero ? IntPtr.Zero : PyApi.PyObject_CallOneArg(format, exception);
+        if (lines != IntPtr.Zero)
+        {
+            var text = new System.Text.StringBuilder();
+            nint n = PyApi.PyList_Size(lines);
+            for (nint i = 0; i < n; i++)
+            {
+                text.Append(PyApi.ReadString(PyApi.PyList_GetItem(lines, i)));
+            }
+            traceback = text.ToString();
+        }
+        foreach (IntPtr p in new[] { lines, format, module })
+        {
+            if (p != IntPtr.Zero)
+            {
+                PyApi.Py_DecRef(p);
+            }
+        }
+        if (PyApi.PyErr_Occurred() != IntPtr.Zero)
+        {
+            PyApi.PyErr_Clear();
+        }
+        return (type, message, traceback);
+    }
+
+    /// <summary>Calls a hook with one str argument; an exception it raises is printed, not lost.
+    /// Does nothing when the bridge is not configured (a C#-hosted interpreter has no hooks).</summary>
     public static void CallHook(bool started, string argument)
     {
+        if (!IsReady)
+        {
+            return;
+        }
         IntPtr hook = s_slots[(int)(started ? Slot.WorkerStarted : Slot.WorkerStopping)];
         IntPtr arg = PyApi.NewString(argument);
         IntPtr result = PyApi.PyObject_CallOneArg(hook, arg);

@@ -19,6 +19,15 @@ public sealed class PythonRaisedException : Exception
         _text = new Lazy<(string, string, string)>(Describe);
     }
 
+    /// <summary>With the description already taken (under the GIL, while the interpreter surely
+    /// runs): a C#-hosted interpreter may be shut down before the exception is read.</summary>
+    internal PythonRaisedException(PyRef exception, (string Type, string Message, string Traceback) text)
+        : base("Python exception")
+    {
+        Exception = exception;
+        _text = new Lazy<(string, string, string)>(text);
+    }
+
     /// <summary>The Python exception object (owned). Use it under the GIL.</summary>
     public PyRef Exception { get; }
 
@@ -36,7 +45,7 @@ public sealed class PythonRaisedException : Exception
 
     private (string, string, string) Describe()
     {
-        if (!PythonBridge.IsReady)
+        if (!PyApi.Loaded || PyApi.IsFinalizing)
         {
             return ("BaseException", "", "");
         }

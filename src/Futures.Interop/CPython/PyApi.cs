@@ -35,6 +35,25 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<IntPtr, long> PyLong_AsLongLong;
     public static delegate* unmanaged<long, IntPtr> PyLong_FromLongLong;
     public static delegate* unmanaged<int> Py_IsInitialized;
+    public static delegate* unmanaged<IntPtr> PyErr_Occurred;
+    public static delegate* unmanaged<byte*, IntPtr> PyImport_ImportModule;
+    public static delegate* unmanaged<IntPtr, byte*, IntPtr> PyObject_GetAttrString;
+    public static delegate* unmanaged<IntPtr, int> PyObject_IsTrue;
+    public static delegate* unmanaged<IntPtr, ulong> PyType_GetFlags;
+    public static delegate* unmanaged<byte*, nint, IntPtr> PyBytes_FromStringAndSize;
+    public static delegate* unmanaged<IntPtr, byte**, nint*, int> PyBytes_AsStringAndSize;
+    public static delegate* unmanaged<double, IntPtr> PyFloat_FromDouble;
+    public static delegate* unmanaged<IntPtr, double> PyFloat_AsDouble;
+    public static delegate* unmanaged<nint, IntPtr> PyList_New;
+    public static delegate* unmanaged<IntPtr, nint, IntPtr, int> PyList_SetItem;
+    public static delegate* unmanaged<IntPtr, nint> PyList_Size;
+    public static delegate* unmanaged<IntPtr, nint, IntPtr> PyList_GetItem;
+    public static delegate* unmanaged<IntPtr> PyDict_New;
+    public static delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> PyDict_SetItem;
+    public static delegate* unmanaged<IntPtr, nint*, IntPtr*, IntPtr*, int> PyDict_Next;
+    public static IntPtr True;
+    public static IntPtr False;
+    public static IntPtr FloatType;
     public static IntPtr None;
     private static delegate* unmanaged<int> s_isFinalizing;
 
@@ -78,6 +97,25 @@ internal static unsafe class PyApi
         PyLong_FromLongLong = (delegate* unmanaged<long, IntPtr>)Get("PyLong_FromLongLong");
         Py_IsInitialized = (delegate* unmanaged<int>)Get("Py_IsInitialized");
         None = Get("_Py_NoneStruct");
+        PyErr_Occurred = (delegate* unmanaged<IntPtr>)Get("PyErr_Occurred");
+        PyImport_ImportModule = (delegate* unmanaged<byte*, IntPtr>)Get("PyImport_ImportModule");
+        PyObject_GetAttrString = (delegate* unmanaged<IntPtr, byte*, IntPtr>)Get("PyObject_GetAttrString");
+        PyObject_IsTrue = (delegate* unmanaged<IntPtr, int>)Get("PyObject_IsTrue");
+        PyType_GetFlags = (delegate* unmanaged<IntPtr, ulong>)Get("PyType_GetFlags");
+        PyBytes_FromStringAndSize = (delegate* unmanaged<byte*, nint, IntPtr>)Get("PyBytes_FromStringAndSize");
+        PyBytes_AsStringAndSize = (delegate* unmanaged<IntPtr, byte**, nint*, int>)Get("PyBytes_AsStringAndSize");
+        PyFloat_FromDouble = (delegate* unmanaged<double, IntPtr>)Get("PyFloat_FromDouble");
+        PyFloat_AsDouble = (delegate* unmanaged<IntPtr, double>)Get("PyFloat_AsDouble");
+        PyList_New = (delegate* unmanaged<nint, IntPtr>)Get("PyList_New");
+        PyList_SetItem = (delegate* unmanaged<IntPtr, nint, IntPtr, int>)Get("PyList_SetItem");
+        PyList_Size = (delegate* unmanaged<IntPtr, nint>)Get("PyList_Size");
+        PyList_GetItem = (delegate* unmanaged<IntPtr, nint, IntPtr>)Get("PyList_GetItem");
+        PyDict_New = (delegate* unmanaged<IntPtr>)Get("PyDict_New");
+        PyDict_SetItem = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)Get("PyDict_SetItem");
+        PyDict_Next = (delegate* unmanaged<IntPtr, nint*, IntPtr*, IntPtr*, int>)Get("PyDict_Next");
+        True = Get("_Py_TrueStruct");
+        False = Get("_Py_FalseStruct");
+        FloatType = Get("PyFloat_Type");
         // Public from 3.13; a private name before.
         s_isFinalizing = (delegate* unmanaged<int>)(NativeLibrary.TryGetExport(library, "Py_IsFinalizing", out var f)
             ? f
@@ -87,7 +125,13 @@ internal static unsafe class PyApi
 
     /// <summary>True while or after the interpreter finalizes: no thread may take the GIL then
     /// (CPython would end the thread).</summary>
-    public static bool IsFinalizing => Py_IsInitialized() == 0 || s_isFinalizing() != 0;
+    public static bool IsFinalizing => s_shutDown || Py_IsInitialized() == 0 || s_isFinalizing() != 0;
+
+    private static volatile bool s_shutDown;
+
+    /// <summary>Refuses Python calls from now on (<see cref="IsFinalizing"/> true): a C#-hosted
+    /// interpreter that was stopped without being finalized.</summary>
+    public static void MarkShutDown() => s_shutDown = true;
 
     /// <summary>NULL for Python's None (optional arguments from ctypes arrive as None).</summary>
     public static IntPtr NullIfNone(IntPtr obj) => obj == None ? IntPtr.Zero : obj;
@@ -110,6 +154,27 @@ internal static unsafe class PyApi
         fixed (byte* p = buffer)
         {
             return PyUnicode_FromStringAndSize(p, n);
+        }
+    }
+
+    /// <summary>A new reference to the module <paramref name="name"/> (<c>import name</c>), or NULL
+    /// with the error set.</summary>
+    public static IntPtr Import(string name)
+    {
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = utf8)
+        {
+            return PyImport_ImportModule(p);
+        }
+    }
+
+    /// <summary>A new reference to <c>getattr(obj, name)</c>, or NULL with the error set.</summary>
+    public static IntPtr GetAttr(IntPtr obj, string name)
+    {
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = utf8)
+        {
+            return PyObject_GetAttrString(obj, p);
         }
     }
 

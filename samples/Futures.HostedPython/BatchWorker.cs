@@ -1,0 +1,64 @@
+using CsFutures;
+using CsFutures.Interop;
+using CsFutures.Interop.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Futures.HostedPython;
+
+/// <summary>What to run: <c>Module.Function(n)</c> for n in 0..Count-1.</summary>
+public sealed class BatchOptions
+{
+    public string Module { get; set; } = "work.py";
+
+    public string Function { get; set; } = "score";
+
+    public int Count { get; set; } = 40;
+}
+
+/// <summary>Submits the batch to the "python" executor and reports each result as it completes.</summary>
+public sealed class BatchWorker(
+    PythonRuntime python,
+    [FromKeyedServices("python")] Executor executor,
+    IOptions<BatchOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<BatchWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = options.Value;
+        string module = Path.Combine(AppContext.BaseDirectory, batch.Module);
+        var fn = python.GetCallable(module, batch.Function);
+        var futures = Enumerable.Range(0, batch.Count)
+            .Select(n => executor.SubmitPython<Dictionary<string, object?>>(fn, n))
+            .ToList();
+        logger.LogInformation("Submitted {Count} calls of {Module}.{Function} (Python {Version})",
+            futures.Count, batch.Module, batch.Function, python.Version.Split(' ')[0]);
+        int done = 0, failed = 0;
+        try
+        {
+            await foreach (var future in CsFutures.Futures.AsCompletedAsync(futures, cancellationToken: stoppingToken))
+            {
+                done++;
+                if (future.Exception() is PythonRaisedException ex)
+                {
+                    failed++;
+                    logger.LogError("[{Done}/{Total}] failed: {Type}: {Message}\n{Traceback}", done, futures.Count, ex.PythonType, ex.PythonMessage, ex.PythonTraceback);
+                }
+                else if (!future.Cancelled())
+                {
+                    var r = future.Result();
+                    logger.LogInformation("[{Done}/{Total}] {Input} -> {Digest} (square {Square})", done, futures.Count, r["input"], r["digest"], r["square"]);
+                }
+            }
+            logger.LogInformation("Batch finished: {Done} done, {Failed} failed", done, failed);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Stopping: {Done} of {Total} done; the rest is cancelled", done, futures.Count);
+        }
+        lifetime.StopApplication();
+    }
+}

@@ -1,0 +1,16 @@
+// A .NET generic host that runs a Python function over a batch of inputs on a named executor:
+//   dotnet run --project samples/Futures.HostedPython            (Ctrl-C stops it cleanly)
+// Python is found without configuration (python3 on PATH, VIRTUAL_ENV, PYTHONNET_PYDLL, ...), or set
+// "Python:LibraryPath" / "Python:Home" in appsettings.json.
+using CsFutures.Interop.Hosting;
+using Futures.HostedPython;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddPythonRuntime(builder.Configuration.GetSection("Python"));
+builder.Services.AddExecutor("python", builder.Configuration.GetSection("Executors:python"));
+builder.Services.Configure<BatchOptions>(builder.Configuration.GetSection("Batch"));
+builder.Services.AddHostedService<BatchWorker>();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+await builder.Build().RunAsync();

@@ -1,0 +1,103 @@
+namespace CsFutures.Interop.Tests;
+
+public sealed class LocatorTests
+{
+    [Test]
+    public void FindsAnInterpreterWithoutConfiguration()
+    {
+        var location = PythonLocator.Locate();
+        Assert.That(File.Exists(location.LibraryPath), location.LibraryPath);
+        Assert.That(location.Version.Minor, Is.InRange(PythonLocator.MinMinor, PythonLocator.MaxMinor));
+    }
+
+    [Test]
+    public void EmptyHomeGivesTheDocumentedError()
+    {
+        string empty = Directory.CreateTempSubdirectory("nopython").FullName;
+        try
+        {
+            var ex = Assert.Throws<PythonNotFoundException>(() => PythonLocator.Locate(new PythonRuntimeOptions { Home = empty }));
+            Assert.That(ex!.Tried, Has.Count.EqualTo(1));
+            Assert.That(ex.Message, Does.Contain(empty).And.Contain("To fix:").And.Contain("PYTHONNET_PYDLL"));
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Test]
+    public void EverySourceFailingListsEveryPlaceTried()
+    {
+        string empty = Directory.CreateTempSubdirectory("nopython").FullName;
+        try
+        {
+            var options = new PythonRuntimeOptions
+            {
+                PythonExecutable = Path.Combine(empty, "python3"),
+                SearchFolders = new List<string> { empty, Path.Combine(empty, "missing") },
+            };
+            var env = new Dictionary<string, string?> { ["PYTHONNET_PYDLL"] = Path.Combine(empty, "libpython3.12.so"), ["VIRTUAL_ENV"] = empty };
+            var ex = Assert.Throws<PythonNotFoundException>(() => PythonLocator.Locate(options, k => env.GetValueOrDefault(k)));
+            Assert.That(ex!.Tried, Has.Count.EqualTo(5), string.Join("\n", ex.Tried));
+            Assert.That(ex.Tried[0], Does.StartWith("PYTHONNET_PYDLL"));
+            Assert.That(ex.Tried[1], Does.StartWith("VIRTUAL_ENV"));
+            Assert.That(ex.Message, Does.Contain("no libpython3.X in " + empty));
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Test]
+    public void RejectsStaticAndUnsupportedLibraries()
+    {
+        string dir = Directory.CreateTempSubdirectory("pylibs").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "libpython3.12.a"), "");
+            File.WriteAllText(Path.Combine(dir, "libpython3.10.so"), "");
+            var ex = Assert.Throws<PythonNotFoundException>(() => PythonLocator.Locate(new PythonRuntimeOptions { LibraryPath = Path.Combine(dir, "libpython3.12.a") }));
+            Assert.That(ex!.Message, Does.Contain("static"));
+            var options = new PythonRuntimeOptions { UseEnvironmentVariables = false, PythonExecutable = null, SearchFolders = new List<string> { dir } };
+            ex = Assert.Throws<PythonNotFoundException>(() => PythonLocator.Locate(options));
+            Assert.That(ex!.Message, Does.Contain("libpython3.12.a").And.Contain("libpython3.10.so"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void VirtualEnvironmentLeadsToItsHome()
+    {
+        var real = PythonLocator.Locate();
+        string venv = Directory.CreateTempSubdirectory("venv").FullName;
+        try
+        {
+            string prefix = Path.GetDirectoryName(Path.GetDirectoryName(real.LibraryPath)!)!;
+            File.WriteAllText(Path.Combine(venv, "pyvenv.cfg"), $"home = {prefix}/bin\ninclude-system-site-packages = false\n");
+            var env = new Dictionary<string, string?> { ["VIRTUAL_ENV"] = venv };
+            var found = PythonLocator.Locate(new PythonRuntimeOptions(), k => env.GetValueOrDefault(k));
+            Assert.That(found.Source, Does.StartWith("VIRTUAL_ENV"));
+            Assert.That(found.VirtualEnvironment, Is.EqualTo(venv));
+            Assert.That(found.Version, Is.EqualTo(real.Version));
+        }
+        finally
+        {
+            Directory.Delete(venv, recursive: true);
+        }
+    }
+
+    [TestCase("libpython3.11.so", 11)]
+    [TestCase("libpython3.12.so.1.0", 12)]
+    [TestCase("libpython3.13.dylib", 13)]
+    [TestCase("python313.dll", 13)]
+    [TestCase("libpython3.so", null)]
+    public void ParsesLibraryNames(string name, int? minor)
+    {
+        Assert.That(PythonLocator.VersionOfLibrary(name)?.Minor, Is.EqualTo(minor));
+    }
+}

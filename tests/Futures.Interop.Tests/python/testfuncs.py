@@ -1,0 +1,42 @@
+"""Functions that the Futures.Interop tests run on .NET executors."""
+import threading
+import time
+
+
+def add(a, b):
+    return a + b
+
+
+def identity(x):
+    return x
+
+
+def echo_kwargs(a, *, scale=1, suffix=""):
+    return f"{a * scale}{suffix}"
+
+
+def make(kind):
+    return {
+        "none": None, "int": 42, "big": 2 ** 80, "float": 2.5, "bool": True, "str": "héllo",
+        "bytes": b"\x00\x01\xff", "list": [1, 2, 3], "tuple": (1, "a"), "dict": {"a": 1, "b": 2},
+        "nested": {"xs": [1, 2], "name": "n"}, "set": {1},
+    }[kind]
+
+
+def fail(message):
+    def inner():
+        raise ValueError(message)
+    inner()
+
+
+def sleep_then(seconds, value):
+    time.sleep(seconds)
+    return value
+
+
+def thread_name():
+    return threading.current_thread().name
+
+
+def square(x):
+    return x * x
