@@ -261,18 +261,19 @@ class Future(_std.Future):
 
         Should only be used by Executor implementations and unit tests.
         """
-        try:
-            _bridge.future_set(self._h, 0, result)
-        except InvalidStateError:
-            raise InvalidStateError('{}: {!r}'.format(self._state, self)) from None
+        self._set(0, result)
 
     def set_exception(self, exception):
         """Sets the result of the future as being the given exception.
 
         Should only be used by Executor implementations and unit tests.
         """
+        self._set(1, exception)
+
+    def _set(self, which, value):
+        """set_result (0) or set_exception (1); InvalidStateError with CPython's message."""
         try:
-            _bridge.future_set(self._h, 1, exception)
+            _bridge.future_set(self._h, which, value)
         except InvalidStateError:
             raise InvalidStateError('{}: {!r}'.format(self._state, self)) from None
 
