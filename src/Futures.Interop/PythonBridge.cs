@@ -155,6 +155,10 @@ internal static unsafe class PythonBridge
     {
         if (!IsReady)
         {
+            if (started)
+            {
+                NameCurrentThread(argument);
+            }
             return;
         }
         IntPtr hook = s_slots[(int)(started ? Slot.WorkerStarted : Slot.WorkerStopping)];
@@ -168,6 +172,36 @@ internal static unsafe class PythonBridge
         else
         {
             PyApi.Py_DecRef(result);
+        }
+    }
+
+    /// <summary>Without the package's hooks (a C#-hosted interpreter): <c>threading.current_thread().name =
+    /// name</c>, so that tasks and logging's <c>%(threadName)s</c> see the pool thread's name instead of
+    /// <c>Dummy-N</c>. Failures are printed, never raised.</summary>
+    private static unsafe void NameCurrentThread(string name)
+    {
+        IntPtr threading = PyApi.Import("threading");
+        IntPtr currentThread = threading == IntPtr.Zero ? IntPtr.Zero : PyApi.GetAttr(threading, "current_thread");
+        IntPtr thread = currentThread == IntPtr.Zero ? IntPtr.Zero : PyApi.PyObject_CallNoArgs(currentThread);
+        IntPtr value = PyApi.NewString(name);
+        bool ok = thread != IntPtr.Zero;
+        if (ok)
+        {
+            fixed (byte* attribute = "name\0"u8)
+            {
+                ok = PyApi.PyObject_SetAttrString(thread, attribute, value) == 0;
+            }
+        }
+        if (!ok)
+        {
+            PyApi.PyErr_Print();
+        }
+        foreach (IntPtr reference in new[] { value, thread, currentThread, threading })
+        {
+            if (reference != IntPtr.Zero)
+            {
+                PyApi.Py_DecRef(reference);
+            }
         }
     }
 }

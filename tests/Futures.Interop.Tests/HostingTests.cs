@@ -33,7 +33,7 @@ public sealed class HostingTests
         Assert.That(host.Services.GetRequiredService<IExecutorProvider>().Get("py"), Is.SameAs(byKey));
         Assert.That(host.Services.GetRequiredService<PythonRuntime>(), Is.SameAs(PythonFixture.Runtime));
         var fn = PythonFixture.Runtime.GetCallable(PythonFixture.TestModule, "thread_name");
-        Assert.That(byKey.SubmitPython<string>(fn).Result(Timeout), Is.Not.Null);
+        Assert.That(byKey.SubmitPython<string>(fn).Result(Timeout), Does.StartWith("worker_"));
         Assert.That(byKey.Submit(() => Thread.CurrentThread.Name).Result(Timeout), Does.StartWith("worker_"));
         await host.StopAsync();
         Assert.That(byKey.IsShutdown);

@@ -38,6 +38,7 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<IntPtr> PyErr_Occurred;
     public static delegate* unmanaged<byte*, IntPtr> PyImport_ImportModule;
     public static delegate* unmanaged<IntPtr, byte*, IntPtr> PyObject_GetAttrString;
+    public static delegate* unmanaged<IntPtr, byte*, IntPtr, int> PyObject_SetAttrString;
     public static delegate* unmanaged<IntPtr, int> PyObject_IsTrue;
     public static delegate* unmanaged<IntPtr, ulong> PyType_GetFlags;
     public static delegate* unmanaged<byte*, nint, IntPtr> PyBytes_FromStringAndSize;
@@ -100,6 +101,7 @@ internal static unsafe class PyApi
         PyErr_Occurred = (delegate* unmanaged<IntPtr>)Get("PyErr_Occurred");
         PyImport_ImportModule = (delegate* unmanaged<byte*, IntPtr>)Get("PyImport_ImportModule");
         PyObject_GetAttrString = (delegate* unmanaged<IntPtr, byte*, IntPtr>)Get("PyObject_GetAttrString");
+        PyObject_SetAttrString = (delegate* unmanaged<IntPtr, byte*, IntPtr, int>)Get("PyObject_SetAttrString");
         PyObject_IsTrue = (delegate* unmanaged<IntPtr, int>)Get("PyObject_IsTrue");
         PyType_GetFlags = (delegate* unmanaged<IntPtr, ulong>)Get("PyType_GetFlags");
         PyBytes_FromStringAndSize = (delegate* unmanaged<byte*, nint, IntPtr>)Get("PyBytes_FromStringAndSize");
