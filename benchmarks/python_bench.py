@@ -1,112 +1,231 @@
-"""cs_futures against the standard library's concurrent.futures, in one run, alternating.
+#!/usr/bin/env python3
+"""Compare cs_futures with the standard library's concurrent.futures, in the same run.
 
-    python benchmarks/python_bench.py [--quick] [--json FILE]
+Standard library only. Every workload is run with both implementations, alternating
+(cs_futures, stdlib, stdlib, cs_futures, ... : the order flips each round so that neither side
+always runs "warm" after the other), and the median of each side is reported.
 
-Each workload runs with both libraries in turns (A, B, A, B, ...); the table gives the median of each
-side and the ratio cs_futures / stdlib (below 1: cs_futures is faster). Start-up is measured in fresh
-interpreters, from start to the first result.
+Workloads:
+  submit+result  ThreadPoolExecutor(4): submit N trivial tasks, then result() each
+  map            ThreadPoolExecutor(4): list(ex.map(f, range(N)))
+  as_completed   ThreadPoolExecutor(4): submit N, iterate as_completed(), result() each
+  io_batch       ThreadPoolExecutor(32): 256 x time.sleep(0.01), executor created and shut down
+                 inside the timed block (total ms)
+  startup        fresh subprocess: interpreter start -> first result of
+                 `import X; X.ThreadPoolExecutor(1).submit(int).result()` (ms)
+
+For the three per-task workloads, the executor is created and warmed up (its workers started)
+before the clock starts, and shut down after it stops: they measure the per-task cost only.
+
+Usage: python benchmarks/python_bench.py [--quick] [--json FILE] [--rounds R] [-n N]
+Ratio = cs_futures / stdlib: below 1 means cs_futures is faster.
 """
 import argparse
-import concurrent.futures as stdlib
+import gc
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+REPO_PYTHON = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                            os.pardir, "python"))
+if REPO_PYTHON not in sys.path:
+    sys.path.insert(0, REPO_PYTHON)
+
+import concurrent.futures as std_futures  # noqa: E402
 import cs_futures  # noqa: E402
 
+SIDES = (("cs_futures", cs_futures), ("stdlib", std_futures))
 
-def identity(x):
+
+def task(x):
+    """The trivial task: returns its argument."""
     return x
 
 
-def submit_result(lib, n):
-    with lib.ThreadPoolExecutor(4) as executor:
-        start = time.perf_counter()
-        futures = [executor.submit(identity, i) for i in range(n)]
-        for future in futures:
-            future.result()
-        return (time.perf_counter() - start) / n * 1e6
+def _sleep_task(_):
+    time.sleep(0.01)
 
 
-def map_(lib, n):
-    with lib.ThreadPoolExecutor(4) as executor:
-        start = time.perf_counter()
-        for _ in executor.map(identity, range(n)):
-            pass
-        return (time.perf_counter() - start) / n * 1e6
+def _warm(ex, workers):
+    """Start every worker thread (both implementations start them lazily, on submit)."""
+    for f in [ex.submit(time.sleep, 0.002) for _ in range(workers)]:
+        f.result()
 
 
-def as_completed(lib, n):
-    with lib.ThreadPoolExecutor(4) as executor:
-        start = time.perf_counter()
-        futures = [executor.submit(identity, i) for i in range(n)]
-        for future in lib.as_completed(futures):
-            future.result()
-        return (time.perf_counter() - start) / n * 1e6
+def _timed_with_pool(mod, workers, body):
+    ex = mod.ThreadPoolExecutor(workers)
+    try:
+        _warm(ex, workers)
+        gc.collect()
+        t0 = time.perf_counter()
+        body(mod, ex)
+        return time.perf_counter() - t0
+    finally:
+        ex.shutdown(wait=True)
 
 
-def io_batch(lib, n):
-    with lib.ThreadPoolExecutor(32) as executor:
-        start = time.perf_counter()
-        list(executor.map(time.sleep, [0.01] * n))
-        return (time.perf_counter() - start) * 1e3
+def bench_submit_result(mod, n):
+    def body(mod, ex):
+        submit = ex.submit
+        fs = [submit(task, i) for i in range(n)]
+        for f in fs:
+            f.result()
+    return _timed_with_pool(mod, 4, body) / n
 
 
-STARTUP = "import {0}; {0}.ThreadPoolExecutor(1).submit(int).result()"
+def bench_map(mod, n):
+    def body(mod, ex):
+        out = list(ex.map(task, range(n)))
+        assert len(out) == n
+    return _timed_with_pool(mod, 4, body) / n
 
 
-def startup(module):
-    env = dict(os.environ, PYTHONPATH=sys.path[0])
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", STARTUP.format(module)], env=env, check=True)
-    return (time.perf_counter() - start) * 1e3
+def bench_as_completed(mod, n):
+    def body(mod, ex):
+        submit = ex.submit
+        fs = [submit(task, i) for i in range(n)]
+        count = 0
+        for f in mod.as_completed(fs):
+            f.result()
+            count += 1
+        assert count == n
+    return _timed_with_pool(mod, 4, body) / n
 
 
-def measure(workload, n, rounds):
-    ours, theirs = [], []
-    for i in range(rounds):
-        order = [(cs_futures, ours), (stdlib, theirs)]
-        for lib, samples in (order if i % 2 == 0 else order[::-1]):
-            samples.append(workload(lib, n))
-    return statistics.median(ours), statistics.median(theirs)
+def bench_io_batch(mod, n):
+    gc.collect()
+    t0 = time.perf_counter()
+    with mod.ThreadPoolExecutor(32) as ex:
+        fs = [ex.submit(_sleep_task, i) for i in range(n)]
+        for f in fs:
+            f.result()
+    return time.perf_counter() - t0
+
+
+_STARTUP_CODE = {
+    "cs_futures": "import cs_futures as X; X.ThreadPoolExecutor(1).submit(int).result()",
+    "stdlib": "import concurrent.futures as X; X.ThreadPoolExecutor(1).submit(int).result()",
+    "bare": "pass",
+}
+
+
+def bench_startup(side, _n):
+    """Wall time of a fresh interpreter that imports X and gets a first result (seconds)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO_PYTHON + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [sys.executable, "-c", _STARTUP_CODE[side]]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"startup run failed ({side}): {proc.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+# name, function, kind ('task' -> us/task, 'total' -> ms), N in quick mode, N in full mode
+WORKLOADS = (
+    ("submit+result", bench_submit_result, "task", 2_000, 20_000),
+    ("map", bench_map, "task", 2_000, 20_000),
+    ("as_completed", bench_as_completed, "task", 2_000, 20_000),
+    ("io_batch(32x256)", bench_io_batch, "total", 256, 256),
+)
+
+
+def run(args):
+    results = {}
+    rounds = args.rounds or (5 if args.quick else 9)
+    for name, fn, kind, n_quick, n_full in WORKLOADS:
+        n = args.n if (args.n and kind == "task") else (n_quick if args.quick else n_full)
+        # the I/O batch is short (~0.1 s) and its run-to-run noise is a few ms: more rounds
+        workload_rounds = rounds * 3 if kind == "total" else rounds
+        samples = {side: [] for side, _ in SIDES}
+        # one untimed warm-up per side (imports, code paths, allocator)
+        for _side, mod in SIDES:
+            fn(mod, min(n, 500))
+        for r in range(workload_rounds):
+            order = SIDES if r % 2 == 0 else SIDES[::-1]
+            for side, mod in order:
+                samples[side].append(fn(mod, n))
+        results[name] = _summarize(kind, n, workload_rounds, samples)
+        _progress(name, results[name])
+
+    runs = args.startup_runs or (5 if args.quick else 11)
+    samples = {"cs_futures": [], "stdlib": [], "bare": []}
+    for r in range(runs):
+        order = ("cs_futures", "stdlib", "bare") if r % 2 == 0 else ("bare", "stdlib", "cs_futures")
+        for side in order:
+            samples[side].append(bench_startup(side, None))
+    results["startup"] = _summarize("total", 1, runs, samples)
+    _progress("startup", results["startup"])
+    return results
+
+
+def _summarize(kind, n, rounds, samples):
+    scale = 1e6 if kind == "task" else 1e3
+    unit = "us/task" if kind == "task" else "ms"
+    out = {"unit": unit, "n": n, "rounds": rounds}
+    for side, values in samples.items():
+        scaled = [v * scale for v in values]
+        out[side] = {"median": statistics.median(scaled), "min": min(scaled), "max": max(scaled),
+                     "samples": scaled}
+    out["ratio"] = out["cs_futures"]["median"] / out["stdlib"]["median"]
+    return out
+
+
+def _progress(name, res):
+    print(f"  ... {name}: done", file=sys.stderr, flush=True)
+
+
+def print_table(results):
+    header = f"{'workload':<18} {'unit':>8} {'N':>7} {'cs_futures':>11} {'stdlib':>11} {'ratio':>7}  verdict"
+    print(header)
+    print("-" * len(header))
+    for name, res in results.items():
+        ratio = res["ratio"]
+        if name == "startup":
+            verdict = "(allowed slower)"
+        else:
+            verdict = "OK" if ratio <= 1.0 else "SLOWER"
+        print(f"{name:<18} {res['unit']:>8} {res['n']:>7} {res['cs_futures']['median']:>11.2f} "
+              f"{res['stdlib']['median']:>11.2f} {ratio:>7.3f}  {verdict}")
+    if "startup" in results and "bare" in results["startup"]:
+        bare = results["startup"]["bare"]["median"]
+        st = results["startup"]
+        print(f"  startup: bare interpreter {bare:.1f} ms -> cs_futures +"
+              f"{st['cs_futures']['median'] - bare:.1f} ms, stdlib +{st['stdlib']['median'] - bare:.1f} ms")
+    print("ratio = cs_futures / stdlib (median of the rounds); < 1 means cs_futures is faster")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds and tasks (about 20 s)")
-    parser.add_argument("--json", help="also write the results to this file")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller N (< 60 s)")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    parser.add_argument("--rounds", type=int,
+                        help="rounds per workload (default 9, quick 5; the I/O batch runs 3x as many)")
+    parser.add_argument("-n", type=int, help="tasks for the per-task workloads")
+    parser.add_argument("--startup-runs", type=int, help="subprocess runs per side")
     args = parser.parse_args()
-    rounds, n = (3, 5000) if args.quick else (7, 20000)
-    rows = []
-    for name, workload, size, unit in (
-            ("submit+result, 4 workers", submit_result, n, "us/task"),
-            ("map, 4 workers", map_, n, "us/task"),
-            ("as_completed, 4 workers", as_completed, n, "us/task"),
-            ("I/O batch: 256 x sleep(10 ms), 32 workers", io_batch, 256, "ms total")):
-        ours, theirs = measure(workload, size, rounds)
-        rows.append({"workload": name, "unit": unit, "cs_futures": ours, "stdlib": theirs, "ratio": ours / theirs})
-    ours, theirs = [], []
-    for _ in range(rounds):
-        ours.append(startup("cs_futures"))
-        theirs.append(startup("concurrent.futures"))
-    rows.append({"workload": "start-up: interpreter start to first result", "unit": "ms",
-                 "cs_futures": statistics.median(ours), "stdlib": statistics.median(theirs),
-                 "ratio": statistics.median(ours) / statistics.median(theirs)})
 
-    print(f"Python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, "
-          f"{rounds} alternating rounds, median")
-    print(f"| {'workload':45} | {'unit':8} | {'cs_futures':>10} | {'stdlib':>10} | {'ratio':>6} |")
-    print(f"|{'-' * 47}|{'-' * 10}|{'-' * 12}|{'-' * 12}|{'-' * 8}|")
-    for row in rows:
-        print(f"| {row['workload']:45} | {row['unit']:8} | {row['cs_futures']:10.2f} | {row['stdlib']:10.2f} | "
-              f"{row['ratio']:6.2f} |")
+    impl = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"interpreter: {sys.executable} ({impl}), {os.cpu_count()} CPUs")
+    print(f"cs_futures: {os.path.dirname(cs_futures.__file__)}")
+    print(f"mode: {'quick' if args.quick else 'full'}")
+    t0 = time.perf_counter()
+    results = run(args)
+    print()
+    print_table(results)
+    print(f"(total {time.perf_counter() - t0:.1f} s)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"python": sys.version, "rows": rows}, f, indent=2)
+        with open(args.json, "w") as fh:
+            json.dump({"interpreter": sys.executable, "version": sys.version,
+                       "implementation": impl, "cpus": os.cpu_count(),
+                       "mode": "quick" if args.quick else "full", "results": results},
+                      fh, indent=2)
+        print(f"results written to {args.json}")
 
 
 if __name__ == "__main__":
