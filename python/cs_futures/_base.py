@@ -47,6 +47,14 @@ _FOREIGN = _bridge.FOREIGN
 _monotonic = time.monotonic
 
 
+def _refuse_after_fork():
+    global _outcome, _state_of, _wait_one
+    _outcome = _state_of = _wait_one = _bridge._refuse
+
+
+_bridge.fork_hooks.append(_refuse_after_fork)
+
+
 def _wait_done(handle, timeout):
     """Block until the future is done or the timeout passes, in slices so that Ctrl-C is seen."""
     if timeout is None:

@@ -70,11 +70,25 @@ FOREIGN = _Marker("foreign")
 
 _LOADED_PID = os.getpid()
 forked = False
+# Other modules' aliases of entry points, rebound in a forked child (see _after_fork_in_child).
+fork_hooks = []
+
+
+def _refuse(*args):
+    check_process()
 
 
 def _after_fork_in_child():
+    """A child forked after .NET loaded must never run .NET code: its runtime lost its threads, and
+    code it runs could disturb the parent's. Every entry point now raises RuntimeError instead."""
     global forked
     forked = True
+    module = sys.modules[__name__]
+    for name, value in list(vars(module).items()):
+        if isinstance(value, ctypes._CFuncPtr):
+            setattr(module, name, _refuse)
+    for hook in fork_hooks:
+        hook()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -118,5 +132,3 @@ def clr_bridge():
     from CsFutures.Interop.Bridge import ClrBridge
     return ClrBridge
 
-
-del sys

@@ -185,6 +185,9 @@ def enable_clr():
 
 def load():
     """Start .NET (once per process) and return the list of entry point addresses."""
+    # W^X maps JIT-compiled code through shared memory; a child forked from this process could then
+    # write into code its parent runs. Off, the child's copy is private (and start-up is faster).
+    os.environ.setdefault("DOTNET_EnableWriteXorExecute", "0")
     folder = assemblies_dir()
     root, hostfxr_path = find_runtime()
     try:

@@ -30,3 +30,37 @@ def completed(result=None, exception=None):
     else:
         future.set_result(result)
     return future
+
+
+# ---------------------------------------------------------------------------------------------
+# Added for the per-area suite (test_future, test_thread_pool, test_wait, test_as_completed,
+# test_process_lifecycle, test_loader).
+
+WAIT = 10  # seconds: the bound on any single wait inside a test; a bug fails instead of hanging
+
+
+def run_child(args, env=None, timeout=30, **kwargs):
+    """Run ``sys.executable *args`` in its own session; return (returncode, stdout, stderr).
+
+    On timeout the whole process group is killed (children forked by the script included, which
+    would otherwise keep the pipes open) and the test fails with what was printed so far."""
+    import signal
+    proc = subprocess.Popen([sys.executable, *args], env=env or child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        out, err = proc.communicate()
+        raise AssertionError("child did not stop within %s s\nstdout:\n%s\nstderr:\n%s"
+                             % (timeout, out, err)) from None
+    return proc.returncode, out, err
+
+
+def kill_group(proc):
+    """SIGKILL a child started with start_new_session=True, and everything it forked."""
+    import signal
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,104 +1,387 @@
-"""Future semantics, forwarded to the .NET engine."""
+"""The public surface is the standard library's, and Future keeps CPython's semantics (on the .NET engine)."""
+import concurrent.futures as std
+import importlib
 import logging
+import re
 import threading
+import time
 import unittest
+from concurrent.futures import _base as std_base, process as std_process, thread as std_thread
 
+import cs_futures
 from cs_futures import CancelledError, Future, InvalidStateError, TimeoutError
 from cs_futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING, RUNNING
 
-from .support import TIMEOUT, completed
+from .support import WAIT, completed
+
+ADDRESS = re.compile(r" at 0x[0-9a-f]+ ")
 
 
+def same_shape(text):
+    """A repr without its address."""
+    return ADDRESS.sub(" at 0x? ", text)
 
 
-class FutureTests(unittest.TestCase):
-    def test_state_transitions(self):
+class IdentityTests(unittest.TestCase):
+    def test_exceptions_are_the_stdlib_objects(self):
+        for name in ("CancelledError", "TimeoutError", "InvalidStateError", "BrokenExecutor"):
+            with self.subTest(name=name):
+                self.assertIs(getattr(cs_futures, name), getattr(std, name))
+        self.assertIs(cs_futures.thread.BrokenThreadPool, std_thread.BrokenThreadPool)
+        self.assertIs(cs_futures.process.BrokenProcessPool, std_process.BrokenProcessPool)
+        self.assertIs(cs_futures._base.Error, std_base.Error)
+
+    def test_constants_are_the_stdlib_objects(self):
+        for name in ("FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"):
+            with self.subTest(name=name):
+                self.assertIs(getattr(cs_futures, name), getattr(std, name))
+        for name in ("PENDING", "RUNNING", "CANCELLED", "CANCELLED_AND_NOTIFIED", "FINISHED", "LOGGER",
+                     "DoneAndNotDoneFutures"):
+            with self.subTest(name=name):
+                self.assertIs(getattr(cs_futures._base, name), getattr(std_base, name))
+
+    def test_classes_are_stdlib_subclasses(self):
+        self.assertIsInstance(Future(), std.Future)
+        self.assertTrue(issubclass(cs_futures.ThreadPoolExecutor, std.ThreadPoolExecutor))
+        self.assertTrue(issubclass(cs_futures.Executor, std.Executor))
+        self.assertIs(cs_futures.ThreadPoolExecutor, cs_futures.thread.ThreadPoolExecutor)
+
+    def test_every_stdlib_public_name_exists(self):
+        missing = [name for name in std.__all__ if not hasattr(cs_futures, name)]
+        self.assertEqual(missing, [])
+
+    def test_submodules_are_importable(self):
+        for name in ("cs_futures._base", "cs_futures.thread", "cs_futures.process"):
+            with self.subTest(module=name):
+                module = importlib.import_module(name)
+                self.assertEqual(module.__name__, name)
+        self.assertTrue(hasattr(importlib.import_module("cs_futures.thread"), "ThreadPoolExecutor"))
+        self.assertTrue(hasattr(importlib.import_module("cs_futures.process"), "ProcessPoolExecutor"))
+        self.assertTrue(hasattr(importlib.import_module("cs_futures._base"), "Future"))
+
+    def test_except_clauses_written_for_the_stdlib_catch_ours(self):
+        future = Future()
+        future.cancel()
+        with self.assertRaises(std.CancelledError):
+            future.result(timeout=0)
+        with self.assertRaises(std.TimeoutError):
+            Future().result(timeout=0)
+
+
+class StateTests(unittest.TestCase):
+    def test_pending_running_finished_with_result(self):
         future = Future()
         self.assertEqual(future._state, PENDING)
+        self.assertEqual((future.running(), future.done(), future.cancelled()), (False, False, False))
         self.assertTrue(future.set_running_or_notify_cancel())
         self.assertEqual(future._state, RUNNING)
-        self.assertTrue(future.running())
-        self.assertFalse(future.cancel())
+        self.assertEqual((future.running(), future.done(), future.cancelled()), (True, False, False))
         future.set_result(5)
         self.assertEqual(future._state, FINISHED)
-        self.assertTrue(future.done())
+        self.assertEqual((future.running(), future.done(), future.cancelled()), (False, True, False))
         self.assertEqual(future.result(), 5)
+        self.assertIsNone(future.exception())
 
-    def test_cancel_rules(self):
+    def test_pending_to_finished_with_exception(self):
+        error = OSError("stored")
+        future = Future()
+        future.set_exception(error)
+        self.assertEqual(future._state, FINISHED)
+        self.assertTrue(future.done())
+        self.assertIs(future.exception(), error)
+        with self.assertRaises(OSError) as caught:
+            future.result()
+        self.assertIs(caught.exception, error)
+
+    def test_set_running_twice_is_a_runtime_error(self):
+        future = Future()
+        future.set_running_or_notify_cancel()
+        with self.assertRaises(RuntimeError):
+            future.set_running_or_notify_cancel()
+        finished = completed(1)
+        with self.assertRaises(RuntimeError):
+            finished.set_running_or_notify_cancel()
+
+
+class CancelTests(unittest.TestCase):
+    def test_pending_future_can_be_cancelled(self):
         future = Future()
         self.assertTrue(future.cancel())
         self.assertEqual(future._state, CANCELLED)
-        self.assertTrue(future.cancel())
+        self.assertTrue(future.cancelled())
+        self.assertTrue(future.done())
+        self.assertTrue(future.cancel(), "cancelling again still answers True")
         self.assertFalse(future.set_running_or_notify_cancel())
         self.assertEqual(future._state, CANCELLED_AND_NOTIFIED)
         self.assertTrue(future.cancelled())
+        self.assertTrue(future.cancel())
+
+    def test_running_and_finished_futures_cannot_be_cancelled(self):
+        running = Future()
+        running.set_running_or_notify_cancel()
+        self.assertFalse(running.cancel())
+        self.assertEqual(running._state, RUNNING)
         self.assertFalse(completed(1).cancel())
+        self.assertFalse(completed(exception=ValueError()).cancel())
+
+    def test_result_and_exception_of_a_cancelled_future_raise_cancelled_error(self):
+        future = Future()
+        future.cancel()
         with self.assertRaises(CancelledError):
             future.result(timeout=0)
         with self.assertRaises(CancelledError):
             future.exception(timeout=0)
+        with self.assertRaises(CancelledError):
+            future.result()  # no timeout: must not block on a cancelled future
+
+    def test_cancel_wakes_a_waiting_thread(self):
+        future = Future()
+        outcome = []
+
+        def waiter():
+            try:
+                future.result(timeout=WAIT)
+            except BaseException as exc:
+                outcome.append(type(exc))
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        future.cancel()
+        thread.join(WAIT)
+        self.assertFalse(thread.is_alive())
+        self.assertEqual(outcome, [CancelledError])
+
+
+class SetTwiceTests(unittest.TestCase):
+    PATTERN = r"^FINISHED: <Future at 0x[0-9a-f]+ state=finished returned int>$"
 
     def test_set_result_twice_has_cpythons_message(self):
         future = completed(1)
-        with self.assertRaisesRegex(InvalidStateError,
-                                    r"^FINISHED: <Future at 0x[0-9a-f]+ state=finished returned int>$"):
+        with self.assertRaisesRegex(InvalidStateError, self.PATTERN):
             future.set_result(2)
-        with self.assertRaises(InvalidStateError):
-            future.set_exception(ValueError())
         self.assertEqual(future.result(), 1)
 
-    def test_repr(self):
+    def test_set_exception_after_result_has_cpythons_message(self):
+        future = completed(1)
+        with self.assertRaisesRegex(InvalidStateError, self.PATTERN):
+            future.set_exception(ValueError())
+        self.assertIsNone(future.exception())
+
+    def test_message_names_the_future_itself(self):
+        future = completed(1)
+        with self.assertRaises(InvalidStateError) as caught:
+            future.set_result(2)
+        self.assertEqual(str(caught.exception), "FINISHED: %r" % future)
+
+    def test_setting_a_cancelled_future_is_an_invalid_state(self):
+        future = Future()
+        future.cancel()
+        with self.assertRaisesRegex(InvalidStateError,
+                                    r"^CANCELLED: <Future at 0x[0-9a-f]+ state=cancelled>$"):
+            future.set_result(1)
+
+    def test_same_message_as_the_stdlib(self):
+        ours, theirs = completed(1), std.Future()
+        theirs.set_result(1)
+        messages = []
+        for future in (ours, theirs):
+            with self.assertRaises(InvalidStateError) as caught:
+                future.set_result(2)
+            messages.append(same_shape(str(caught.exception)))
+        self.assertEqual(messages[0], messages[1])
+
+
+class CallbackTests(unittest.TestCase):
+    def test_callbacks_run_in_order_with_the_future(self):
+        future = Future()
+        seen = []
+        for tag in range(5):
+            future.add_done_callback(lambda f, tag=tag: seen.append((tag, f)))
+        self.assertEqual(seen, [])
+        future.set_result(1)
+        self.assertEqual(seen, [(tag, future) for tag in range(5)])
+
+    def test_callback_on_a_done_future_runs_at_once_on_this_thread(self):
+        future = completed(1)
+        seen = []
+        future.add_done_callback(lambda f: seen.append((f, threading.get_ident())))
+        self.assertEqual(seen, [(future, threading.get_ident())])
+
+    def test_callbacks_run_on_cancel(self):
+        future = Future()
+        seen = []
+        future.add_done_callback(lambda f: seen.append(f.cancelled()))
+        future.cancel()
+        self.assertEqual(seen, [True])
+
+    def test_callbacks_run_once(self):
+        future = Future()
+        calls = []
+        future.add_done_callback(calls.append)
+        future.cancel()
+        future.set_running_or_notify_cancel()
+        self.assertEqual(calls, [future])
+
+    def test_exception_in_callback_is_logged_not_raised(self):
+        future = Future()
+        ran = []
+
+        def broken(f):
+            raise ZeroDivisionError("in callback")
+
+        future.add_done_callback(broken)
+        future.add_done_callback(lambda f: ran.append(True))
+        with self.assertLogs("concurrent.futures", level="ERROR") as logs:
+            future.set_result(1)  # must not raise
+        self.assertEqual(ran, [True], "later callbacks still run")
+        self.assertEqual(len(logs.records), 1)
+        record = logs.records[0]
+        self.assertEqual(record.levelno, logging.ERROR)
+        self.assertRegex(record.getMessage(), r"^exception calling callback for <Future at 0x[0-9a-f]+ state=finished returned int>$")
+        self.assertIs(record.exc_info[0], ZeroDivisionError)
+
+    def test_exception_in_callback_added_when_done_is_logged_not_raised(self):
+        future = completed("x")
+        with self.assertLogs("concurrent.futures", level="ERROR") as logs:
+            future.add_done_callback(lambda f: [][1])
+        self.assertIn("exception calling callback for", logs.output[0])
+        self.assertIn("IndexError", logs.output[0])
+
+
+class ReprTests(unittest.TestCase):
+    def test_repr_of_each_state(self):
         running = Future()
         running.set_running_or_notify_cancel()
         cancelled = Future()
         cancelled.cancel()
-        self.assertRegex(repr(Future()), r"^<Future at 0x[0-9a-f]+ state=pending>$")
-        self.assertRegex(repr(running), r"^<Future at 0x[0-9a-f]+ state=running>$")
-        self.assertRegex(repr(cancelled), r"^<Future at 0x[0-9a-f]+ state=cancelled>$")
-        self.assertRegex(repr(completed(exception=OSError())),
-                         r"^<Future at 0x[0-9a-f]+ state=finished raised OSError>$")
-        self.assertRegex(repr(completed(42)), r"^<Future at 0x[0-9a-f]+ state=finished returned int>$")
+        notified = Future()
+        notified.cancel()
+        notified.set_running_or_notify_cancel()
+        cases = [
+            (Future(), r"^<Future at 0x[0-9a-f]+ state=pending>$"),
+            (running, r"^<Future at 0x[0-9a-f]+ state=running>$"),
+            (cancelled, r"^<Future at 0x[0-9a-f]+ state=cancelled>$"),
+            (notified, r"^<Future at 0x[0-9a-f]+ state=cancelled>$"),
+            (completed(42), r"^<Future at 0x[0-9a-f]+ state=finished returned int>$"),
+            (completed("s"), r"^<Future at 0x[0-9a-f]+ state=finished returned str>$"),
+            (completed(None), r"^<Future at 0x[0-9a-f]+ state=finished returned NoneType>$"),
+            (completed(exception=OSError()), r"^<Future at 0x[0-9a-f]+ state=finished raised OSError>$"),
+        ]
+        for future, pattern in cases:
+            with self.subTest(pattern=pattern):
+                self.assertRegex(repr(future), pattern)
 
-    def test_timeouts(self):
-        with self.assertRaises(TimeoutError):
-            Future().result(timeout=0)
-        with self.assertRaises(TimeoutError):
-            Future().exception(timeout=0.01)
-
-    def test_result_from_another_thread(self):
+    def test_repr_has_the_objects_address(self):
         future = Future()
-        threading.Thread(target=future.set_result, args=("late",)).start()
-        self.assertEqual(future.result(timeout=TIMEOUT), "late")
+        self.assertIn("at %#x " % id(future), repr(future))
 
-    def test_exception_is_the_same_object(self):
+    def test_repr_matches_the_stdlib(self):
+        def build(cls, state):
+            future = cls()
+            if state == "running":
+                future.set_running_or_notify_cancel()
+            elif state == "cancelled":
+                future.cancel()
+            elif state == "result":
+                future.set_result([1])
+            elif state == "raised":
+                future.set_exception(KeyError("k"))
+            return future
+
+        for state in ("pending", "running", "cancelled", "result", "raised"):
+            with self.subTest(state=state):
+                self.assertEqual(same_shape(repr(build(Future, state))),
+                                 same_shape(repr(build(std.Future, state))))
+
+    def test_subclass_name_in_repr(self):
+        class MyFuture(Future):
+            pass
+
+        self.assertRegex(repr(MyFuture()), r"^<MyFuture at 0x[0-9a-f]+ state=pending>$")
+
+
+class TimeoutTests(unittest.TestCase):
+    def test_result_times_out_after_the_timeout(self):
+        future = Future()
+        start = time.monotonic()
+        with self.assertRaises(TimeoutError):
+            future.result(timeout=0.2)
+        elapsed = time.monotonic() - start
+        self.assertGreaterEqual(elapsed, 0.19)
+        self.assertLess(elapsed, WAIT)
+
+    def test_exception_times_out_after_the_timeout(self):
+        future = Future()
+        future.set_running_or_notify_cancel()
+        start = time.monotonic()
+        with self.assertRaises(TimeoutError):
+            future.exception(timeout=0.2)
+        self.assertGreaterEqual(time.monotonic() - start, 0.19)
+
+    def test_zero_and_negative_timeouts_do_not_block(self):
+        for timeout in (0, -1):
+            with self.subTest(timeout=timeout):
+                with self.assertRaises(TimeoutError):
+                    Future().result(timeout=timeout)
+                with self.assertRaises(TimeoutError):
+                    Future().exception(timeout=timeout)
+        self.assertEqual(completed(3).result(timeout=0), 3)
+        self.assertIsNone(completed(3).exception(timeout=-1))
+
+    def test_result_set_by_another_thread_wakes_the_waiter(self):
+        future = Future()
+        ready = threading.Event()
+
+        def finish():
+            ready.wait(WAIT)
+            future.set_result("late")
+
+        thread = threading.Thread(target=finish)
+        thread.start()
+        ready.set()
+        self.assertEqual(future.result(timeout=WAIT), "late")
+        thread.join(WAIT)
+
+    def test_exception_set_by_another_thread_wakes_the_waiter(self):
+        future = Future()
+        error = KeyError("late")
+        thread = threading.Thread(target=future.set_exception, args=(error,))
+        thread.start()
+        self.assertIs(future.exception(timeout=WAIT), error)
+        thread.join(WAIT)
+
+    def test_many_waiters_are_all_woken(self):
+        future = Future()
+        barrier = threading.Barrier(5, timeout=WAIT)
+        results = []
+
+        def waiter():
+            barrier.wait()
+            results.append(future.result(timeout=WAIT))
+
+        threads = [threading.Thread(target=waiter) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        future.set_result(7)
+        for thread in threads:
+            thread.join(WAIT)
+        self.assertEqual(results, [7] * 4)
+
+
+class ExceptionObjectTests(unittest.TestCase):
+    def test_set_exception_object_comes_back_identical(self):
         error = ValueError("x")
         future = completed(exception=error)
         self.assertIs(future.exception(), error)
-        with self.assertRaises(ValueError) as caught:
-            future.result()
-        self.assertIs(caught.exception, error)
+        for _ in range(2):  # each result() raises the same object again
+            with self.assertRaises(ValueError) as caught:
+                future.result()
+            self.assertIs(caught.exception, error)
 
-    def test_callbacks_run_in_order_and_at_once_when_done(self):
-        future = Future()
-        seen = []
-        future.add_done_callback(lambda f: seen.append(("first", f)))
-        future.add_done_callback(lambda f: seen.append(("second", f)))
-        self.assertEqual(seen, [])
-        future.set_result(1)
-        self.assertEqual(seen, [("first", future), ("second", future)])
-        future.add_done_callback(lambda f: seen.append(("late", threading.get_ident())))
-        self.assertEqual(seen[-1], ("late", threading.get_ident()))
 
-    def test_callback_exception_is_logged_not_raised(self):
-        future = Future()
-        ran = []
-        future.add_done_callback(lambda f: 1 / 0)
-        future.add_done_callback(lambda f: ran.append(True))
-        with self.assertLogs("concurrent.futures", level="ERROR") as logs:
-            future.set_result(1)
-        self.assertEqual(ran, [True])
-        self.assertIn("exception calling callback for <Future", logs.output[0])
-        self.assertIn("ZeroDivisionError", logs.output[0])
+class PrivateAttributeTests(unittest.TestCase):
+    """CPython's own tests (and some libraries) drive a future through _condition, _state, _result."""
 
     def test_private_attributes_as_cpython_tests_use_them(self):
         future = Future()
@@ -112,8 +395,8 @@ class FutureTests(unittest.TestCase):
             done.set()
 
         threading.Thread(target=finish).start()
-        self.assertIsInstance(future.exception(timeout=TIMEOUT), OSError)
-        self.assertTrue(done.wait(TIMEOUT))
+        self.assertIsInstance(future.exception(timeout=WAIT), OSError)
+        self.assertTrue(done.wait(WAIT))
         forced = Future()
         forced._state = FINISHED
         forced._result = 42

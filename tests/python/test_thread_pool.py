@@ -1,17 +1,19 @@
-"""ThreadPoolExecutor on .NET worker threads."""
+"""ThreadPoolExecutor on .NET worker threads: CPython's behaviour, real threads, no mocks."""
 import asyncio
 import logging
 import os
+import re
 import threading
 import traceback
 import unittest
 
 import cs_futures
-from cs_futures import BrokenExecutor, ThreadPoolExecutor
+from cs_futures import BrokenExecutor, ThreadPoolExecutor, TimeoutError
 from cs_futures.thread import BrokenThreadPool
 
-from .support import TIMEOUT
+from .support import WAIT
 
+# Raised by a task; the test checks that result() raises this very object.
 RAISED = ValueError("raised in a task")
 
 
@@ -19,165 +21,406 @@ def raise_stored():
     raise RAISED
 
 
-class ThreadPoolTests(unittest.TestCase):
-    def test_max_workers_validation_and_default(self):
-        with self.assertRaisesRegex(ValueError, "^max_workers must be greater than 0$"):
-            ThreadPoolExecutor(0)
+def current_name():
+    return threading.current_thread().name
+
+
+class Collect(logging.Handler):
+    """A logging handler that keeps the formatted records."""
+
+    def __init__(self, fmt):
+        super().__init__()
+        self.lines = []
+        self.setFormatter(logging.Formatter(fmt))
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+class ConstructionTests(unittest.TestCase):
+    def test_max_workers_must_be_positive(self):
+        for value in (0, -1):
+            with self.subTest(max_workers=value):
+                with self.assertRaisesRegex(ValueError, "^max_workers must be greater than 0$"):
+                    ThreadPoolExecutor(value)
+
+    def test_initializer_must_be_callable(self):
         with self.assertRaisesRegex(TypeError, "^initializer must be a callable$"):
             ThreadPoolExecutor(1, initializer=5)
-        count = getattr(os, "process_cpu_count", os.cpu_count)()
-        executor = ThreadPoolExecutor()
-        self.assertEqual(executor._max_workers, min(32, count + 4))
-        executor.shutdown()
 
-    def test_results_and_same_exception_object_with_traceback(self):
+    def test_default_max_workers(self):
+        count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+        executor = ThreadPoolExecutor()
+        try:
+            self.assertEqual(executor._max_workers, min(32, count + 4))
+        finally:
+            executor.shutdown()
+        executor = ThreadPoolExecutor(3)
+        try:
+            self.assertEqual(executor._max_workers, 3)
+        finally:
+            executor.shutdown()
+
+
+class ResultTests(unittest.TestCase):
+    def test_args_kwargs_and_results(self):
         with ThreadPoolExecutor(2) as executor:
-            self.assertEqual(executor.submit(pow, 2, 10).result(timeout=TIMEOUT), 1024)
-            self.assertEqual(executor.submit(dict, a=1).result(timeout=TIMEOUT), {"a": 1})
+            self.assertEqual(executor.submit(pow, 2, 10).result(timeout=WAIT), 1024)
+            self.assertEqual(executor.submit(dict, a=1, fn=2).result(timeout=WAIT), {"a": 1, "fn": 2})
+            self.assertIsNone(executor.submit(lambda: None).result(timeout=WAIT))
+            big = list(range(1000))
+            self.assertIs(executor.submit(lambda x: x, big).result(timeout=WAIT), big)
+
+    def test_future_is_a_cs_futures_and_stdlib_future(self):
+        import concurrent.futures as std
+        with ThreadPoolExecutor(1) as executor:
+            future = executor.submit(int)
+            self.assertIsInstance(future, cs_futures.Future)
+            self.assertIsInstance(future, std.Future)
+            self.assertEqual(future.result(timeout=WAIT), 0)
+
+    def test_task_exception_is_the_same_object_with_its_traceback(self):
+        with ThreadPoolExecutor(2) as executor:
             future = executor.submit(raise_stored)
             try:
-                future.result(timeout=TIMEOUT)
+                future.result(timeout=WAIT)
             except ValueError as exc:
-                caught, frames = exc, [frame.name for frame in traceback.extract_tb(exc.__traceback__)]
+                caught = exc
             else:
                 self.fail("result() did not raise")
         self.assertIs(caught, RAISED)
-        self.assertIs(future.exception(), RAISED)
-        self.assertIn("raise_stored", frames, "the traceback reaches into the task")
+        frames = [frame.name for frame in traceback.extract_tb(caught.__traceback__)]
+        self.assertIn("raise_stored", frames, "the traceback reaches into the task function")
+        self.assertIs(future.exception(timeout=0), RAISED)
+        self.assertIs(future.exception().__traceback__, caught.__traceback__)
 
-    def test_thread_names_inside_tasks_and_in_logs(self):
-        with ThreadPoolExecutor(1, thread_name_prefix="Special") as executor:
-            self.assertEqual(executor.submit(lambda: threading.current_thread().name).result(TIMEOUT), "Special_0")
-            logger = logging.getLogger("cs_futures.tests.names")
-            handler_records = []
-
-            class Collect(logging.Handler):
-                def emit(self, record):
-                    handler_records.append(self.format(record))
-
-            handler = Collect()
-            handler.setFormatter(logging.Formatter("%(threadName)s %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
-            try:
-                executor.submit(logger.info, "hello").result(TIMEOUT)
-            finally:
-                logger.removeHandler(handler)
-            self.assertEqual(handler_records, ["Special_0 hello"])
+    def test_exception_of_a_successful_task_is_none(self):
         with ThreadPoolExecutor(1) as executor:
-            self.assertRegex(executor.submit(lambda: threading.current_thread().name).result(TIMEOUT),
-                             r"^ThreadPoolExecutor-\d+_0$")
-            self.assertEqual([t.name for t in executor._threads], [executor._thread_name_prefix + "_0"])
+            self.assertIsNone(executor.submit(int).exception(timeout=WAIT))
 
-    def test_initializer_runs_once_per_thread(self):
+    def test_base_exception_in_task_reaches_result(self):
+        class Stop(BaseException):
+            pass
+
+        stop = Stop()
+
+        def task():
+            raise stop
+
+        with ThreadPoolExecutor(1) as executor:
+            future = executor.submit(task)
+            with self.assertRaises(Stop) as caught:
+                future.result(timeout=WAIT)
+            self.assertIs(caught.exception, stop)
+            self.assertEqual(executor.submit(int, "5").result(timeout=WAIT), 5, "the worker survived")
+
+    def test_gil_is_released_while_waiting(self):
+        go = threading.Event()
+        progressed = threading.Event()
+
+        def python_work():
+            go.wait(WAIT)
+            total = 0
+            for i in range(200000):  # pure Python: runs only while the main thread releases the GIL
+                total += i
+            progressed.set()
+
+        with ThreadPoolExecutor(1) as executor:
+            future = executor.submit(progressed.wait, WAIT)
+            thread = threading.Thread(target=python_work)
+            thread.start()
+            go.set()
+            self.assertTrue(future.result(timeout=WAIT + 5), "the Python thread made no progress")
+            thread.join(WAIT)
+
+
+class ThreadNameTests(unittest.TestCase):
+    def test_prefix_names_inside_tasks(self):
+        barrier = threading.Barrier(3, timeout=WAIT)
+
+        def task():
+            barrier.wait()  # three tasks at once: three distinct threads
+            return current_name()
+
+        with ThreadPoolExecutor(3, thread_name_prefix="Special") as executor:
+            names = {f.result(timeout=WAIT) for f in [executor.submit(task) for _ in range(3)]}
+        self.assertEqual(names, {"Special_0", "Special_1", "Special_2"})
+
+    def test_default_names_inside_tasks(self):
+        with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(1) as second:
+            a = first.submit(current_name).result(timeout=WAIT)
+            b = second.submit(current_name).result(timeout=WAIT)
+        self.assertRegex(a, r"^ThreadPoolExecutor-\d+_0$")
+        self.assertRegex(b, r"^ThreadPoolExecutor-\d+_0$")
+        k_a = int(re.match(r"ThreadPoolExecutor-(\d+)_", a).group(1))
+        k_b = int(re.match(r"ThreadPoolExecutor-(\d+)_", b).group(1))
+        self.assertGreater(k_b, k_a, "each executor has its own number")
+
+    def test_current_thread_is_not_the_callers(self):
+        with ThreadPoolExecutor(1, thread_name_prefix="Other") as executor:
+            ident = executor.submit(threading.get_ident).result(timeout=WAIT)
+            self.assertNotEqual(ident, threading.get_ident())
+            self.assertEqual(executor.submit(lambda: threading.current_thread().ident).result(timeout=WAIT),
+                             ident)
+
+    def test_threads_attribute_names(self):
+        with ThreadPoolExecutor(1, thread_name_prefix="Listed") as executor:
+            executor.submit(int).result(timeout=WAIT)
+            self.assertEqual([t.name for t in executor._threads], ["Listed_0"])
+
+    def test_logging_thread_name_is_the_pools(self):
+        logger = logging.getLogger("cs_futures.tests.thread_names")
+        handler = Collect("%(threadName)s|%(message)s")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="Logged") as executor:
+                executor.submit(logger.info, "hello %s", "there").result(timeout=WAIT)
+            with ThreadPoolExecutor(1) as executor:
+                executor.submit(logger.info, "default").result(timeout=WAIT)
+        finally:
+            logger.removeHandler(handler)
+            logger.propagate = True
+        self.assertEqual(handler.lines[0], "Logged_0|hello there")
+        self.assertRegex(handler.lines[1], r"^ThreadPoolExecutor-\d+_0\|default$")
+
+
+class InitializerTests(unittest.TestCase):
+    def test_initializer_runs_once_per_thread_with_initargs(self):
         seen = []
         lock = threading.Lock()
+        barrier = threading.Barrier(3, timeout=WAIT)
 
-        def init(tag):
+        def init(a, b):
             with lock:
-                seen.append((tag, threading.current_thread().name))
+                seen.append((a, b, current_name()))
 
-        with ThreadPoolExecutor(2, thread_name_prefix="init", initializer=init, initargs=("x",)) as executor:
-            list(executor.map(lambda _: threading.current_thread().name, range(20)))
-        names = [name for _, name in seen]
-        self.assertEqual(len(names), len(set(names)))
-        self.assertTrue(all(tag == "x" for tag, _ in seen))
+        def task(i):
+            if i < 3:
+                barrier.wait()  # the first three tasks run at once, so three threads exist
+            return current_name()
+
+        with ThreadPoolExecutor(3, thread_name_prefix="init", initializer=init,
+                                initargs=("x", 2)) as executor:
+            names = list(executor.map(task, range(30), timeout=WAIT))
+        self.assertEqual(sorted(seen), [("x", 2, "init_0"), ("x", 2, "init_1"), ("x", 2, "init_2")])
+        self.assertEqual(set(names), {"init_0", "init_1", "init_2"})
+
+    def test_initializer_runs_before_the_first_task_on_its_thread(self):
+        order = []
+        with ThreadPoolExecutor(1, initializer=order.append, initargs=("init",)) as executor:
+            executor.submit(order.append, "task").result(timeout=WAIT)
+        self.assertEqual(order, ["init", "task"])
 
     def test_failing_initializer_breaks_the_pool(self):
         gate = threading.Event()
 
         def init():
-            gate.wait(TIMEOUT)
+            gate.wait(WAIT)
             raise RuntimeError("init failed")
 
         executor = ThreadPoolExecutor(1, initializer=init)
-        with self.assertLogs("concurrent.futures", level="CRITICAL") as logs:
-            futures = [executor.submit(int) for _ in range(3)]
-            gate.set()
-            for future in futures:
-                with self.assertRaises(BrokenThreadPool):
-                    future.result(timeout=TIMEOUT)
-        self.assertIn("Exception in initializer:", logs.output[0])
-        self.assertTrue(executor._broken)
-        with self.assertRaises(BrokenExecutor):
-            executor.submit(int)
-        executor.shutdown()
+        try:
+            with self.assertLogs("concurrent.futures", level="CRITICAL") as logs:
+                futures = [executor.submit(int) for _ in range(3)]
+                gate.set()
+                for future in futures:
+                    with self.assertRaises(BrokenThreadPool):
+                        future.result(timeout=WAIT)
+            self.assertEqual(logs.records[0].levelno, logging.CRITICAL)
+            self.assertEqual(logs.records[0].getMessage(), "Exception in initializer:")
+            self.assertIn("RuntimeError: init failed", logs.output[0], "the traceback is logged")
+            self.assertTrue(executor._broken)
+            with self.assertRaises(BrokenThreadPool) as caught:
+                executor.submit(int)
+            self.assertIsInstance(caught.exception, BrokenExecutor)
+            self.assertIn("initializer failed", str(caught.exception))
+        finally:
+            executor.shutdown(wait=True)
 
+
+class ShutdownTests(unittest.TestCase):
     def test_submit_after_shutdown(self):
         executor = ThreadPoolExecutor(1)
         executor.shutdown()
         with self.assertRaisesRegex(RuntimeError, "^cannot schedule new futures after shutdown$"):
             executor.submit(int)
+        executor.shutdown()  # a second shutdown is harmless
 
-    def test_shutdown_cancel_futures(self):
+    def test_submit_after_context_exit(self):
+        with ThreadPoolExecutor(1) as executor:
+            pass
+        with self.assertRaisesRegex(RuntimeError, "^cannot schedule new futures after shutdown$"):
+            executor.submit(int)
+
+    def test_shutdown_waits_for_running_and_queued_work(self):
+        started = threading.Event()
         gate = threading.Event()
         executor = ThreadPoolExecutor(1)
-        first = executor.submit(gate.wait, TIMEOUT)
-        rest = [executor.submit(int) for _ in range(10)]
-        executor.shutdown(wait=False, cancel_futures=True)
+        first = executor.submit(lambda: (started.set(), gate.wait(WAIT))[1])
+        rest = [executor.submit(pow, 2, i) for i in range(5)]
+        self.assertTrue(started.wait(WAIT))
+        executor.shutdown(wait=False)
+        self.assertFalse(first.done())
         gate.set()
         executor.shutdown(wait=True)
-        self.assertTrue(first.result())
-        self.assertGreaterEqual(sum(f.cancelled() for f in rest), 9)
+        self.assertTrue(first.done())
+        self.assertEqual([f.result(timeout=0) for f in rest], [1, 2, 4, 8, 16])
 
-    def test_map_order_timeout_and_early_close(self):
+    def test_shutdown_cancel_futures(self):
+        started = threading.Event()
+        gate = threading.Event()
+        executor = ThreadPoolExecutor(1)
+        first = executor.submit(lambda: (started.set(), gate.wait(WAIT))[1])
+        self.assertTrue(started.wait(WAIT))
+        rest = [executor.submit(int) for _ in range(10)]
+        executor.shutdown(wait=False, cancel_futures=True)
+        self.assertTrue(all(f.cancelled() for f in rest), [f._state for f in rest])
+        self.assertFalse(first.cancelled(), "a running future is not cancelled")
+        gate.set()
+        executor.shutdown(wait=True)
+        self.assertTrue(first.result(timeout=0))
+        with self.assertRaises(cs_futures.CancelledError):
+            rest[0].result(timeout=0)
+
+
+class MapTests(unittest.TestCase):
+    def test_order_is_the_input_order(self):
+        events = [threading.Event() for _ in range(4)]
+
+        def task(i):
+            # Each task waits for the next one to start its wait: they finish in reverse order.
+            if i < 3:
+                events[i + 1].wait(WAIT)
+            events[i].set()
+            return i * 10
+
         with ThreadPoolExecutor(4) as executor:
+            self.assertEqual(list(executor.map(task, range(4), timeout=WAIT)), [0, 10, 20, 30])
             self.assertEqual(list(executor.map(abs, range(-50, 50))), [abs(i) for i in range(-50, 50)])
-            self.assertEqual(list(executor.map(pow, [2, 3], [3, 2])), [8, 9])
+            self.assertEqual(list(executor.map(pow, [2, 3, 4], [3, 2])), [8, 9], "shortest iterable")
+
+    def test_exception_is_raised_at_its_position(self):
+        with ThreadPoolExecutor(2) as executor:
+            results = executor.map(lambda x: 10 // x, [1, 0, 5])
+            self.assertEqual(next(results), 10)
+            with self.assertRaises(ZeroDivisionError):
+                next(results)
+
+    def test_timeout_raises_and_cancels_the_rest(self):
         gate = threading.Event()
         ran = []
         with ThreadPoolExecutor(1) as executor:
-            executor.submit(gate.wait, TIMEOUT)
-            results = executor.map(ran.append, range(5), timeout=0)
-            with self.assertRaises(cs_futures.TimeoutError):
+            blocker = executor.submit(gate.wait, WAIT)
+            results = executor.map(ran.append, range(5), timeout=0.1)
+            with self.assertRaises(TimeoutError):
                 next(results)
+            gate.set()
+        self.assertTrue(blocker.result(timeout=0))
+        self.assertEqual(ran, [], "the calls not started were cancelled")
+
+    def test_early_close_cancels_remaining(self):
+        gate = threading.Event()
+        ran = []
+
+        def task(x):
+            if x == 0:
+                return 0
+            gate.wait(WAIT)
+            ran.append(x)
+            return x
+
+        with ThreadPoolExecutor(1) as executor:
+            results = executor.map(task, range(6))
+            self.assertEqual(next(results), 0)
             results.close()
             gate.set()
-        self.assertEqual(ran, [], "the work not taken was cancelled")
+        # Item 1 may have been running when close() came; nothing after it ran.
+        self.assertLessEqual(set(ran), {1})
 
-    def test_map_buffersize_bounds_work_in_flight(self):
+    def test_buffersize_bounds_the_work_in_flight(self):
         produced = []
+        running = []
+        peak = [0]
+        lock = threading.Lock()
 
         def source():
             for i in range(20):
                 produced.append(i)
                 yield i
 
-        with ThreadPoolExecutor(2) as executor:
-            for taken, value in enumerate(executor.map(int, source(), buffersize=3), 1):
-                self.assertEqual(value, taken - 1)
+        def task(i):
+            with lock:
+                running.append(i)
+                peak[0] = max(peak[0], len(running))
+            with lock:
+                running.remove(i)
+            return i * 2
+
+        with ThreadPoolExecutor(8) as executor:
+            results = executor.map(task, source(), buffersize=3)
+            self.assertEqual(len(produced), 3, "only buffersize calls submitted before iterating")
+            for taken, value in enumerate(results, 1):
+                self.assertEqual(value, (taken - 1) * 2)
                 self.assertLessEqual(len(produced) - taken, 3)
-            with self.assertRaises(ValueError):
-                executor.map(int, [], buffersize=0)
+        self.assertEqual(len(produced), 20)
+        self.assertLessEqual(peak[0], 3)
 
-    def test_gil_is_released_while_waiting(self):
-        progressed = threading.Event()
+    def test_buffersize_validation(self):
         with ThreadPoolExecutor(1) as executor:
-            # The task waits for a Python thread; that thread can only run if result() releases the GIL.
-            future = executor.submit(progressed.wait, TIMEOUT)
-            threading.Thread(target=progressed.set).start()
-            self.assertTrue(future.result(timeout=TIMEOUT))
+            with self.assertRaisesRegex(ValueError, "buffersize must be None or > 0"):
+                executor.map(int, [], buffersize=0)
+            with self.assertRaisesRegex(TypeError, "buffersize must be an integer or None"):
+                executor.map(int, [], buffersize=1.5)
 
-    def test_asyncio_integration(self):
+
+class AsyncioTests(unittest.TestCase):
+    def test_run_in_executor_and_wrap_future(self):
         async def main(executor):
             loop = asyncio.get_running_loop()
             a = await loop.run_in_executor(executor, pow, 2, 5)
             b = await asyncio.wrap_future(executor.submit(pow, 3, 2))
-            return a, b
+            names = await loop.run_in_executor(executor, current_name)
+            with self.assertRaises(ZeroDivisionError):
+                await asyncio.wrap_future(executor.submit(divmod, 1, 0))
+            return a, b, names
 
-        with ThreadPoolExecutor(2) as executor:
-            self.assertEqual(asyncio.run(main(executor)), (32, 9))
+        with ThreadPoolExecutor(2, thread_name_prefix="aio") as executor:
+            a, b, name = asyncio.run(asyncio.wait_for(main(executor), WAIT))
+        self.assertEqual((a, b), (32, 9))
+        self.assertRegex(name, r"^aio_\d$")
 
-    def test_dotnet_callables_run_on_the_pool(self):
+    def test_default_executor_of_a_loop(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            executor = ThreadPoolExecutor(1, thread_name_prefix="default-exec")
+            loop.set_default_executor(executor)
+            return await loop.run_in_executor(None, current_name)
+
+        self.assertEqual(asyncio.run(asyncio.wait_for(main(), WAIT)), "default-exec_0")
+
+
+class DotnetCallableTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
         cs_futures.enable_clr()
+
+    def test_dotnet_delegate_runs_on_the_pool(self):
         import System
+        sqrt = System.Func[float, float](System.Math.Sqrt)
         with ThreadPoolExecutor(2) as executor:
-            sqrt = System.Func[float, float](System.Math.Sqrt)
-            self.assertEqual(executor.submit(sqrt, 16.0).result(timeout=TIMEOUT), 4.0)
-            parse = System.Func[str, int](System.Int32.Parse)
-            with self.assertRaises(Exception) as caught:
-                executor.submit(parse, "x").result(timeout=TIMEOUT)
-            self.assertIn("FormatException", type(caught.exception).__name__ + repr(caught.exception))
+            self.assertEqual(executor.submit(sqrt, 16.0).result(timeout=WAIT), 4.0)
+
+    def test_dotnet_exception_is_raised_from_result(self):
+        import System
+        parse = System.Func[str, int](System.Int32.Parse)
+        with ThreadPoolExecutor(2) as executor:
+            self.assertEqual(executor.submit(parse, "12").result(timeout=WAIT), 12)
+            future = executor.submit(parse, "x")
+            with self.assertRaises(System.FormatException):
+                future.result(timeout=WAIT)
+            self.assertIsInstance(future.exception(timeout=0), System.FormatException)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,110 @@
+"""as_completed() on the .NET engine: completion order, each future once, timeouts, no references."""
+import gc
+import threading
+import time
+import unittest
+import weakref
+
+from cs_futures import Future, ThreadPoolExecutor, TimeoutError, as_completed
+
+from .support import WAIT, completed
+
+
+class AsCompletedTests(unittest.TestCase):
+    def test_done_first_then_in_completion_order(self):
+        first, a, b, c = completed(0), Future(), Future(), Future()
+        order = []
+        for future in as_completed([a, b, c, first], timeout=WAIT):
+            order.append(future)
+            # Complete the others only as the loop goes: the order is decided here.
+            if len(order) == 1:
+                c.set_result(3)
+            elif len(order) == 2:
+                a.set_exception(OSError())
+            elif len(order) == 3:
+                b.cancel()
+                b.set_running_or_notify_cancel()
+        self.assertEqual(order, [first, c, a, b])
+
+    def test_completion_order_of_tasks(self):
+        gates = [threading.Event() for _ in range(3)]
+        with ThreadPoolExecutor(3) as executor:
+            futures = [executor.submit(gate.wait, WAIT) for gate in gates]
+            order = []
+            gates[2].set()
+            for future in as_completed(futures, timeout=WAIT):
+                order.append(futures.index(future))
+                if len(order) == 1:
+                    gates[0].set()
+                elif len(order) == 2:
+                    gates[1].set()
+        self.assertEqual(order, [2, 0, 1])
+
+    def test_each_future_once_even_when_duplicated(self):
+        a, b = completed(1), Future()
+        seen = []
+        for future in as_completed([a, b, a, b, a], timeout=WAIT):
+            seen.append(future)
+            if future is a:
+                b.set_result(2)
+        self.assertEqual(seen, [a, b])
+
+    def test_each_future_once_with_an_executor(self):
+        with ThreadPoolExecutor(4) as executor:
+            futures = [executor.submit(pow, 2, i) for i in range(100)]
+            seen = list(as_completed(futures + futures[:10], timeout=WAIT))
+        self.assertEqual(len(seen), 100)
+        self.assertEqual(set(seen), set(futures))
+        self.assertEqual(sorted(f.result() for f in seen), [2 ** i for i in range(100)])
+
+    def test_timeout_message(self):
+        running = Future()
+        running.set_running_or_notify_cancel()
+        cancelled = Future()
+        cancelled.cancel()
+        cancelled.set_running_or_notify_cancel()
+        futures = [cancelled, Future(), running, completed(1), completed(exception=OSError())]
+        seen = []
+        with self.assertRaises(TimeoutError) as caught:
+            for future in as_completed(futures, timeout=0.1):
+                seen.append(future)
+        self.assertEqual(str(caught.exception), "2 (of 5) futures unfinished")
+        self.assertEqual(set(seen), set(futures[:1] + futures[3:]))
+
+    def test_timeout_is_for_the_whole_iteration(self):
+        pending = Future()
+        start = time.monotonic()
+        with self.assertRaisesRegex(TimeoutError, r"^1 \(of 2\) futures unfinished$"):
+            list(as_completed([completed(1), pending], timeout=0.2))
+        elapsed = time.monotonic() - start
+        self.assertGreaterEqual(elapsed, 0.19)
+        self.assertLess(elapsed, WAIT)
+
+    def test_timeout_counts_distinct_futures(self):
+        pending = Future()
+        with self.assertRaisesRegex(TimeoutError, r"^1 \(of 1\) futures unfinished$"):
+            list(as_completed([pending, pending], timeout=0))
+
+    def test_empty(self):
+        self.assertEqual(list(as_completed([], timeout=0)), [])
+
+    def test_keeps_no_reference_to_yielded_futures(self):
+        futures = [completed(i) for i in range(3)] + [Future()]
+        last = futures[-1]
+        iterator = as_completed(futures, timeout=WAIT)
+        refs = []
+        for _ in range(3):
+            future = next(iterator)
+            futures.remove(future)
+            refs.append(weakref.ref(future))
+            del future
+        gc.collect()
+        self.assertEqual([r() for r in refs], [None] * 3, "as_completed kept yielded futures alive")
+        last.set_result(9)
+        self.assertIs(next(iterator), last)
+        with self.assertRaises(StopIteration):
+            next(iterator)
+
+
+if __name__ == "__main__":
+    unittest.main()
