@@ -258,7 +258,8 @@ _CALLABLE_KINDS = {}
 def _classify(fn):
     kind_of_type = type(fn)
     kind = 0
-    if kind_of_type.__module__ == "System" or getattr(kind_of_type, "__module__", "").startswith("System."):
+    module = getattr(kind_of_type, "__module__", "") or ""
+    if module == "System" or module.startswith("System."):
         try:
             import System
             kind = 1 if isinstance(fn, System.Delegate) else 0

@@ -10,6 +10,23 @@ import unittest
 from .support import WAIT, child_env, kill_group, run_child
 
 
+# Run in the forked child: each use printed as "name RuntimeError" (a RuntimeError that mentions
+# fork), "name <other RuntimeError message>", "name unexpected ..." or "name no error".
+REPORT_EACH = """
+def report_each(uses):
+    for name, use in uses.items():
+        try:
+            use()
+        except RuntimeError as exc:
+            print(name, "RuntimeError" if "fork" in str(exc) else "RuntimeError without fork: %s" % exc,
+                  flush=True)
+        except BaseException as exc:
+            print(name, "unexpected", type(exc).__name__, exc, flush=True)
+        else:
+            print(name, "no error", flush=True)
+"""
+
+
 def code(text):
     return textwrap.dedent(text).lstrip()
 
@@ -126,7 +143,7 @@ class CtrlCTests(unittest.TestCase):
 @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
 class ForkTests(unittest.TestCase):
     def test_forked_child_gets_runtime_error_and_does_not_hang(self):
-        rc, out, err = run_child(["-W", "ignore::DeprecationWarning", "-c", code("""
+        rc, out, err = run_child(["-W", "ignore::DeprecationWarning", "-c", REPORT_EACH + code("""
             import os, signal
             from cs_futures import Future, ThreadPoolExecutor, as_completed, wait
             executor = ThreadPoolExecutor(1)
@@ -143,17 +160,7 @@ class ForkTests(unittest.TestCase):
                     "wait": lambda: wait([pending]),
                     "as_completed": lambda: list(as_completed([pending])),
                 }
-                for name, use in uses.items():
-                    try:
-                        use()
-                    except RuntimeError as exc:
-                        ok = "fork" in str(exc)
-                        print(name, "RuntimeError" if ok else "RuntimeError without fork: %s" % exc,
-                              flush=True)
-                    except BaseException as exc:
-                        print(name, "unexpected", type(exc).__name__, exc, flush=True)
-                    else:
-                        print(name, "no error", flush=True)
+                report_each(uses)
                 os._exit(0)
             _, status = os.waitpid(pid, 0)
             print("child exit", os.waitstatus_to_exitcode(status), flush=True)
@@ -171,7 +178,7 @@ class ForkTests(unittest.TestCase):
     def test_forked_child_future_methods_raise_runtime_error(self):
         # done(), cancel()... on a future made by the parent must not call into the child's copy of
         # .NET either (its executable memory is shared with the parent: see the test above).
-        rc, out, err = run_child(["-W", "ignore::DeprecationWarning", "-c", code("""
+        rc, out, err = run_child(["-W", "ignore::DeprecationWarning", "-c", REPORT_EACH + code("""
             import os, signal
             from cs_futures import Future
             pending = Future()
@@ -186,15 +193,7 @@ class ForkTests(unittest.TestCase):
                     "add_done_callback": lambda: pending.add_done_callback(print),
                     "set_result": lambda: pending.set_result(1),
                 }
-                for name, use in uses.items():
-                    try:
-                        use()
-                    except RuntimeError as exc:
-                        print(name, "RuntimeError" if "fork" in str(exc) else exc, flush=True)
-                    except BaseException as exc:
-                        print(name, "unexpected", type(exc).__name__, exc, flush=True)
-                    else:
-                        print(name, "no error", flush=True)
+                report_each(uses)
                 os._exit(0)
             _, status = os.waitpid(pid, 0)
             print("child exit", os.waitstatus_to_exitcode(status), flush=True)

@@ -177,11 +177,12 @@ public static unsafe class NativeEntryPoints
             doneMask[i] = isDone ? (byte)1 : (byte)0;
             anyException |= isDone && fs[i].FinishedWithException;
         }
+        bool allDone = done.Count == fs.Distinct().Count();
         return rw switch
         {
             ReturnWhen.FirstCompleted => done.Count > 0,
-            ReturnWhen.FirstException => anyException || done.Count == fs.Distinct().Count(),
-            _ => done.Count == fs.Distinct().Count(),
+            ReturnWhen.FirstException => anyException || allDone,
+            _ => allDone,
         } ? 1 : 0;
     }
 
