@@ -11,7 +11,7 @@ import traceback
 
 from . import _loader
 
-VERSION = 1
+VERSION = 2
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
 
 _table = _loader.load()
@@ -47,6 +47,14 @@ executor_info = _py(ctypes.c_int64, _h, _i)(_table[19])
 executor_thread = _py(_h, _h, _i)(_table[20])
 thread_join = _c(_i, _h, _d)(_table[21])
 get_version = _c(_i)(_table[22])
+process_pool_new = _py(_h, _o, _o)(_table[23])
+process_pool_submit = _py(_h, _h, _o, _d)(_table[24])
+process_pool_shutdown = _py(_i, _h, _i, _i)(_table[25])
+process_pool_join = _c(_i, _h, _d)(_table[26])
+process_pool_info = _py(ctypes.c_int64, _h, _i)(_table[27])
+process_pool_workers = _py(_o, _h)(_table[28])
+process_worker_op = _py(ctypes.c_int64, _h, _i, _i)(_table[29])
+process_worker_join = _c(_i, _h, _i, _d)(_table[30])
 
 if get_version() != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "

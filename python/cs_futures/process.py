@@ -1,16 +1,490 @@
-"""ProcessPoolExecutor (CPython: concurrent/futures/process.py).
+"""ProcessPoolExecutor on worker processes managed by the .NET engine.
 
-Interim: until the process pool on .NET-managed workers lands, ``ProcessPoolExecutor`` is the
-standard library's own process pool (its machinery, its futures), so that scripts that use both
-pools keep working. ``wait`` and ``as_completed`` accept its futures. This module re-exports the
-standard module's names, private ones included: pickled calls name them by module (for example
-``concurrent.futures.process._process_chunk``), and that module may be this one
-(``python -m cs_futures``). The README lists this interim state.
+CPython: concurrent/futures/process.py. The engine (``Futures.Native``'s ``ProcessPoolExecutor``)
+starts the workers, talks to them over private Unix sockets, notices a dead worker at once and
+completes the futures; no Python thread manages the pool. This module pickles the calls, decodes
+the replies (under the GIL, when a result is asked for), and keeps CPython's arguments, errors and
+attributes. Each worker is a fresh interpreter running ``cs_futures._worker``: the main script's
+top level never runs there, and its functions travel by value (``cs_futures._serialize``).
+
+Beyond CPython, opt-in: ``task_timeout`` (a stuck task's worker is killed, only that future fails
+with TimeoutError) and ``isolate_crashes`` (a dead worker fails only its own task).
 """
 from concurrent.futures import process as _std_process
 
+# The standard module's names, private ones included: code and tests reach for them
+# (``_check_system_limits``, ``_RemoteTraceback``, ``_ExecutorManagerThread``...).
 globals().update({name: value for name, value in vars(_std_process).items()
                   if not name.startswith("__")})
 
+import functools
+import itertools
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import threading
+
+from . import _base
+from . import _bridge
+from . import _serialize
+from . import _worker
+from .thread import _join
+
 BrokenProcessPool = _std_process.BrokenProcessPool
-ProcessPoolExecutor = _std_process.ProcessPoolExecutor
+_RemoteTraceback = _std_process._RemoteTraceback
+_check_system_limits = _std_process._check_system_limits
+_process_chunk = _worker._process_chunk
+
+_MAX_WINDOWS_WORKERS = 63 - 2
+_TERMINATED = ("A process in the process pool was terminated abruptly while the future was "
+               "running or pending.")
+
+# The worker's entry: import cs_futures._worker without running the package's __init__ (which
+# loads .NET); the real package is loaded if a task uses it.
+_BOOTSTRAP = """\
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location(
+    "cs_futures", {init!r}, submodule_search_locations=[{package!r}])
+package = importlib.util.module_from_spec(spec)
+def __getattr__(name):
+    del package.__getattr__
+    spec.loader.exec_module(package)
+    return getattr(package, name)
+package.__getattr__ = __getattr__
+sys.modules["cs_futures"] = package
+import cs_futures._worker
+sys.exit(sys.modules["cs_futures._worker"].main())
+"""
+
+# Set at interpreter exit, after which no executor accepts work (CPython's _global_shutdown).
+_global_shutdown = False
+# Every pool not yet joined, so that at exit their pending work finishes (CPython joins every
+# executor manager thread, whether or not its executor object still exists).
+_pools = set()
+
+
+def _python_exit():
+    global _global_shutdown
+    _global_shutdown = True
+    if _bridge.forked:
+        return
+    for pool in list(_pools):
+        _bridge.process_pool_shutdown(pool.h, 0, 0)
+    for pool in list(_pools):
+        _join(functools.partial(_bridge.process_pool_join, pool.h), None)
+        _pools.discard(pool)
+
+
+threading._register_atexit(_python_exit)
+
+
+def _decode(kind, data):
+    """Turn a worker's reply into (ok, value); called by .NET under the GIL, once per future.
+
+    kind 0: a pickled result; 1: a pickled (exception, remote traceback, broken); 2: the engine's
+    (message, detail, exit code) for a worker that died.
+    """
+    if kind == 2:
+        message, detail, exitcode = data
+        error = BrokenProcessPool(message)
+        error.exitcode = exitcode
+        if detail:
+            error.__cause__ = _RemoteTraceback(f"\n'''\n{detail}\n'''")
+        return False, error
+    try:
+        value = _serialize.loads(data)
+    except BaseException as exc:  # CPython's result handler breaks the pool on this
+        error = BrokenProcessPool(_TERMINATED)
+        error.__cause__ = _RemoteTraceback(_worker._remote_traceback(exc))
+        return False, error
+    if kind == 0:
+        return True, value
+    exc, tb, broken = value
+    exc.__cause__ = _RemoteTraceback(tb)
+    if broken:
+        error = BrokenProcessPool("The task could not be unpickled in its worker process.")
+        error.__cause__ = exc
+        return False, error
+    return False, exc
+
+
+class _InheritingPopen:
+    """Stands in for multiprocessing's spawning Popen while the initializer is pickled, so that
+    multiprocessing objects (Queue, Lock, Value...) in initargs work as they do with CPython: their
+    file descriptors are made inheritable and reach every worker under the same numbers."""
+
+    def duplicate_for_child(self, fd):
+        os.set_inheritable(fd, True)
+        return fd
+
+    @staticmethod
+    def DupFd(fd):
+        from multiprocessing.popen_spawn_posix import _DupFd
+        return _DupFd(fd)
+
+
+def _dumps_initializer(initializer, initargs):
+    if initializer is None:
+        return None
+    from multiprocessing import context
+    context.set_spawning_popen(_InheritingPopen())
+    try:
+        return _serialize.dumps((initializer, initargs))
+    finally:
+        context.set_spawning_popen(None)
+
+
+class _Pool:
+    """The .NET pool's handle, freed when the executor and every worker view are gone."""
+
+    __slots__ = ("h", "__weakref__")
+
+    def __init__(self, handle):
+        self.h = handle
+
+    def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
+        handle, self.h = self.h, None
+        if handle and not _bridge.forked:
+            _free(handle, 0)
+
+
+class _WorkerProcess:
+    """A worker as ``executor._processes`` shows it: what code uses of ``multiprocessing.Process``."""
+
+    def __init__(self, pool, pid):
+        self._pool = pool
+        self.pid = pid
+        self.name = "cs_futures-worker-%d" % pid
+
+    @property
+    def exitcode(self):
+        code = _bridge.process_worker_op(self._pool.h, self.pid, 2)
+        return None if code in (-1000, -1001) else code
+
+    def is_alive(self):
+        return _bridge.process_worker_op(self._pool.h, self.pid, 2) == -1000
+
+    def terminate(self):
+        """Send SIGTERM to the worker."""
+        _bridge.process_worker_op(self._pool.h, self.pid, 0)
+
+    def kill(self):
+        """Send SIGKILL to the worker."""
+        _bridge.process_worker_op(self._pool.h, self.pid, 1)
+
+    def join(self, timeout=None):
+        """Wait until the worker has exited."""
+        _join(functools.partial(_bridge.process_worker_join, self._pool.h, self.pid), timeout)
+
+    def __repr__(self):
+        return "<%s pid=%d %s>" % (type(self).__name__, self.pid,
+                                   "alive" if self.is_alive() else "exitcode=%s" % self.exitcode)
+
+
+class _PoolManager:
+    """``executor._executor_manager_thread`` as code uses it: ``join()`` waits until the pool shut
+    down and every worker exited (the .NET engine has no manager thread)."""
+
+    def __init__(self, pool):
+        self._pool = pool
+
+    def join(self, timeout=None):
+        _join(functools.partial(_bridge.process_pool_join, self._pool.h), timeout)
+
+    def is_alive(self):
+        return not _bridge.process_pool_join(self._pool.h, 0.0)
+
+
+class _CallQueue:
+    """``executor._call_queue``: tasks go straight to the engine; nothing to join."""
+
+    def join_thread(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def _batched(iterable, n):
+    it = iter(iterable)
+    while chunk := tuple(itertools.islice(it, n)):
+        yield chunk
+
+
+def _chain_from_iterable_of_lists(iterable):
+    """Specialized implementation of itertools.chain.from_iterable.
+    Each item in *iterable* should be a list.  This function is
+    careful not to keep references to yielded objects.
+    """
+    for element in iterable:
+        element.reverse()
+        while element:
+            yield element.pop()
+
+
+def _cpu_count():
+    return getattr(os, "process_cpu_count", os.cpu_count)() or 1
+
+
+class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
+    """An executor that runs calls in worker processes managed by the .NET engine."""
+
+    def __init__(self, max_workers=None, mp_context=None,
+                 initializer=None, initargs=(), *, max_tasks_per_child=None,
+                 task_timeout=None, isolate_crashes=False):
+        """Initializes a new ProcessPoolExecutor instance.
+
+        Args:
+            max_workers: The maximum number of processes that can be used to
+                execute the given calls. If None or not given then as many
+                worker processes will be created as the machine has processors.
+            mp_context: A multiprocessing context. Accepted for compatibility:
+                workers are always fresh interpreters started by the .NET engine;
+                with the 'fork' start method they all start at the first submit,
+                as CPython's do.
+            initializer: A callable used to initialize worker processes.
+            initargs: A tuple of arguments to pass to the initializer.
+            max_tasks_per_child: The maximum number of tasks a worker process
+                can complete before it will exit and be replaced with a fresh
+                worker process. The default of None means worker process will
+                live as long as the executor. Requires a non-'fork' mp_context
+                start method. When given, we default to using 'spawn' if no
+                mp_context is supplied.
+            task_timeout: (cs_futures) Seconds a task may run; a task that runs
+                longer has its worker killed and its future fails with
+                TimeoutError, while the pool carries on. None for no limit.
+            isolate_crashes: (cs_futures) If true, a worker that dies fails only
+                the task it was running, with BrokenProcessPool, and is replaced;
+                the pool stays usable.
+        """
+        _bridge.check_process()
+        _check_system_limits()
+
+        if max_workers is None:
+            self._max_workers = _cpu_count()
+            if sys.platform == 'win32':
+                self._max_workers = min(_MAX_WINDOWS_WORKERS, self._max_workers)
+        else:
+            if max_workers <= 0:
+                raise ValueError("max_workers must be greater than 0")
+            elif (sys.platform == 'win32' and max_workers > _MAX_WINDOWS_WORKERS):
+                raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
+            self._max_workers = max_workers
+
+        if mp_context is None:
+            if max_tasks_per_child is not None:
+                mp_context = mp.get_context("spawn")
+            else:
+                mp_context = mp.get_context()
+        self._mp_context = mp_context
+        self._safe_to_dynamically_spawn_children = (
+            self._mp_context.get_start_method(allow_none=False) != "fork")
+
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._initializer = initializer
+        self._initargs = initargs
+
+        if max_tasks_per_child is not None:
+            if not isinstance(max_tasks_per_child, int):
+                raise TypeError("max_tasks_per_child must be an integer")
+            elif max_tasks_per_child <= 0:
+                raise ValueError("max_tasks_per_child must be >= 1")
+            if self._mp_context.get_start_method(allow_none=False) == "fork":
+                raise ValueError("max_tasks_per_child is incompatible with"
+                                 " the 'fork' multiprocessing start method;"
+                                 " supply a different mp_context.")
+        self._max_tasks_per_child = max_tasks_per_child
+
+        if task_timeout is not None and not task_timeout > 0:
+            raise ValueError("task_timeout must be a positive number of seconds or None")
+        self._task_timeout = task_timeout
+        self._isolate_crashes = bool(isolate_crashes)
+
+        self._shutdown_lock = threading.Lock()
+        self._shutdown_thread = False
+        self._cancel_pending_futures = False
+        self._pool = None
+        self._workers = {}
+
+    def _start(self):
+        """Create the .NET pool (at the first submit, as CPython starts its machinery then)."""
+        package = os.path.dirname(os.path.abspath(__file__))
+        bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
+        settings = {
+            "sys_path": list(sys.path),
+            "sys_argv": list(sys.argv),
+            "authkey": bytes(mp.current_process().authkey),
+            "initializer": _dumps_initializer(self._initializer, self._initargs),
+        }
+        config = (
+            sys.executable,
+            [*subprocess._args_from_interpreter_flags(), "-c", bootstrap],
+            ["%s=%s" % item for item in os.environ.items()],
+            self._max_workers,
+            self._max_tasks_per_child or 0,
+            _serialize.pickle.dumps(settings, _serialize.PROTOCOL),
+            0 if self._safe_to_dynamically_spawn_children else 1,
+            1 if self._isolate_crashes else 0,
+            float(self._task_timeout or 0.0),
+        )
+        self._pool = _Pool(_bridge.process_pool_new(config, _decode))
+        _pools.add(self._pool)
+        return self._pool
+
+    def __del__(self, _shutdown=_bridge.process_pool_shutdown, _bridge=_bridge):
+        pool = self.__dict__.get('_pool')
+        if pool is not None and pool.h and not _bridge.forked:
+            _shutdown(pool.h, 0, 0)  # queued work still runs; joined at exit, as in CPython
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Submits a callable to be executed with the given arguments.
+
+        Schedules the callable to be executed as fn(*args, **kwargs) and returns
+        a Future instance representing the execution of the callable.
+
+        Returns:
+            A Future representing the given call.
+        """
+        with self._shutdown_lock:
+            if self._broken:
+                raise BrokenProcessPool(self._broken)
+            if self._shutdown_thread:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+            if _global_shutdown:
+                raise RuntimeError('cannot schedule new futures after '
+                                   'interpreter shutdown')
+            if _bridge.forked:
+                _bridge.check_process()
+            pool = self._pool or self._start()
+            try:
+                payload = _serialize.dumps((fn, args, kwargs))
+            except Exception as exc:
+                # CPython reports a call that cannot be pickled through its future.
+                exc.__cause__ = _RemoteTraceback(_worker._remote_traceback(exc))
+                future = _base.Future()
+                future.set_exception(exc)
+                return future
+            return _base.Future._from_handle(
+                _bridge.process_pool_submit(pool.h, payload, 0.0))
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator equivalent to map(fn, iter).
+
+        Args:
+            fn: A callable that will take as many arguments as there are
+                passed iterables.
+            timeout: The maximum number of seconds to wait. If None, then there
+                is no limit on the wait time.
+            chunksize: If greater than one, the iterables will be chopped into
+                chunks of size chunksize and submitted to the process pool.
+                If set to one, the items in the list will be sent one at a time.
+            buffersize: The number of submitted tasks whose results have not
+                yet been yielded (None: submit everything at once).
+
+        Returns:
+            An iterator equivalent to: map(func, *iterables) but the calls may
+            be evaluated out-of-order.
+
+        Raises:
+            TimeoutError: If the entire result iterator could not be generated
+                before the given timeout.
+            Exception: If fn(*args) raises for any values.
+        """
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        if chunksize == 1:
+            return super().map(fn, *iterables, timeout=timeout, buffersize=buffersize)
+        results = super().map(functools.partial(_process_chunk, fn),
+                              _batched(zip(*iterables), chunksize),
+                              timeout=timeout, buffersize=buffersize)
+        return _chain_from_iterable_of_lists(results)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """Clean-up the resources associated with the Executor.
+
+        It is safe to call this method several times. Otherwise, no other
+        methods can be called after this one.
+
+        Args:
+            wait: If True then shutdown will not return until all running
+                futures have finished executing and the resources used by the
+                executor have been reclaimed.
+            cancel_futures: If True then shutdown will cancel all pending
+                futures. Futures that are completed or running will not be
+                cancelled.
+        """
+        with self._shutdown_lock:
+            self._cancel_pending_futures = cancel_futures
+            self._shutdown_thread = True
+            pool = self._pool
+        if pool is None:
+            return
+        _bridge.process_pool_shutdown(pool.h, 1 if cancel_futures else 0, 0)
+        if wait:
+            _join(functools.partial(_bridge.process_pool_join, pool.h), None)
+            _pools.discard(pool)
+
+    def terminate_workers(self):
+        """Attempts to terminate the executor's workers (SIGTERM).
+
+        Pending futures are cancelled; futures still running fail with
+        BrokenProcessPool. The executor is shut down (Python 3.14).
+        """
+        self._force_shutdown(1)
+
+    def kill_workers(self):
+        """Attempts to kill the executor's workers (SIGKILL).
+
+        Pending futures are cancelled; futures still running fail with
+        BrokenProcessPool. The executor is shut down (Python 3.14).
+        """
+        self._force_shutdown(2)
+
+    def _force_shutdown(self, mode):
+        with self._shutdown_lock:
+            self._shutdown_thread = True
+            pool = self._pool
+        if pool is not None:
+            _bridge.process_pool_shutdown(pool.h, 1, mode)
+
+    # CPython's attributes, for code and tests that read them.
+
+    @property
+    def _broken(self):
+        pool = self._pool
+        if pool is not None and _bridge.process_pool_info(pool.h, 2):
+            return ('A child process terminated abruptly, the process pool is not '
+                    'usable anymore')
+        return False
+
+    @property
+    def _processes(self):
+        pool = self._pool
+        if pool is None:
+            return {}
+        if self._shutdown_thread:
+            return None  # as CPython, which drops the mapping at shutdown
+        pids = _bridge.process_pool_workers(pool.h)
+        for pid in pids:
+            if pid not in self._workers:
+                self._workers[pid] = _WorkerProcess(pool, pid)
+        return {pid: self._workers[pid] for pid in pids}
+
+    @property
+    def _executor_manager_thread(self):
+        return None if self._pool is None else _PoolManager(self._pool)
+
+    @property
+    def _call_queue(self):
+        return None if self._pool is None else _CallQueue()
+
+    def _shutdown_at_exit(self):
+        self.shutdown(wait=True)
+
+    def _adjust_process_count(self):
+        """Workers are started by the .NET engine at submit; nothing to do here."""
+
+    def _start_executor_manager_thread(self):
+        """The .NET engine manages the workers; there is no manager thread."""

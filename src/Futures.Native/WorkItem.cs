@@ -16,22 +16,26 @@ public abstract class WorkItem
     public abstract void Run();
 
     /// <summary>Fails the future of work that will never run (a broken pool), unless it is done.</summary>
-    internal void Fail(Exception exception)
+    internal void Fail(Exception exception) => FailFuture(Future, exception);
+
+    /// <summary>Fails a future whose work will never complete it, unless it is done already; a
+    /// cancelled one is marked notified instead.</summary>
+    internal static void FailFuture(Future future, Exception exception)
     {
-        if (Future.State == FutureState.Pending)
+        if (future.State is FutureState.Pending or FutureState.Running)
         {
             try
             {
-                Future.SetException(exception);
+                future.SetException(exception);
             }
             catch (InvalidStateException)
             {
                 // Cancelled or completed meanwhile: its outcome stands.
             }
         }
-        else if (Future.State == FutureState.Cancelled)
+        else if (future.State == FutureState.Cancelled)
         {
-            Future.SetRunningOrNotifyCancel();
+            future.SetRunningOrNotifyCancel();
         }
     }
 }

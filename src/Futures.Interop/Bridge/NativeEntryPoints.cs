@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CsFutures.Interop.CPython;
+using CsFutures.Interop.Processes;
 
 namespace CsFutures.Interop.Bridge;
 
@@ -22,7 +23,7 @@ namespace CsFutures.Interop.Bridge;
 public static unsafe class NativeEntryPoints
 {
     /// <summary>Bumped when an entry point changes; the Python side checks it.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>The entry points' addresses, in the order the Python package expects.</summary>
     public static long[] Table() =>
@@ -50,6 +51,14 @@ public static unsafe class NativeEntryPoints
         (long)(delegate* unmanaged<IntPtr, int, IntPtr>)&ExecutorThread,
         (long)(delegate* unmanaged<IntPtr, double, int>)&ThreadJoin,
         (long)(delegate* unmanaged<int>)&GetVersion,
+        (long)(delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew,
+        (long)(delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ProcessPoolSubmit,
+        (long)(delegate* unmanaged<IntPtr, int, int, int>)&ProcessPoolShutdown,
+        (long)(delegate* unmanaged<IntPtr, double, int>)&ProcessPoolJoin,
+        (long)(delegate* unmanaged<IntPtr, int, long>)&ProcessPoolInfo,
+        (long)(delegate* unmanaged<IntPtr, IntPtr>)&ProcessPoolWorkers,
+        (long)(delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp,
+        (long)(delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin,
     ];
 
     [UnmanagedCallersOnly]
@@ -293,6 +302,125 @@ public static unsafe class NativeEntryPoints
             return 0;
         }
         return thread.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+    }
+
+    /// <summary>py: a process pool for pickled Python calls; <paramref name="decoder"/> is the package's
+    /// <c>_decode(kind, data)</c>.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ProcessPoolNew(IntPtr config, IntPtr decoder)
+    {
+        try
+        {
+            var options = PythonProcessPool.ReadOptions(config);
+            return Handles.New(new PythonProcessPool(options, PyRef.Borrow(decoder)));
+        }
+        catch (Exception ex)
+        {
+            PyErr.Raise(ex);
+            return IntPtr.Zero;
+        }
+    }
+
+    /// <summary>py: submits a pickled call (bytes); <paramref name="timeout"/> in seconds, 0 for the
+    /// pool's default. Returns the future's handle.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ProcessPoolSubmit(IntPtr handle, IntPtr payload, double timeout)
+    {
+        try
+        {
+            var pool = Handles.Get<PythonProcessPool>(handle);
+            byte[] bytes = PythonProcessPool.ReadBytes(payload);
+            return Handles.New(pool.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null));
+        }
+        catch (Exception ex)
+        {
+            PyErr.Raise(ex);
+            return IntPtr.Zero;
+        }
+    }
+
+    /// <summary>py: mode 0 <c>shutdown(wait=False)</c>, 1 <c>terminate_workers()</c>, 2 <c>kill_workers()</c>.</summary>
+    [UnmanagedCallersOnly]
+    private static int ProcessPoolShutdown(IntPtr handle, int cancelFutures, int mode) => Guard(() =>
+    {
+        var engine = Handles.Get<PythonProcessPool>(handle).Engine;
+        switch (mode)
+        {
+            case 1:
+                engine.TerminateWorkers();
+                break;
+            case 2:
+                engine.KillWorkers();
+                break;
+            default:
+                engine.Shutdown(wait: false, cancelFutures: cancelFutures != 0);
+                break;
+        }
+        return 0;
+    });
+
+    /// <summary>wait: 1 once the pool shut down and every worker exited.</summary>
+    [UnmanagedCallersOnly]
+    private static int ProcessPoolJoin(IntPtr handle, double seconds) =>
+        Handles.Get<PythonProcessPool>(handle).Engine.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+
+    /// <summary>py: 0 max workers, 1 workers, 2 broken, 3 shut down, 4 queued tasks.</summary>
+    [UnmanagedCallersOnly]
+    private static long ProcessPoolInfo(IntPtr handle, int what)
+    {
+        var engine = Handles.Get<PythonProcessPool>(handle).Engine;
+        return what switch
+        {
+            0 => engine.MaxWorkers,
+            1 => engine.Workers.Count,
+            2 => engine.Broken is null ? 0 : 1,
+            3 => engine.IsShutdown ? 1 : 0,
+            _ => engine.QueuedCount,
+        };
+    }
+
+    /// <summary>py: a list of the current workers' pids.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ProcessPoolWorkers(IntPtr handle)
+    {
+        int[] pids = Handles.Get<PythonProcessPool>(handle).WorkerPids();
+        IntPtr list = PyApi.PyList_New(pids.Length);
+        for (int i = 0; i < pids.Length; i++)
+        {
+            PyApi.PyList_SetItem(list, i, PyApi.PyLong_FromLongLong(pids[i]));
+        }
+        return list;
+    }
+
+    /// <summary>py: for worker <paramref name="pid"/>: op 0 terminate, 1 kill (both return 0), 2 its exit
+    /// code (-1000 while alive); -1001 for a pid the pool never listed.</summary>
+    [UnmanagedCallersOnly]
+    private static long ProcessWorkerOp(IntPtr handle, int pid, int op)
+    {
+        var worker = Handles.Get<PythonProcessPool>(handle).Worker(pid);
+        if (worker is null)
+        {
+            return -1001;
+        }
+        switch (op)
+        {
+            case 0:
+                worker.Terminate();
+                return 0;
+            case 1:
+                worker.Kill();
+                return 0;
+            default:
+                return worker.IsAlive ? -1000 : worker.ExitCode ?? -1001;
+        }
+    }
+
+    /// <summary>wait: 1 once worker <paramref name="pid"/> has exited (or is unknown).</summary>
+    [UnmanagedCallersOnly]
+    private static int ProcessWorkerJoin(IntPtr handle, int pid, double seconds)
+    {
+        var worker = Handles.Get<PythonProcessPool>(handle).Worker(pid);
+        return worker is null || worker.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
     }
 
     /// <summary>Runs a "py" entry's body; a .NET exception becomes the Python exception (-1).</summary>

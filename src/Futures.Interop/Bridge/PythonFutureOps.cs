@@ -22,6 +22,7 @@ internal static unsafe class PythonFutureOps
             case FutureState.CancelledAndNotified:
                 return PythonBridge.CancelledMarker;
         }
+        (future as Processes.PythonProcessFuture)?.DecodeIfNeeded();
         Exception? exception = future.Exception(TimeSpan.Zero);
         if (which == 0)
         {

@@ -1,0 +1,160 @@
+"""Pickling for the process pool: functions and classes of the main script travel by value.
+
+A worker never runs the main script, so ``__main__.f`` cannot be looked up there by name. When
+``cloudpickle`` is importable it does the whole job. Otherwise a ``pickle.Pickler`` whose
+``reducer_override`` sends functions and classes defined in ``__main__`` as their code
+(``marshal``) and the globals they use; everything else pickles as usual. In the worker they are
+rebuilt in a fresh ``__main__`` namespace, so that results referring to them pickle back by name.
+
+This module runs in worker processes too: standard library only, no .NET.
+"""
+import importlib
+import io
+import marshal
+import pickle
+import sys
+import types
+
+try:  # optional: installed for CPython 3.11 on the CI machine, not for 3.12/3.13
+    import cloudpickle as _cloudpickle
+except ImportError:
+    _cloudpickle = None
+
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+_MAIN = "__main__"
+
+
+class _EmptyCell:
+    """Marks a closure cell that had no value yet (pickled by reference, so identity holds)."""
+
+
+def dumps(obj):
+    """Return the pickle of *obj*, with ``__main__`` functions and classes by value."""
+    if _cloudpickle is not None:
+        return _cloudpickle.dumps(obj, protocol=PROTOCOL)
+    buffer = io.BytesIO()
+    _MainByValuePickler(buffer, PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def dumps_result(obj):
+    """Return the pickle of a worker's reply. With cloudpickle, classes that arrived by value go
+    back under their tracking id (so the parent gets its own class); without it, they go back by
+    name, and the parent finds them in its ``__main__``."""
+    if _cloudpickle is not None:
+        return _cloudpickle.dumps(obj, protocol=PROTOCOL)
+    return pickle.dumps(obj, PROTOCOL)
+
+
+loads = pickle.loads
+
+
+class _MainByValuePickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        if type(obj) is types.FunctionType and obj.__module__ == _MAIN:
+            return _reduce_function(obj)
+        if type(obj) is type and obj.__module__ == _MAIN:
+            return _reduce_class(obj)
+        if type(obj) is types.ModuleType and obj.__name__ != _MAIN and obj.__name__ in sys.modules:
+            return importlib.import_module, (obj.__name__,)
+        return NotImplemented
+
+
+def _global_names(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _reduce_function(fn):
+    code = fn.__code__
+    namespace = fn.__globals__
+    used = {name: namespace[name] for name in _global_names(code)
+            if name in namespace and name != "__builtins__"}
+    cells = tuple(_cell_value(c) for c in fn.__closure__ or ())
+    state = {
+        "globals": used,
+        "defaults": fn.__defaults__,
+        "kwdefaults": fn.__kwdefaults__,
+        "dict": fn.__dict__ or None,
+        "doc": fn.__doc__,
+        "annotations": getattr(fn, "__annotations__", None) or None,
+        "cells": cells,
+    }
+    args = (marshal.dumps(code), fn.__name__, fn.__qualname__, len(cells))
+    return _make_function, args, state, None, None, _set_function_state
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _EmptyCell
+
+
+def _reduce_class(cls):
+    skip = {"__dict__", "__weakref__"}
+    attrs = {k: v for k, v in cls.__dict__.items() if k not in skip}
+    slots = attrs.pop("__slots__", None)
+    if isinstance(slots, str):
+        slots = (slots,)
+    for name in slots or ():
+        attrs.pop(name, None)  # member descriptors are recreated by type()
+    args = (cls.__name__, cls.__qualname__, cls.__bases__, slots)
+    return _make_class, args, attrs, None, None, _set_class_state
+
+
+def _main_namespace():
+    main = sys.modules.get(_MAIN)
+    if main is None:  # pragma: no cover - every interpreter has one
+        main = sys.modules[_MAIN] = types.ModuleType(_MAIN)
+    return main.__dict__
+
+
+def _make_function(code_bytes, name, qualname, ncells):
+    namespace = _main_namespace()
+    namespace.setdefault("__builtins__", __builtins__)
+    closure = tuple(types.CellType() for _ in range(ncells)) or None
+    fn = types.FunctionType(marshal.loads(code_bytes), namespace, name, None, closure)
+    fn.__qualname__ = qualname
+    fn.__module__ = _MAIN
+    if "." not in qualname:
+        namespace[name] = fn
+    return fn
+
+
+def _set_function_state(fn, state):
+    fn.__globals__.update(state["globals"])
+    fn.__defaults__ = state["defaults"]
+    fn.__kwdefaults__ = state["kwdefaults"]
+    fn.__doc__ = state["doc"]
+    if state["dict"]:
+        fn.__dict__.update(state["dict"])
+    if state["annotations"]:
+        fn.__annotations__ = state["annotations"]
+    for cell, value in zip(fn.__closure__ or (), state["cells"]):
+        if value is not _EmptyCell:
+            cell.cell_contents = value
+    return fn
+
+
+def _make_class(name, qualname, bases, slots):
+    namespace = {"__module__": _MAIN, "__qualname__": qualname}
+    if slots is not None:
+        namespace["__slots__"] = slots
+    cls = type(name, bases, namespace)
+    if "." not in qualname:
+        _main_namespace()[name] = cls
+    return cls
+
+
+def _set_class_state(cls, attrs):
+    for key, value in attrs.items():
+        try:
+            setattr(cls, key, value)
+        except (AttributeError, TypeError):
+            pass  # read-only type attributes (e.g. __doc__ of some metaclasses)
+    return cls
+

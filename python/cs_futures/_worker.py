@@ -1,0 +1,168 @@
+"""The worker process of cs_futures.ProcessPoolExecutor.
+
+Started by the .NET engine as ``python -c <bootstrap>`` (see ``process._BOOTSTRAP``); it connects to
+the Unix socket named by ``CS_FUTURES_WORKER_SOCKET`` and speaks the engine's frame protocol
+(``Futures.Native/Processes/WorkerProtocol.cs``): Init, then Task after Task, until Stop or the end
+of the connection. It never runs the parent's main script: functions from ``__main__`` arrive by
+value (see ``_serialize``) and are rebuilt in a fresh ``__main__`` namespace.
+
+Standard library only: the worker must not load .NET.
+"""
+import os
+import pickle
+import socket
+import struct
+import sys
+import traceback
+import types
+
+from . import _serialize
+
+_HEADER = struct.Struct("<IBq")
+INIT, TASK, STOP = 1, 2, 3
+READY, INIT_FAILED, OK, ERROR = 10, 11, 12, 13
+
+
+class _Connection:
+    """Frames over the socket to the pool."""
+
+    def __init__(self, path):
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(path)
+        self._reader = self._sock.makefile("rb", buffering=1 << 16)
+
+    def recv(self):
+        """Return (kind, id, body), or None at the end of the connection."""
+        header = self._reader.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return None
+        length, kind, task_id = _HEADER.unpack(header)
+        body = self._reader.read(length) if length else b""
+        if len(body) < length:
+            return None
+        return kind, task_id, body
+
+    def send(self, kind, task_id, body=b""):
+        self._sock.sendall(_HEADER.pack(len(body), kind, task_id) + body)
+
+
+def _process_chunk(fn, chunk):
+    """Processes a chunk of an iterable passed to map.
+
+    Runs the function passed to map() on a chunk of the
+    iterable passed to map.
+
+    This function is run in a separate process.
+
+    """
+    return [fn(*args) for args in chunk]
+
+
+def _remote_traceback(exc):
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return '\n"""\n%s"""' % text
+
+
+def _dump_error(exc, broken=False):
+    """Pickle (exception, remote traceback text, broken): CPython's _ExceptionWithTraceback."""
+    tb = _remote_traceback(exc)
+    exc.__traceback__ = None  # its frames hold the task's objects
+    try:
+        return _serialize.dumps_result((exc, tb, broken))
+    except BaseException as error:  # the exception itself cannot be pickled: report why
+        tb = _remote_traceback(error)
+        error.__traceback__ = None
+        try:
+            return pickle.dumps((error, tb, broken), _serialize.PROTOCOL)
+        except BaseException:
+            substitute = RuntimeError("%s: %s (the exception could not be pickled)"
+                                      % (type(exc).__qualname__, exc))
+            return pickle.dumps((substitute, tb, broken), _serialize.PROTOCOL)
+
+
+def _fresh_main():
+    """A new, empty ``__main__`` for functions and classes that arrive by value."""
+    import builtins
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    sys.modules["__mp_main__"] = main
+
+
+def _initialize(conn, body):
+    """Apply the parent's settings and run the initializer; False if it failed."""
+    settings = pickle.loads(body)
+    sys.path[:] = settings["sys_path"]
+    sys.argv[:] = settings["sys_argv"]
+    if settings.get("authkey") is not None:
+        import multiprocessing.process
+        multiprocessing.process.current_process().authkey = settings["authkey"]
+    _fresh_main()
+    if settings["initializer"] is None:
+        return True
+    try:
+        initializer, initargs = _serialize.loads(settings["initializer"])
+        initializer(*initargs)
+    except BaseException as exc:
+        import logging
+        logging.getLogger("concurrent.futures").critical("Exception in initializer:", exc_info=True)
+        conn.send(INIT_FAILED, 0, _remote_traceback(exc).encode("utf-8", "replace"))
+        return False
+    return True
+
+
+def _run(body):
+    """Run one pickled call; return the reply (kind, body)."""
+    try:
+        fn, args, kwargs = _serialize.loads(body)
+    except BaseException as exc:
+        # CPython's worker dies when it cannot unpickle its call, breaking the pool; here only
+        # this task fails, with BrokenProcessPool and the reason as its cause.
+        return ERROR, _dump_error(exc, broken=True)
+    del body
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException as exc:
+        return ERROR, _dump_error(exc)
+    finally:
+        del fn, args, kwargs  # release the arguments as soon as the call returns
+    try:
+        return OK, _serialize.dumps_result(result)
+    except BaseException as exc:
+        return ERROR, _dump_error(exc)
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
+def main():
+    """Serve tasks until told to stop; return the exit code."""
+    conn = _Connection(os.environ.pop("CS_FUTURES_WORKER_SOCKET"))
+    frame = conn.recv()
+    if frame is None or frame[0] != INIT:
+        return 2
+    try:
+        if not _initialize(conn, frame[2]):
+            _flush()
+            return 1
+        conn.send(READY, 0)
+        while True:
+            frame = conn.recv()
+            if frame is None or frame[0] == STOP:
+                return 0
+            kind, task_id, body = frame
+            del frame
+            reply_kind, reply = _run(body)
+            del body
+            _flush()
+            conn.send(reply_kind, task_id, reply)
+            del reply
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C reaches the whole process group; the parent reports it
+    except (BrokenPipeError, ConnectionResetError):
+        return 0  # the pool went away

@@ -1,0 +1,103 @@
+using CsFutures.Interop.CPython;
+
+namespace CsFutures.Interop.Processes;
+
+/// <summary>
+/// The future of a Python task on a process pool. The worker's reply stays bytes until Python asks
+/// for the outcome; then, under the GIL, the package's decoder unpickles it (and builds
+/// <c>BrokenProcessPool</c> with its cause for a dead worker). Reader threads therefore never wait
+/// for the GIL, and a result nobody reads is never unpickled.
+/// </summary>
+internal sealed class PythonProcessFuture : Future<PyRef>
+{
+    private readonly PyRef _decoder;
+    private byte[]? _reply;
+    private bool _replyOk;
+    private bool _decoded;
+
+    public PythonProcessFuture(PyRef decoder) => _decoder = decoder;
+
+    /// <summary>Completes the future from the worker's reply, still encoded.</summary>
+    public void SetReply(bool ok, byte[] reply)
+    {
+        _reply = reply;
+        _replyOk = ok;
+        if (ok)
+        {
+            SetResult(null!);
+        }
+        else
+        {
+            SetException(new WorkerTaskException(reply));
+        }
+    }
+
+    /// <summary>Turns the reply (or the engine's error) into Python objects, once. Under the GIL.</summary>
+    public unsafe void DecodeIfNeeded()
+    {
+        if (_decoded || State != FutureState.Finished)
+        {
+            return;
+        }
+        _decoded = true;
+        byte[]? reply = Interlocked.Exchange(ref _reply, null);
+        IntPtr kind, data;
+        if (reply is not null)
+        {
+            kind = PyApi.PyLong_FromLongLong(_replyOk ? 0 : 1);
+            fixed (byte* p = reply)
+            {
+                data = PyApi.PyBytes_FromStringAndSize(p, reply.Length);
+            }
+        }
+        else if (Exception(TimeSpan.Zero) is BrokenProcessPoolException broken)
+        {
+            kind = PyApi.PyLong_FromLongLong(2);
+            data = PyApi.PyTuple_New(3);
+            PyApi.PyTuple_SetItem(data, 0, PyApi.NewString(broken.Message));
+            PyApi.PyTuple_SetItem(data, 1, broken.Detail is null ? PyApi.NewRef(IntPtr.Zero) : PyApi.NewString(broken.Detail));
+            PyApi.PyTuple_SetItem(data, 2, broken.ExitCode is { } code ? PyApi.PyLong_FromLongLong(code) : PyApi.NewRef(IntPtr.Zero));
+        }
+        else
+        {
+            return; // cancelled, timed out: the bridge's usual conversion applies
+        }
+        IntPtr args = PyApi.PyTuple_New(2);
+        PyApi.PyTuple_SetItem(args, 0, kind);
+        PyApi.PyTuple_SetItem(args, 1, data);
+        IntPtr outcome = PyApi.PyObject_Call(_decoder.Pointer, args, IntPtr.Zero);
+        PyApi.Py_DecRef(args);
+        if (outcome == IntPtr.Zero)
+        {
+            ForceException(new PythonRaisedException(PyErr.Fetch()));
+            return;
+        }
+        bool ok = PyApi.PyObject_IsTrue(PyApi.PyTuple_GetItem(outcome, 0)) == 1;
+        var value = PyRef.Borrow(PyApi.PyTuple_GetItem(outcome, 1));
+        PyApi.Py_DecRef(outcome);
+        if (ok)
+        {
+            ForceResult(value);
+        }
+        else
+        {
+            ForceException(new PythonRaisedException(value));
+        }
+    }
+}
+
+/// <summary>A pickled Python call for the process pool; its future decodes the reply lazily.</summary>
+internal sealed class PythonProcessWorkItem : ProcessWorkItem
+{
+    private readonly PythonProcessFuture _future;
+
+    public PythonProcessWorkItem(PythonProcessFuture future, byte[] payload, TimeSpan? timeout)
+        : base(payload, timeout)
+    {
+        _future = future;
+    }
+
+    public override Future Future => _future;
+
+    public override void Complete(bool succeeded, byte[] reply) => _future.SetReply(succeeded, reply);
+}

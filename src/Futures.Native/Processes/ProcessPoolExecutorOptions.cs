@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+
+namespace CsFutures;
+
+/// <summary>
+/// How a <see cref="ProcessPoolExecutor"/> starts and manages its workers: the arguments of Python's
+/// <c>ProcessPoolExecutor(max_workers, mp_context, initializer, initargs, max_tasks_per_child)</c>,
+/// with the worker command line in place of <c>mp_context</c>, and the opt-in behaviours beyond CPython.
+/// </summary>
+public sealed class ProcessPoolExecutorOptions
+{
+    /// <summary>The worker program (for Python workers, the interpreter).</summary>
+    public required string FileName { get; init; }
+
+    /// <summary>The worker's arguments.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>The whole environment of a worker; <c>null</c> inherits this process's.
+    /// <see cref="WorkerProtocol.SocketVariable"/> is added in both cases.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>The most worker processes: Python's <c>max_workers</c>; <c>null</c> means the number of
+    /// processors.</summary>
+    public int? MaxWorkers { get; init; }
+
+    /// <summary>Tasks a worker runs before it is replaced by a fresh one: Python's
+    /// <c>max_tasks_per_child</c>; <c>null</c> for no limit.</summary>
+    public int? MaxTasksPerChild { get; init; }
+
+    /// <summary>Sent to every worker before its first task (Python: the pickled
+    /// <c>initializer(*initargs)</c>); empty for none.</summary>
+    public ReadOnlyMemory<byte> Initializer { get; init; }
+
+    /// <summary>Start every worker at the first submit instead of on demand (what CPython does for the
+    /// 'fork' start method).</summary>
+    public bool StartAllWorkers { get; init; }
+
+    /// <summary>Beyond CPython: when a worker dies, fail only the task it was running (with
+    /// <see cref="BrokenProcessPoolException"/>) and start a replacement, instead of breaking the
+    /// whole pool. A failing initializer still breaks the pool.</summary>
+    public bool IsolateCrashes { get; init; }
+
+    /// <summary>Beyond CPython: the default per-task time limit (see
+    /// <see cref="ProcessPoolExecutor.Submit(ReadOnlyMemory{byte}, TimeSpan?)"/>); <c>null</c> for none.</summary>
+    public TimeSpan? TaskTimeout { get; init; }
+
+    /// <summary>How long a worker may take to connect back after it started.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Where the pool logs worker exits and breaks; <see cref="FuturesLogging.Logger"/> when null.</summary>
+    public ILogger? Logger { get; init; }
+}

@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace CsFutures;
+
+/// <summary>
+/// One worker process of a <see cref="ProcessPoolExecutor"/> and the thread that reads its replies.
+/// The pool owns the state fields and changes them under its lock; this class does the I/O.
+/// </summary>
+internal sealed partial class WorkerProcess
+{
+    private readonly ProcessPoolExecutor _pool;
+    private readonly Socket _listener;
+    private readonly string _socketPath;
+    private readonly object _sendLock = new();
+    private readonly TaskCompletionSource<int?> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private NetworkStream? _stream;
+
+    private WorkerProcess(ProcessPoolExecutor pool, Process process, Socket listener, string socketPath)
+    {
+        _pool = pool;
+        Process = process;
+        Pid = process.Id;
+        _listener = listener;
+        _socketPath = socketPath;
+    }
+
+    public Process Process { get; }
+
+    public int Pid { get; }
+
+    // The fields below belong to the pool's lock.
+    public WorkerState State { get; set; } = WorkerState.Starting;
+
+    public ProcessWorkItem? Current { get; set; }
+
+    public int TasksDone { get; set; }
+
+    public bool StopRequested { get; set; }
+
+    public bool TimedOut { get; set; }
+
+    public bool InitFailed { get; set; }
+
+    public Timer? TaskTimer { get; set; }
+
+    /// <summary>Completes with the exit code once the process has exited and the pool was told.</summary>
+    public Task<int?> Exited => _exited.Task;
+
+    /// <summary>Starts the process and the thread that accepts its connection and reads its replies.</summary>
+    public static WorkerProcess Start(ProcessPoolExecutor pool, ProcessPoolExecutorOptions options, string socketPath)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            listener.Listen(1);
+            var psi = new ProcessStartInfo(options.FileName) { UseShellExecute = false };
+            foreach (string argument in options.Arguments)
+            {
+                psi.ArgumentList.Add(argument);
+            }
+            if (options.Environment is { } environment)
+            {
+                psi.Environment.Clear();
+                foreach (var (key, value) in environment)
+                {
+                    psi.Environment[key] = value;
+                }
+            }
+            psi.Environment[WorkerProtocol.SocketVariable] = socketPath;
+            var process = Process.Start(psi)
+                ?? throw new InvalidOperationException($"the worker process '{options.FileName}' did not start");
+            var worker = new WorkerProcess(pool, process, listener, socketPath);
+            var thread = new Thread(() => worker.Run(options.StartTimeout))
+            {
+                IsBackground = true,
+                Name = $"cs_futures process worker {process.Id}",
+            };
+            thread.Start();
+            return worker;
+        }
+        catch
+        {
+            listener.Dispose();
+            File.Delete(socketPath);
+            throw;
+        }
+    }
+
+    /// <summary>Sends a frame; false if the worker is gone (its reader thread reports the death).</summary>
+    public bool Send(FrameKind kind, long id, ReadOnlySpan<byte> body)
+    {
+        lock (_sendLock)
+        {
+            if (_stream is null)
+            {
+                return false;
+            }
+            try
+            {
+                WorkerProtocol.Write(_stream, kind, id, body);
+                return true;
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM (Python's <c>Process.terminate()</c>); on Windows, kills.</summary>
+    public void Terminate()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Kill();
+        }
+        else if (!HasExited())
+        {
+            _ = SysKill(Pid, 15);
+        }
+    }
+
+    /// <summary>Kills the process (Python's <c>Process.kill()</c>, SIGKILL).</summary>
+    public void Kill()
+    {
+        try
+        {
+            Process.Kill();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already exited.
+        }
+    }
+
+    public bool HasExited()
+    {
+        try
+        {
+            return Process.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    private void Run(TimeSpan startTimeout)
+    {
+        try
+        {
+            if (Connect(startTimeout))
+            {
+                ReadReplies();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidDataException)
+        {
+            // The connection broke: the process is gone or going; its exit code tells why.
+        }
+        finally
+        {
+            lock (_sendLock)
+            {
+                _stream?.Dispose();
+                _stream = null;
+            }
+            _listener.Dispose();
+            File.Delete(_socketPath);
+        }
+        int? exitCode = WaitForExit();
+        _pool.OnWorkerExited(this, exitCode);
+        _exited.TrySetResult(exitCode);
+    }
+
+    private bool Connect(TimeSpan startTimeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!_listener.Poll(50_000, SelectMode.SelectRead))
+        {
+            if (HasExited())
+            {
+                return false;
+            }
+            if (deadline.Elapsed > startTimeout)
+            {
+                Kill();
+                return false;
+            }
+        }
+        Socket socket = _listener.Accept();
+        _listener.Dispose();
+        File.Delete(_socketPath);
+        lock (_sendLock)
+        {
+            _stream = new NetworkStream(socket, ownsSocket: true);
+        }
+        return Send(FrameKind.Init, 0, _pool.InitializerPayload.Span);
+    }
+
+    private void ReadReplies()
+    {
+        var input = new BufferedStream(_stream!, 64 * 1024);
+        var header = new byte[WorkerProtocol.HeaderSize];
+        while (WorkerProtocol.TryRead(input, header, out FrameKind kind, out long id, out byte[] body))
+        {
+            switch (kind)
+            {
+                case FrameKind.Ready:
+                    _pool.OnWorkerReady(this);
+                    break;
+                case FrameKind.InitFailed:
+                    _pool.OnWorkerInitFailed(this, System.Text.Encoding.UTF8.GetString(body));
+                    break;
+                case FrameKind.Ok:
+                case FrameKind.Error:
+                    _pool.OnWorkerReply(this, id, kind == FrameKind.Ok, body);
+                    break;
+                default:
+                    throw new InvalidDataException($"worker {Pid} sent an unknown frame kind {(int)kind}");
+            }
+        }
+    }
+
+    /// <summary>The exit code once the process has ended; a process that closed its end but lives on
+    /// gets a grace period, then is killed.</summary>
+    private int? WaitForExit()
+    {
+        try
+        {
+            if (!Process.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                Kill();
+                Process.WaitForExit();
+            }
+            return Process.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SysKill(int pid, int signal);
+}
+
+/// <summary>Where a worker is in its life.</summary>
+internal enum WorkerState
+{
+    /// <summary>Started, not yet ready.</summary>
+    Starting,
+
+    /// <summary>Ready, without a task.</summary>
+    Idle,
+
+    /// <summary>Running <see cref="WorkerProcess.Current"/>.</summary>
+    Busy,
+
+    /// <summary>Asked to stop (shutdown, or max_tasks_per_child reached).</summary>
+    Stopping,
+
+    /// <summary>Gone.</summary>
+    Exited,
+}
