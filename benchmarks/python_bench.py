@@ -11,13 +11,18 @@ Workloads:
   as_completed   ThreadPoolExecutor(4): submit N, iterate as_completed(), result() each
   io_batch       ThreadPoolExecutor(32): 256 x time.sleep(0.01), executor created and shut down
                  inside the timed block (total ms)
+  process map cs=1    ProcessPoolExecutor(2): list(ex.map(f, range(N))), chunksize=1
+  process map cs=100  ProcessPoolExecutor(2): the same with chunksize=100
+  process submit+result  ProcessPoolExecutor(2): submit N trivial tasks, then result() each
+                 (the task is this script's own function: by value for cs_futures, whose workers
+                 never import the main script; by name for the stdlib's)
   startup        fresh subprocess: interpreter start -> first result of
                  `import X; X.ThreadPoolExecutor(1).submit(int).result()` (ms)
 
 For the three per-task workloads, the executor is created and warmed up (its workers started)
 before the clock starts, and shut down after it stops: they measure the per-task cost only.
 
-Usage: python benchmarks/python_bench.py [--quick] [--json FILE] [--rounds R] [-n N]
+Usage: python benchmarks/python_bench.py [--quick] [--only thread|process] [--json FILE] [--rounds R] [-n N]
 Ratio = cs_futures / stdlib: below 1 means cs_futures is faster.
 """
 import argparse
@@ -106,6 +111,37 @@ def bench_io_batch(mod, n):
     return time.perf_counter() - t0
 
 
+def _timed_with_process_pool(mod, body):
+    ex = mod.ProcessPoolExecutor(2)
+    try:
+        for f in [ex.submit(time.sleep, 0.05) for _ in range(2)]:  # start both workers
+            f.result()
+        gc.collect()
+        t0 = time.perf_counter()
+        body(ex)
+        return time.perf_counter() - t0
+    finally:
+        ex.shutdown(wait=True)
+
+
+def bench_process_map(chunksize):
+    def bench(mod, n):
+        def body(ex):
+            out = list(ex.map(task, range(n), chunksize=chunksize))
+            assert len(out) == n
+        return _timed_with_process_pool(mod, body) / n
+    return bench
+
+
+def bench_process_submit_result(mod, n):
+    def body(ex):
+        submit = ex.submit
+        fs = [submit(task, i) for i in range(n)]
+        for f in fs:
+            f.result()
+    return _timed_with_process_pool(mod, body) / n
+
+
 _STARTUP_CODE = {
     "cs_futures": "import cs_futures as X; X.ThreadPoolExecutor(1).submit(int).result()",
     "stdlib": "import concurrent.futures as X; X.ThreadPoolExecutor(1).submit(int).result()",
@@ -132,6 +168,9 @@ WORKLOADS = (
     ("map", bench_map, "task", 2_000, 20_000),
     ("as_completed", bench_as_completed, "task", 2_000, 20_000),
     ("io_batch(32x256)", bench_io_batch, "total", 256, 256),
+    ("process map cs=1", bench_process_map(1), "task", 1_000, 5_000),
+    ("process map cs=100", bench_process_map(100), "task", 10_000, 100_000),
+    ("process submit", bench_process_submit_result, "task", 1_000, 5_000),
 )
 
 
@@ -139,6 +178,8 @@ def run(args):
     results = {}
     rounds = args.rounds or (5 if args.quick else 9)
     for name, fn, kind, n_quick, n_full in WORKLOADS:
+        if args.only and name.startswith("process") != (args.only == "process"):
+            continue
         n = args.n if (args.n and kind == "task") else (n_quick if args.quick else n_full)
         # the I/O batch is short (~0.1 s) and its run-to-run noise is a few ms: more rounds
         workload_rounds = rounds * 3 if kind == "total" else rounds
@@ -153,6 +194,8 @@ def run(args):
         results[name] = _summarize(kind, n, workload_rounds, samples)
         _progress(name, results[name])
 
+    if args.only == "process":
+        return results
     runs = args.startup_runs or (5 if args.quick else 11)
     samples = {"cs_futures": [], "stdlib": [], "bare": []}
     for r in range(runs):
@@ -203,6 +246,8 @@ def print_table(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller N (< 60 s)")
+    parser.add_argument("--only", choices=("thread", "process"),
+                        help="only the thread-pool (and start-up) or only the process-pool workloads")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--rounds", type=int,
                         help="rounds per workload (default 9, quick 5; the I/O batch runs 3x as many)")

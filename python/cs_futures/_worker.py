@@ -58,6 +58,12 @@ def _process_chunk(fn, chunk):
     return [fn(*args) for args in chunk]
 
 
+def extend_path(folder):
+    """Unpickled ahead of a call whose module lives in *folder* (see _host.dumps)."""
+    if folder not in sys.path:
+        sys.path.append(folder)
+
+
 def _remote_traceback(exc):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return '\n"""\n%s"""' % text
@@ -114,7 +120,7 @@ def _initialize(conn, body):
 def _run(body):
     """Run one pickled call; return the reply (kind, body)."""
     try:
-        fn, args, kwargs = _serialize.loads(body)
+        fn, args, kwargs = _serialize.loads(body)[-3:]
     except BaseException as exc:
         # CPython's worker dies when it cannot unpickle its call, breaking the pool; here only
         # this task fails, with BrokenProcessPool and the reason as its cause.

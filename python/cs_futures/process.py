@@ -41,7 +41,8 @@ _TERMINATED = ("A process in the process pool was terminated abruptly while the 
                "running or pending.")
 
 # The worker's entry: import cs_futures._worker without running the package's __init__ (which
-# loads .NET); the real package is loaded if a task uses it.
+# loads .NET); the real package is loaded if a task uses it. _serialize is imported first, so that
+# _worker's "from . import _serialize" finds it without asking the package for the attribute.
 _BOOTSTRAP = """\
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location(
@@ -53,7 +54,7 @@ def __getattr__(name):
     return getattr(package, name)
 package.__getattr__ = __getattr__
 sys.modules["cs_futures"] = package
-import cs_futures._worker
+import cs_futures._serialize, cs_futures._worker
 sys.exit(sys.modules["cs_futures._worker"].main())
 """
 

@@ -113,13 +113,16 @@ internal static unsafe class PythonFutureOps
         {
             return;
         }
-        if (future.Exception(TimeSpan.Zero) is PythonRaisedException raised)
+        switch (future.Exception(TimeSpan.Zero))
         {
-            raised.Exception.Dispose();
-        }
-        else
-        {
-            py.Result(TimeSpan.Zero)?.Dispose();
+            case PythonRaisedException raised:
+                raised.Exception.Dispose();
+                break;
+            case null:
+                py.Result(TimeSpan.Zero)?.Dispose();
+                break;
+            default:
+                break; // a .NET exception (a process pool's undecoded failure): nothing Python-owned
         }
     }
 }

@@ -70,7 +70,9 @@ public static class PythonExecutorExtensions
         return Results(futures, timeout.HasValue ? DateTime.UtcNow + timeout.Value : null);
     }
 
-    private static IEnumerable<TResult> Results<TResult>(List<Future<TResult>> futures, DateTime? deadline)
+    /// <summary>The results of <paramref name="futures"/> in order; the rest are cancelled when the
+    /// caller stops early.</summary>
+    internal static IEnumerable<TResult> Results<TResult>(List<Future<TResult>> futures, DateTime? deadline)
     {
         int taken = 0;
         try

@@ -195,6 +195,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         List<ProcessWorkItem> cancelled = [];
         List<WorkerProcess> stops;
+        bool terminated;
         lock (_lock)
         {
             _shutdown = true;
@@ -204,7 +205,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
                 _pending.Clear();
             }
             stops = StopIdleLocked();
-            CheckTerminatedLocked();
+            terminated = IsTerminatedLocked();
         }
         foreach (var item in cancelled)
         {
@@ -212,6 +213,10 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             {
                 item.Fail(new CancelledException());
             }
+        }
+        if (terminated)
+        {
+            SetTerminated();
         }
         Stop(stops);
         if (wait)
@@ -340,6 +345,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         Exception? error = null;
         List<(WorkerProcess, ProcessWorkItem)> sends = [];
         List<WorkerProcess> stops = [];
+        bool terminated;
         lock (_lock)
         {
             var item = worker.Current;
@@ -377,6 +383,10 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
                 {
                     var broken = new BrokenProcessPoolException(TerminatedAbruptlyMessage, worker.Pid, exitCode, detail);
                     failed = BreakLocked(broken);
+                    if (item is not null)
+                    {
+                        failed.Add(item);
+                    }
                     error = broken;
                 }
             }
@@ -389,13 +399,17 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
                 sends = AssignLocked();
                 stops = StopIdleLocked();
             }
-            CheckTerminatedLocked();
+            terminated = IsTerminatedLocked();
         }
         Send(sends);
         Stop(stops);
         if (error is not null)
         {
             FailAll(failed, error);
+        }
+        if (terminated)
+        {
+            SetTerminated();
         }
     }
 
@@ -542,9 +556,14 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         return failed;
     }
 
-    private void CheckTerminatedLocked()
+    /// <summary>True when the pool is shut down and every worker is gone; the caller completes
+    /// <see cref="Join"/> with <see cref="SetTerminated"/> after failing its futures, outside the lock.</summary>
+    private bool IsTerminatedLocked() =>
+        _shutdown && _pending.Count == 0 && _workers.Count == 0 && _leaving.Count == 0;
+
+    private void SetTerminated()
     {
-        if (_shutdown && _pending.Count == 0 && _workers.Count == 0 && _leaving.Count == 0 && !_terminated.Task.IsCompleted)
+        if (!_terminated.Task.IsCompleted)
         {
             try
             {

@@ -172,8 +172,8 @@ internal sealed partial class WorkerProcess
             File.Delete(_socketPath);
         }
         int? exitCode = WaitForExit();
-        _pool.OnWorkerExited(this, exitCode);
         _exited.TrySetResult(exitCode);
+        _pool.OnWorkerExited(this, exitCode);
     }
 
     private bool Connect(TimeSpan startTimeout)

@@ -40,3 +40,34 @@ def thread_name():
 
 def square(x):
     return x * x
+
+
+def pid():
+    import os
+    return os.getpid()
+
+
+def busy_pid(seconds):
+    """Spins (holding its interpreter's GIL) for a while, then returns its process id."""
+    import os
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return os.getpid()
+
+
+def crash():
+    import os
+    os._exit(7)
+
+
+_GREETING = None
+
+
+def set_greeting(text):
+    global _GREETING
+    _GREETING = text
+
+
+def greeting():
+    return _GREETING

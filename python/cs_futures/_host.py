@@ -1,0 +1,96 @@
+"""Process pools for .NET applications that host Python (Futures.Interop's
+``PythonProcessPoolExecutor``): the worker command line, the workers' settings, pickling calls and
+decoding replies. Loaded in the host's interpreter from a private copy of the worker package
+(``_cs_futures_worker``), so that the host needs no installed cs_futures.
+
+Standard library only.
+"""
+import os
+import pickle
+import sys
+import sysconfig
+
+from . import _serialize
+from . import _worker
+
+
+def worker_command(package_parent, executable=None):
+    """Return (program, arguments) that start one worker from the copy in *package_parent*."""
+    bootstrap = ("import sys; sys.path.insert(0, %r); from _cs_futures_worker import _worker; "
+                 "sys.exit(_worker.main())" % package_parent)
+    return executable or interpreter(), ["-c", bootstrap]
+
+
+def interpreter():
+    """The python executable of this interpreter (an embedded one's sys.executable is the host)."""
+    name = "python%d.%d" % sys.version_info[:2]
+    candidates = []
+    if sys.prefix != sys.base_prefix:  # a virtual environment
+        candidates.append(os.path.join(sys.prefix, "bin", "python"))
+    candidates += [os.path.join(sysconfig.get_config_var("BINDIR") or "", name),
+                   os.path.join(sys.base_exec_prefix, "bin", name),
+                   sys.executable]
+    for path in candidates:
+        if path and os.path.basename(path).startswith("python") and os.access(path, os.X_OK):
+            return path
+    raise RuntimeError("no python executable found for the worker processes (looked at %s); set "
+                       "PythonProcessPoolOptions.PythonExecutable" % ", ".join(filter(None, candidates)))
+
+
+def settings(initializer=None, initargs=()):
+    """The pickled settings every worker receives first (see _worker._initialize)."""
+    init = None if initializer is None else _serialize.dumps((initializer, tuple(initargs)))
+    return pickle.dumps({"sys_path": list(sys.path) + _loaded_file_dirs(), "sys_argv": [""],
+                         "authkey": None, "initializer": init}, _serialize.PROTOCOL)
+
+
+def _loaded_file_dirs():
+    """Folders of modules the host loaded from a file (PythonRuntime.LoadFile) that sys.path does
+    not reach, so that workers import them by the same name."""
+    folders = []
+    for module in list(sys.modules.values()):
+        folder = _file_module_folder(module)
+        if folder is not None and folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def _file_module_folder(module):
+    """The folder of a top-level module loaded from a file outside sys.path, else None."""
+    name = getattr(module, "__name__", "")
+    path = getattr(module, "__file__", None)
+    if not path or "." in name or os.path.splitext(os.path.basename(path))[0] != name:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    return None if folder in sys.path else folder
+
+
+def dumps(fn, args, kwargs=None):
+    """The pickled call fn(*args, **kwargs); if fn's module was loaded from a file that sys.path
+    does not reach, its folder goes first, so that the worker finds the module by name."""
+    call = (fn, tuple(args), dict(kwargs or {}))
+    folder = _file_module_folder(sys.modules.get(getattr(fn, "__module__", None) or ""))
+    if folder is not None:
+        call = (_PathExtension(folder),) + call
+    return _serialize.dumps(call)
+
+
+class _PathExtension:
+    def __init__(self, folder):
+        self.folder = folder
+
+    def __reduce__(self):
+        return _worker.extend_path, (self.folder,)
+
+
+def decode(ok, data):
+    """The result of a reply, or raise the task's exception (the remote traceback as its cause)."""
+    value = pickle.loads(data)
+    if ok:
+        return value
+    from concurrent.futures.process import BrokenProcessPool, _RemoteTraceback
+    exc, tb, broken = value
+    exc.__cause__ = _RemoteTraceback(tb)
+    if broken:
+        raise BrokenProcessPool("The task could not be unpickled in its worker process.") from exc
+    raise exc
