@@ -8,6 +8,7 @@ rebuilt in a fresh ``__main__`` namespace, so that results referring to them pic
 
 This module runs in worker processes too: standard library only, no .NET.
 """
+import copyreg
 import importlib
 import io
 import marshal
@@ -28,13 +29,36 @@ class _EmptyCell:
     """Marks a closure cell that had no value yet (pickled by reference, so identity holds)."""
 
 
-def dumps(obj):
-    """Return the pickle of *obj*, with ``__main__`` functions and classes by value."""
-    if _cloudpickle is not None:
-        return _cloudpickle.dumps(obj, protocol=PROTOCOL)
+def dumps(obj, reducers=None):
+    """Return the pickle of *obj*, with ``__main__`` functions and classes by value.
+
+    *reducers* (type -> reduce function) are used before the usual ones; the process pool passes
+    multiprocessing's own (``ForkingPickler``'s), so that its locks, queues and shared values
+    pickle as they do for CPython's spawned workers.
+    """
+    cls = _cloudpickle.CloudPickler if _cloudpickle is not None else _MainByValuePickler
+    if reducers:
+        cls = _with_reducers(cls, reducers)
     buffer = io.BytesIO()
-    _MainByValuePickler(buffer, PROTOCOL).dump(obj)
+    cls(buffer, protocol=PROTOCOL).dump(obj)
     return buffer.getvalue()
+
+
+_subclasses = {}
+
+
+def _with_reducers(cls, reducers):
+    """A subclass of *cls* whose dispatch table adds *reducers* (the C pickler reads the table
+    when it is created; a plain dict keeps lookups fast). Rebuilt when a table grows."""
+    key = (cls, id(reducers))
+    sizes = (len(reducers), len(copyreg.dispatch_table))
+    cached = _subclasses.get(key)
+    if cached is None or cached[0] != sizes:
+        table = dict(cls.dispatch_table)
+        table.update(reducers)
+        cached = sizes, type(cls.__name__, (cls,), {"dispatch_table": table})
+        _subclasses[key] = cached
+    return cached[1]
 
 
 def dumps_result(obj):
@@ -50,6 +74,8 @@ loads = pickle.loads
 
 
 class _MainByValuePickler(pickle.Pickler):
+    dispatch_table = copyreg.dispatch_table
+
     def reducer_override(self, obj):
         if type(obj) is types.FunctionType and obj.__module__ == _MAIN:
             return _reduce_function(obj)

@@ -46,6 +46,25 @@ class _Connection:
         self._sock.sendall(_HEADER.pack(len(body), kind, task_id) + body)
 
 
+class SharedFd:
+    """A file descriptor of the parent, as a worker receives it in pickled initargs (a Queue's
+    pipe, a shared-memory arena): ``detach()`` asks the parent's descriptor server for a copy
+    (SCM_RIGHTS over a Unix socket in a private folder). CPython's workers inherit them instead."""
+
+    def __init__(self, address, token):
+        self.address = address
+        self.token = token
+
+    def detach(self):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(self.address)
+            sock.sendall(b"%d\n" % self.token)
+            _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+        if not fds:
+            raise OSError("the parent process did not send file descriptor %d" % self.token)
+        return fds[0]
+
+
 def _process_chunk(fn, chunk):
     """Processes a chunk of an iterable passed to map.
 
@@ -112,9 +131,18 @@ def _initialize(conn, body):
     except BaseException as exc:
         import logging
         logging.getLogger("concurrent.futures").critical("Exception in initializer:", exc_info=True)
+        _flush_multiprocessing()
         conn.send(INIT_FAILED, 0, _remote_traceback(exc).encode("utf-8", "replace"))
         return False
     return True
+
+
+def _flush_multiprocessing():
+    """Before the pool hears of a failed initializer: let multiprocessing queues the initializer
+    wrote to (a QueueHandler, say) deliver, as CPython's worker does by exiting first."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._exit_function()
 
 
 def _run(body):

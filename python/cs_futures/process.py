@@ -20,6 +20,8 @@ globals().update({name: value for name, value in vars(_std_process).items()
 import functools
 import itertools
 import multiprocessing as mp
+from multiprocessing import context as _context
+from multiprocessing import reduction as _reduction
 import os
 import subprocess
 import sys
@@ -110,30 +112,70 @@ def _decode(kind, data):
     return False, exc
 
 
-class _InheritingPopen:
-    """Stands in for multiprocessing's spawning Popen while the initializer is pickled, so that
-    multiprocessing objects (Queue, Lock, Value...) in initargs work as they do with CPython: their
-    file descriptors are made inheritable and reach every worker under the same numbers."""
+class _DescriptorServer:
+    """Hands this process's file descriptors to workers (see ``_worker.SharedFd``): what
+    inheritance does for CPython's workers, for multiprocessing objects passed in initargs. One
+    daemon thread, started on first use, listening in a folder only this user can open."""
+
+    def __init__(self):
+        import socket
+        import tempfile
+        self._folder = tempfile.mkdtemp(prefix="csf-fd-")
+        self.address = os.path.join(self._folder, "fds.sock")
+        self._fds = {}
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.address)
+        self._listener.listen()
+        threading.Thread(target=self._serve, name="cs_futures descriptor server", daemon=True).start()
+
+    def share(self, fd):
+        """Keep a duplicate of *fd* for workers; return what unpickles to it in a worker."""
+        token = len(self._fds)
+        self._fds[token] = os.dup(fd)
+        return _worker.SharedFd(self.address, token)
+
+    def _serve(self):
+        import socket
+        while True:
+            conn, _ = self._listener.accept()
+            with conn:
+                try:
+                    token = int(conn.makefile("rb").readline())
+                    socket.send_fds(conn, [b"f"], [self._fds[token]])
+                except (OSError, ValueError, KeyError):
+                    pass  # the worker reports the missing descriptor
+
+
+_descriptor_server = None
+
+
+class _SpawningPopen:
+    """Stands in for multiprocessing's spawning Popen while calls and the initializer are pickled,
+    so that multiprocessing objects pickle as they do for CPython's spawned workers: locks and
+    semaphores by name, pipes and shared memory through the descriptor server. (CPython accepts
+    them only in initargs; here task arguments may carry them too.)"""
 
     def duplicate_for_child(self, fd):
-        os.set_inheritable(fd, True)
         return fd
 
     @staticmethod
     def DupFd(fd):
-        from multiprocessing.popen_spawn_posix import _DupFd
-        return _DupFd(fd)
+        global _descriptor_server
+        if _descriptor_server is None:
+            _descriptor_server = _DescriptorServer()
+        return _descriptor_server.share(fd)
 
 
-def _dumps_initializer(initializer, initargs):
-    if initializer is None:
-        return None
-    from multiprocessing import context
-    context.set_spawning_popen(_InheritingPopen())
+def _dumps_spawning(obj):
+    """Pickle a call or the initializer as multiprocessing pickles for a spawned child."""
+    _context.set_spawning_popen(_SPAWNING)
     try:
-        return _serialize.dumps((initializer, initargs))
+        return _serialize.dumps(obj, _reduction.ForkingPickler._extra_reducers)
     finally:
-        context.set_spawning_popen(None)
+        _context.set_spawning_popen(None)
+
+
+_SPAWNING = _SpawningPopen()
 
 
 class _Pool:
@@ -317,7 +359,8 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             "sys_path": list(sys.path),
             "sys_argv": list(sys.argv),
             "authkey": bytes(mp.current_process().authkey),
-            "initializer": _dumps_initializer(self._initializer, self._initargs),
+            "initializer": (None if self._initializer is None
+                            else _dumps_spawning((self._initializer, self._initargs))),
         }
         config = (
             sys.executable,
@@ -360,7 +403,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 _bridge.check_process()
             pool = self._pool or self._start()
             try:
-                payload = _serialize.dumps((fn, args, kwargs))
+                payload = _dumps_spawning((fn, args, kwargs))
             except Exception as exc:
                 # CPython reports a call that cannot be pickled through its future.
                 exc.__cause__ = _RemoteTraceback(_worker._remote_traceback(exc))

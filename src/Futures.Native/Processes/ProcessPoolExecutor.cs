@@ -281,8 +281,18 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             {
                 return;
             }
-            worker.State = WorkerState.Idle;
-            sends = AssignLocked();
+            if (worker.Current is { } reserved)
+            {
+                // The task given to it while it started (CPython's call queue holds such tasks).
+                worker.State = WorkerState.Busy;
+                BeginLocked(worker, reserved);
+                sends = [(worker, reserved)];
+            }
+            else
+            {
+                worker.State = WorkerState.Idle;
+                sends = AssignLocked();
+            }
             stops = StopIdleLocked();
         }
         Send(sends);
@@ -441,7 +451,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         int available = 0;
         foreach (var w in _workers)
         {
-            if (w.State is WorkerState.Starting or WorkerState.Idle)
+            if (w.State is WorkerState.Starting or WorkerState.Idle && w.Current is null)
             {
                 available++;
             }
@@ -461,8 +471,9 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         _workers.Add(worker);
     }
 
-    /// <summary>Gives queued tasks to idle workers; cancelled ones are dropped (CPython marks a task
-    /// running when it moves to the call queue).</summary>
+    /// <summary>Gives queued tasks to idle workers, and reserves one for each starting worker (sent
+    /// when it is ready). Such tasks are marked running, as CPython marks those it moves to its call
+    /// queue; cancelled ones are dropped.</summary>
     private List<(WorkerProcess, ProcessWorkItem)> AssignLocked()
     {
         List<(WorkerProcess, ProcessWorkItem)> sends = [];
@@ -472,7 +483,8 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         }
         foreach (var worker in _workers)
         {
-            if (worker.State != WorkerState.Idle)
+            bool idle = worker.State == WorkerState.Idle;
+            if (!idle && !(worker.State == WorkerState.Starting && worker.Current is null))
             {
                 continue;
             }
@@ -482,13 +494,13 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
                 {
                     continue;
                 }
-                worker.State = WorkerState.Busy;
                 worker.Current = item;
-                if (TimeoutOf(item) is { } timeout)
+                if (idle)
                 {
-                    worker.TaskTimer = new Timer(_ => OnTaskTimeout(worker, item), null, timeout, Timeout.InfiniteTimeSpan);
+                    worker.State = WorkerState.Busy;
+                    BeginLocked(worker, item);
+                    sends.Add((worker, item));
                 }
-                sends.Add((worker, item));
                 break;
             }
             if (_pending.Count == 0)
@@ -497,6 +509,15 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             }
         }
         return sends;
+    }
+
+    /// <summary>The task is about to be sent: its time limit starts now.</summary>
+    private void BeginLocked(WorkerProcess worker, ProcessWorkItem item)
+    {
+        if (TimeoutOf(item) is { } timeout)
+        {
+            worker.TaskTimer = new Timer(_ => OnTaskTimeout(worker, item), null, timeout, Timeout.InfiniteTimeSpan);
+        }
     }
 
     private TimeSpan? TimeoutOf(ProcessWorkItem item) => item.Timeout ?? _options.TaskTimeout;
