@@ -57,6 +57,18 @@ if [ -n "$py313" ]; then
   fi
   grep -E "^conformance:" "$LOG/conformance.txt" || { echo "conformance run did not finish"; failed=$((failed + 1)); }
   count_unittest "$LOG/conformance.txt"
+
+  echo "== CPython's own test_concurrent_futures against cs_futures (process pool tests, $py313)"
+  "$py313" tests/conformance/run_cpython_suite.py -k Process -k FailingInitializerResourcesTest \
+    --known-failures tests/conformance/process_known_failures.txt >"$LOG/conformance_process.txt" 2>&1
+  if grep -E "^conformance:" "$LOG/conformance_process.txt"; then
+    n_pass=$(grep -oE "^conformance: [0-9]+ run, [0-9]+ passed" "$LOG/conformance_process.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
+    n_unexpected=$(grep -oE "[0-9]+ unexpected failures" "$LOG/conformance_process.txt" | grep -oE "^[0-9]+")
+    passed=$((passed + ${n_pass:-0})); failed=$((failed + ${n_unexpected:-1}))
+    if [ "${n_pass:-0}" -lt 150 ]; then echo "   fewer than 150 process-pool tests passed"; failed=$((failed + 1)); fi
+  else
+    tail -20 "$LOG/conformance_process.txt"; echo "   process-pool conformance run did not finish"; failed=$((failed + 1))
+  fi
 fi
 
 echo "== wheel: built offline with the build backend, installed into a fresh venv, imported outside the checkout"

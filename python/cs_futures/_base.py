@@ -450,8 +450,8 @@ class Executor(_std.Executor):
 
 
 def _kind(fs):
-    """True when every future is a cs_futures one, False when none is (standard library futures,
-    such as the interim process pool's); TypeError for a mix."""
+    """True when every future is a cs_futures one, False when none is (futures of the standard
+    library's executors); TypeError for a mix."""
     ours = sum(isinstance(f, Future) for f in fs)
     if ours == len(fs):
         return True

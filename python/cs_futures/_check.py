@@ -23,14 +23,14 @@ ATTRIBUTES = {
     "_done_callbacks": "CF107 future._done_callbacks does not exist: callbacks live in the .NET engine",
     "_shutdown_lock": "CF108 executor._shutdown_lock does not exist: the .NET engine serialises "
                       "submit and shutdown",
-    "_processes": "CF201 executor._processes belongs to the process pool, which is still the "
-                  "standard library's",
-    "_pending_work_items": "CF201 executor._pending_work_items belongs to the process pool, which "
-                           "is still the standard library's",
-    "_call_queue": "CF201 executor._call_queue belongs to the process pool, which is still the "
-                   "standard library's",
-    "_executor_manager_thread": "CF201 executor._executor_manager_thread belongs to the process pool, "
-                                "which is still the standard library's",
+    "_processes": "CF201 executor._processes maps pids to views of the .NET-managed workers (pid, "
+                  "exitcode, is_alive, terminate, kill, join), not multiprocessing.Process objects",
+    "_pending_work_items": "CF201 executor._pending_work_items does not exist: the .NET engine "
+                           "holds the pending tasks",
+    "_call_queue": "CF201 executor._call_queue does not exist as a queue: tasks go straight to the "
+                   ".NET engine (join_thread() does nothing)",
+    "_executor_manager_thread": "CF201 executor._executor_manager_thread is a view whose join() "
+                                "waits for the pool's end; there is no manager thread",
 }
 
 EXECUTOR_CLASSES = {"ThreadPoolExecutor", "Future", "Executor"}
@@ -82,8 +82,9 @@ def check_source(source, filename="<string>"):
                 findings.append((node.lineno, "CF301 os.fork(): a child forked after cs_futures loaded "
                                               ".NET cannot use cs_futures (it raises RuntimeError)"))
             if name == "ProcessPoolExecutor":
-                findings.append((node.lineno, "CF202 ProcessPoolExecutor is, for now, the standard "
-                                              "library's process pool (its futures, its threads)"))
+                findings.append((node.lineno, "CF202 ProcessPoolExecutor workers are fresh interpreters, "
+                                              "never forked: module state the parent sets at runtime "
+                                              "is not inherited (as with the 'spawn' start method)"))
             if name in ("set_start_method", "get_context") and node.args and \
                     isinstance(node.args[0], ast.Constant) and node.args[0].value == "fork":
                 findings.append((node.lineno, "CF302 the 'fork' start method forks a process that "
