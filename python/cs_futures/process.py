@@ -82,6 +82,14 @@ def _python_exit():
 threading._register_atexit(_python_exit)
 
 
+def _mp_exitcode(code):
+    """multiprocessing's convention, -N for a process killed by signal N, from the OS exit code
+    .NET reports (128 + N). A worker that calls sys.exit(129..192) itself reads as a signal too."""
+    if code is not None and 128 < code <= 128 + 64 and sys.platform != "win32":
+        return 128 - code
+    return code
+
+
 def _decode(kind, data):
     """Turn a worker's reply into (ok, value); called by .NET under the GIL, once per future.
 
@@ -91,7 +99,7 @@ def _decode(kind, data):
     if kind == 2:
         message, detail, exitcode = data
         error = BrokenProcessPool(message)
-        error.exitcode = exitcode
+        error.exitcode = _mp_exitcode(exitcode)
         if detail:
             error.__cause__ = _RemoteTraceback(f"\n'''\n{detail}\n'''")
         return False, error
@@ -126,6 +134,9 @@ class _DescriptorServer:
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.address)
         self._listener.listen()
+        import atexit
+        import shutil
+        atexit.register(shutil.rmtree, self._folder, True)
         threading.Thread(target=self._serve, name="cs_futures descriptor server", daemon=True).start()
 
     def share(self, fd):
@@ -203,7 +214,7 @@ class _WorkerProcess:
     @property
     def exitcode(self):
         code = _bridge.process_worker_op(self._pool.h, self.pid, 2)
-        return None if code in (-1000, -1001) else code
+        return None if code in (-1000, -1001) else _mp_exitcode(code)
 
     def is_alive(self):
         return _bridge.process_worker_op(self._pool.h, self.pid, 2) == -1000
