@@ -2,9 +2,12 @@
 // (SubmitPython<long>, result converted to long), against the same function submitted from Python to
 // CPython's concurrent.futures.ThreadPoolExecutor in a python3 subprocess (timed with timeit). Both
 // submit all calls, then take every result. Rounds alternate the two sides; the best round counts.
+// Then the same with processes: a cs_futures PythonProcessPoolExecutor(2) from C# against CPython's
+// ProcessPoolExecutor(2), with a quarter as many calls.
 using System.Diagnostics;
 using System.Globalization;
 using CsFutures;
+using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 
 int calls = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
@@ -36,7 +39,42 @@ foreach (int workers in workerCounts)
 {
     Console.WriteLine($"| {workers} | {dotnet[workers],12:N0} | {cpython[workers],12:N0} | {dotnet[workers] / cpython[workers]:0.00}x |");
 }
+
+int processCalls = calls / 4;
+double dotnetProcess = 0, cpythonProcess = 0;
+for (int round = 0; round < rounds; round++)
+{
+    dotnetProcess = Math.Max(dotnetProcess, RunDotNetProcesses());
+    cpythonProcess = Math.Max(cpythonProcess, RunCPython(2, "ProcessPoolExecutor", processCalls));
+}
+Console.WriteLine();
+Console.WriteLine($"| 2 worker processes, {processCalls} calls | cs_futures PythonProcessPoolExecutor from C# (calls/s) | CPython ProcessPoolExecutor (calls/s) | ratio |");
+Console.WriteLine("|---|---:|---:|---:|");
+Console.WriteLine($"| submit + result | {dotnetProcess,12:N0} | {cpythonProcess,12:N0} | {dotnetProcess / cpythonProcess:0.00}x |");
 File.Delete(module);
+
+double RunDotNetProcesses()
+{
+    using var pool = new PythonProcessPoolExecutor(python, new PythonProcessPoolOptions { MaxWorkers = 2 });
+    Task.WaitAll(pool.SubmitPython<long>(fn, 0).AsTask(), pool.SubmitPython<long>(fn, 0).AsTask()); // start both workers
+    var futures = new Future<long>[processCalls];
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < processCalls; i++)
+    {
+        futures[i] = pool.SubmitPython<long>(fn, i);
+    }
+    long sum = 0;
+    foreach (var f in futures)
+    {
+        sum += f.Result();
+    }
+    clock.Stop();
+    if (sum != (long)processCalls * (processCalls - 1) / 2)
+    {
+        throw new InvalidOperationException("wrong results");
+    }
+    return processCalls / clock.Elapsed.TotalSeconds;
+}
 
 double RunDotNet(int workers)
 {
@@ -61,18 +99,23 @@ double RunDotNet(int workers)
     return calls / clock.Elapsed.TotalSeconds;
 }
 
-double RunCPython(int workers)
+double RunCPython(int workers, string executor = "ThreadPoolExecutor", int? count = null)
 {
-    string code = Source + $"""
-        import timeit
-        from concurrent.futures import ThreadPoolExecutor
-        ex = ThreadPoolExecutor({workers})
-        ex.submit(f, 0).result()
-        def run():
-            fs = [ex.submit(f, i) for i in range({calls})]
-            return sum(x.result() for x in fs)
-        print(timeit.timeit(run, number=1))
-        ex.shutdown()
+    int n = count ?? calls;
+    // f is imported from the module file, so that worker processes find it by name, as the C# side does.
+    string code = $"""
+        import sys, timeit
+        sys.path.insert(0, {Quote(Path.GetDirectoryName(module)!)})
+        from {Path.GetFileNameWithoutExtension(module)} import f
+        from concurrent.futures import {executor}
+        if __name__ == "__main__":
+            ex = {executor}({workers})
+            [x.result() for x in [ex.submit(f, 0) for _ in range({workers})]]
+            def run():
+                fs = [ex.submit(f, i) for i in range({n})]
+                return sum(x.result() for x in fs)
+            print(timeit.timeit(run, number=1))
+            ex.shutdown()
         """;
     var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
     psi.ArgumentList.Add("-c");
@@ -80,5 +123,7 @@ double RunCPython(int workers)
     using var p = Process.Start(psi)!;
     string output = p.StandardOutput.ReadToEnd();
     p.WaitForExit();
-    return calls / double.Parse(output.Trim(), CultureInfo.InvariantCulture);
+    return n / double.Parse(output.Trim(), CultureInfo.InvariantCulture);
 }
+
+static string Quote(string text) => "'" + text.Replace("\\", "\\\\").Replace("'", "\\'") + "'";

@@ -56,6 +56,8 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
                     TaskTimeout = options.TaskTimeout,
                     IsolateCrashes = options.IsolateCrashes,
                     Logger = options.Logger,
+                    ReaderStarted = PythonThreads.MarkWorker, // decoding replies keeps one thread state
+                    ReaderStopping = PythonThreads.Detach,
                 });
             }
         }
@@ -111,16 +113,25 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
         _package.Dispose();
     }
 
-    private Future<T> Submit<T>(PyObject fn, object?[] args, TimeSpan? timeout)
+    private unsafe Future<T> Submit<T>(PyObject fn, object?[] args, TimeSpan? timeout)
     {
         ArgumentNullException.ThrowIfNull(fn);
         ArgumentNullException.ThrowIfNull(args);
         byte[] payload;
         using (Gil.Acquire())
         {
-            using PyObject pyArgs = Owned(PythonConvert.ToPython(args));
-            using PyObject pickled = Call(() => _dumps.Invoke(fn, pyArgs));
-            payload = pickled.As<byte[]>();
+            // The C API directly: this runs once per task.
+            IntPtr call = PyApi.PyTuple_New(2);
+            PyApi.PyTuple_SetItem(call, 0, PyApi.NewRef(PyObjects.Address(fn)));
+            PyApi.PyTuple_SetItem(call, 1, PythonConvert.ToPython(args));
+            IntPtr pickled = PyApi.PyObject_Call(PyObjects.Address(_dumps), call, IntPtr.Zero);
+            PyApi.Py_DecRef(call);
+            if (pickled == IntPtr.Zero)
+            {
+                throw PythonErrors.FetchRaised();
+            }
+            payload = PythonProcessPool.ReadBytes(pickled);
+            PyApi.Py_DecRef(pickled);
         }
         var item = new HostedPythonWorkItem<T>(payload, timeout, Decode<T>);
         Engine.SubmitWorkItem(item);
@@ -131,14 +142,26 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         using (Gil.Acquire())
         {
-            IntPtr data;
+            IntPtr call = PyApi.PyTuple_New(2);
+            PyApi.PyTuple_SetItem(call, 0, PyApi.NewRef(ok ? PyApi.True : PyApi.False));
             fixed (byte* p = reply)
             {
-                data = PyApi.PyBytes_FromStringAndSize(p, reply.Length);
+                PyApi.PyTuple_SetItem(call, 1, PyApi.PyBytes_FromStringAndSize(p, reply.Length));
             }
-            using PyObject bytes = Owned(data);
-            using PyObject value = Call(() => _decode.Invoke(new PyInt(ok ? 1 : 0), bytes));
-            return PythonConvert.FromPython<T>(PyObjects.Address(value));
+            IntPtr value = PyApi.PyObject_Call(PyObjects.Address(_decode), call, IntPtr.Zero);
+            PyApi.Py_DecRef(call);
+            if (value == IntPtr.Zero)
+            {
+                throw PythonErrors.FetchRaised();
+            }
+            try
+            {
+                return PythonConvert.FromPython<T>(value);
+            }
+            finally
+            {
+                PyApi.Py_DecRef(value);
+            }
         }
     }
 

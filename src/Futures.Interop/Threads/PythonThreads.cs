@@ -48,6 +48,10 @@ internal static unsafe class PythonThreads
     /// submitting loop (which holds the GIL) does not pay about 130 us per thread start: they join in
     /// as soon as they are up, which ramps a large pool up as fast as CPython does.
     /// </summary>
+    /// <summary>Marks the current thread as one that keeps its thread state once it runs Python (for
+    /// the process pool's reader threads); <see cref="Detach"/> must run when it ends.</summary>
+    public static void MarkWorker() => t_isWorker = true;
+
     private static void StartWorker(Thread thread, int index)
     {
         if (index > 0)
@@ -71,7 +75,8 @@ internal static unsafe class PythonThreads
         }
     }
 
-    private static void Detach()
+    /// <summary>Gives up the thread state of a thread marked as a worker, if it made one.</summary>
+    public static void Detach()
     {
         if (t_threadState == IntPtr.Zero || PyApi.IsFinalizing)
         {

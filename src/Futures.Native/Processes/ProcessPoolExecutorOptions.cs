@@ -47,6 +47,14 @@ public sealed class ProcessPoolExecutorOptions
     /// <summary>How long a worker may take to connect back after it started.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Runs first on each thread that reads a worker's replies (and completes its tasks'
+    /// futures): a bridge attaches the thread to its runtime here, as
+    /// <see cref="ThreadPoolExecutorOptions.WorkerStarted"/> does for pool threads.</summary>
+    public Action? ReaderStarted { get; init; }
+
+    /// <summary>Runs last on each reader thread.</summary>
+    public Action? ReaderStopping { get; init; }
+
     /// <summary>Where the pool logs worker exits and breaks; <see cref="FuturesLogging.Logger"/> when null.</summary>
     public ILogger? Logger { get; init; }
 }

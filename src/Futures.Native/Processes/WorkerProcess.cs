@@ -73,7 +73,18 @@ internal sealed partial class WorkerProcess
             var process = Process.Start(psi)
                 ?? throw new InvalidOperationException($"the worker process '{options.FileName}' did not start");
             var worker = new WorkerProcess(pool, process, listener, socketPath);
-            var thread = new Thread(() => worker.Run(options.StartTimeout))
+            var thread = new Thread(() =>
+            {
+                options.ReaderStarted?.Invoke();
+                try
+                {
+                    worker.Run(options.StartTimeout);
+                }
+                finally
+                {
+                    options.ReaderStopping?.Invoke();
+                }
+            })
             {
                 IsBackground = true,
                 Name = $"cs_futures process worker {process.Id}",
