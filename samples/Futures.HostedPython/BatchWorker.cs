@@ -1,5 +1,6 @@
 using CsFutures;
 using CsFutures.Interop;
+using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,6 +23,7 @@ public sealed class BatchOptions
 public sealed class BatchWorker(
     PythonRuntime python,
     [FromKeyedServices("python")] Executor executor,
+    [FromKeyedServices("cpu")] PythonProcessPoolExecutor processes,
     IOptions<BatchOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<BatchWorker> logger) : BackgroundService
@@ -54,11 +56,25 @@ public sealed class BatchWorker(
                 }
             }
             logger.LogInformation("Batch finished: {Done} done, {Failed} failed", done, failed);
+            await CountPrimesAsync(module, stoppingToken);
         }
         catch (OperationCanceledException)
         {
             logger.LogWarning("Stopping: {Done} of {Total} done; the rest is cancelled", done, futures.Count);
         }
         lifetime.StopApplication();
+    }
+
+    /// <summary>CPU-bound Python on the process pool: the calls run in parallel in worker processes.</summary>
+    private async Task CountPrimesAsync(string module, CancellationToken stoppingToken)
+    {
+        var countPrimes = python.GetCallable(module, "count_primes");
+        var limits = new[] { 60_000, 70_000, 80_000, 90_000 };
+        var futures = limits.Select(limit => processes.SubmitPython<List<long>>(countPrimes, limit)).ToList();
+        foreach (var future in futures)
+        {
+            var r = await future.AsTask().WaitAsync(stoppingToken);
+            logger.LogInformation("primes below {Limit}: {Count} (worker process {Pid})", r[0], r[1], r[2]);
+        }
     }
 }

@@ -1,4 +1,5 @@
-// A .NET generic host that runs a Python function over a batch of inputs on a named executor:
+// A .NET generic host that runs a Python function over a batch of inputs on a named executor, then
+// CPU-bound Python work on a named process pool (in parallel, free of the GIL):
 //   dotnet run --project samples/Futures.HostedPython            (Ctrl-C stops it cleanly)
 // Python is found without configuration (python3 on PATH, VIRTUAL_ENV, PYTHONNET_PYDLL, ...), or set
 // "Python:LibraryPath" / "Python:Home" in appsettings.json.
@@ -10,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 var builder = Host.CreateApplicationBuilder(args);
 builder.Services.AddPythonRuntime(builder.Configuration.GetSection("Python"));
 builder.Services.AddExecutor("python", builder.Configuration.GetSection("Executors:python"));
+builder.Services.AddPythonProcessPool("cpu", builder.Configuration.GetSection("ProcessPools:cpu"));
 builder.Services.Configure<BatchOptions>(builder.Configuration.GetSection("Batch"));
 builder.Services.AddHostedService<BatchWorker>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));

@@ -83,7 +83,9 @@ class CtrlCTests(unittest.TestCase):
     # itself; the excepthook releases the task after the KeyboardInterrupt was reported, so that
     # the interpreter exit (which waits for pool work, as CPython's does) can finish.
     CHILD = code("""
-        import sys, threading, time
+        import signal, sys, threading, time
+        # A shell's background job starts with SIGINT ignored, and Python then leaves it ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from cs_futures import ThreadPoolExecutor
         main_ident = threading.get_ident()
         release = threading.Event()

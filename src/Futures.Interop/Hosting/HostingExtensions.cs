@@ -1,3 +1,4 @@
+using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,6 +69,25 @@ public static class HostingExtensions
         {
             builder.Configure(configure);
         }
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a named <see cref="PythonProcessPoolExecutor"/> (Python's <c>ProcessPoolExecutor</c>
+    /// for Python callables) with options bound from <paramref name="configuration"/> (keys of
+    /// <see cref="PythonProcessPoolOptions"/>: <c>MaxWorkers</c>, <c>MaxTasksPerChild</c>,
+    /// <c>TaskTimeout</c>, <c>IsolateCrashes</c>, <c>PythonExecutable</c>). Resolve it as a keyed
+    /// <see cref="PythonProcessPoolExecutor"/>; the container shuts it down (waiting for running tasks)
+    /// when the host is disposed, before the interpreter.
+    /// </summary>
+    public static IServiceCollection AddPythonProcessPool(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PythonProcessPoolOptions>(name).Bind(configuration);
+        services.AddKeyedSingleton(name, (sp, _) => new PythonProcessPoolExecutor(
+            sp.GetRequiredService<PythonRuntime>(),
+            sp.GetRequiredService<IOptionsMonitor<PythonProcessPoolOptions>>().Get(name)));
         return services;
     }
 
