@@ -57,34 +57,24 @@ double RunDotNetProcesses()
 {
     using var pool = new PythonProcessPoolExecutor(python, new PythonProcessPoolOptions { MaxWorkers = 2 });
     Task.WaitAll(pool.SubmitPython<long>(fn, 0).AsTask(), pool.SubmitPython<long>(fn, 0).AsTask()); // start both workers
-    var futures = new Future<long>[processCalls];
-    var clock = Stopwatch.StartNew();
-    for (int i = 0; i < processCalls; i++)
-    {
-        futures[i] = pool.SubmitPython<long>(fn, i);
-    }
-    long sum = 0;
-    foreach (var f in futures)
-    {
-        sum += f.Result();
-    }
-    clock.Stop();
-    if (sum != (long)processCalls * (processCalls - 1) / 2)
-    {
-        throw new InvalidOperationException("wrong results");
-    }
-    return processCalls / clock.Elapsed.TotalSeconds;
+    return CallsPerSecond(processCalls, i => pool.SubmitPython<long>(fn, i));
 }
 
 double RunDotNet(int workers)
 {
     using var executor = python.CreateExecutor(workers, "bench");
     executor.SubmitPython<long>(fn, 0).Result(); // start a worker and its thread state
-    var futures = new Future<long>[calls];
+    return CallsPerSecond(calls, i => executor.SubmitPython<long>(fn, i));
+}
+
+// Submits f(0) .. f(n-1), then takes every result; checks the sum.
+static double CallsPerSecond(int n, Func<int, Future<long>> submit)
+{
+    var futures = new Future<long>[n];
     var clock = Stopwatch.StartNew();
-    for (int i = 0; i < calls; i++)
+    for (int i = 0; i < n; i++)
     {
-        futures[i] = executor.SubmitPython<long>(fn, i);
+        futures[i] = submit(i);
     }
     long sum = 0;
     foreach (var f in futures)
@@ -92,11 +82,11 @@ double RunDotNet(int workers)
         sum += f.Result();
     }
     clock.Stop();
-    if (sum != (long)calls * (calls - 1) / 2)
+    if (sum != (long)n * (n - 1) / 2)
     {
         throw new InvalidOperationException("wrong results");
     }
-    return calls / clock.Elapsed.TotalSeconds;
+    return n / clock.Elapsed.TotalSeconds;
 }
 
 double RunCPython(int workers, string executor = "ThreadPoolExecutor", int? count = null)

@@ -394,14 +394,6 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             _shutdown(pool.h, 0, 0)  # queued work still runs; joined at exit, as in CPython
 
     def submit(self, fn, /, *args, **kwargs):
-        """Submits a callable to be executed with the given arguments.
-
-        Schedules the callable to be executed as fn(*args, **kwargs) and returns
-        a Future instance representing the execution of the callable.
-
-        Returns:
-            A Future representing the given call.
-        """
         with self._shutdown_lock:
             if self._broken:
                 raise BrokenProcessPool(self._broken)
@@ -423,6 +415,8 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 return future
             return _base.Future._from_handle(
                 _bridge.process_pool_submit(pool.h, payload, 0.0))
+
+    submit.__doc__ = _base.Executor.submit.__doc__
 
     def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
         """Returns an iterator equivalent to map(fn, iter).
@@ -457,19 +451,6 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         return _chain_from_iterable_of_lists(results)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
-        """Clean-up the resources associated with the Executor.
-
-        It is safe to call this method several times. Otherwise, no other
-        methods can be called after this one.
-
-        Args:
-            wait: If True then shutdown will not return until all running
-                futures have finished executing and the resources used by the
-                executor have been reclaimed.
-            cancel_futures: If True then shutdown will cancel all pending
-                futures. Futures that are completed or running will not be
-                cancelled.
-        """
         with self._shutdown_lock:
             self._cancel_pending_futures = cancel_futures
             self._shutdown_thread = True
@@ -480,6 +461,8 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         if wait:
             _join(functools.partial(_bridge.process_pool_join, pool.h), None)
             _pools.discard(pool)
+
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
     def terminate_workers(self):
         """Attempts to terminate the executor's workers (SIGTERM).

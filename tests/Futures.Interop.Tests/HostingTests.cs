@@ -41,6 +41,29 @@ public sealed class HostingTests
     }
 
     [Test]
+    public async Task RegistersNamedProcessPoolsBoundFromConfiguration()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ProcessPools:cpu:MaxWorkers"] = "1",
+            ["ProcessPools:cpu:TaskTimeout"] = "00:00:30",
+        });
+        builder.Services.AddPythonRuntime(builder.Configuration.GetSection("Python"));
+        builder.Services.AddPythonProcessPool("cpu", builder.Configuration.GetSection("ProcessPools:cpu"));
+        var host = builder.Build();
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredKeyedService<Processes.PythonProcessPoolExecutor>("cpu");
+        Assert.That(pool.Engine.MaxWorkers, Is.EqualTo(1));
+        var pid = PythonFixture.Runtime.GetCallable(PythonFixture.TestModule, "pid");
+        Assert.That(pool.SubmitPython<int>(pid).Result(Timeout), Is.Not.EqualTo(Environment.ProcessId));
+        await host.StopAsync();
+        host.Dispose();
+        Assert.That(pool.Engine.IsShutdown, "disposing the host shuts the pool down");
+        Assert.That(pool.Engine.AllWorkers, Is.Empty, "and waits for its workers");
+    }
+
+    [Test]
     public async Task StopDrainsPendingWork()
     {
         using var host = BuildHost(new() { ["Executors:py:MaxWorkers"] = "1" });
