@@ -166,6 +166,45 @@ public class ProcessPoolExecutorTests
     }
 
     [Test]
+    public void ReplacementThatCannotStartBreaksThePoolInsteadOfLosingWork()
+    {
+        // The worker program goes away after the first worker started: its replacement (after
+        // max_tasks_per_child) cannot start, and the queued task must fail rather than wait forever.
+        string folder = Directory.CreateTempSubdirectory("csf-test-").FullName;
+        string link = Path.Combine(folder, "python-link");
+        File.CreateSymbolicLink(link, s_python.Value);
+        string script = Path.Combine(TestContext.CurrentContext.TestDirectory, "workers", "echo_worker.py");
+        var pool = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
+        {
+            FileName = link,
+            Arguments = [script],
+            MaxWorkers = 1,
+            MaxTasksPerChild = 1,
+            StartTimeout = Waits.Long,
+        });
+        try
+        {
+            var first = pool.Submit(Utf8("sleep:0.2"));
+            var queued = pool.Submit(Utf8("echo:never"));
+            Directory.Delete(folder, recursive: true);
+
+            Assert.That(Text(first.Result(Waits.Long)), Is.EqualTo("slept"));
+            var ex = Assert.Throws<BrokenProcessPoolException>(() => queued.Result(Waits.Long))!;
+            Assert.That(ex.Message, Does.Contain("could not be started"));
+            Assert.That(pool.Broken, Is.Not.Null);
+            Assert.Throws<BrokenProcessPoolException>(() => pool.Submit(Utf8("echo:after")));
+        }
+        finally
+        {
+            Close(pool);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Test]
     public void InitializerPayloadReachesTheWorker()
     {
         var pool = NewPool(initializer: "setup ☃ 42");

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace CsFutures;
@@ -319,6 +320,8 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         ProcessWorkItem? item;
         List<(WorkerProcess, ProcessWorkItem)> sends;
         List<WorkerProcess> stops;
+        List<ProcessWorkItem>? failed = null;
+        BrokenProcessPoolException? error = null;
         lock (_lock)
         {
             item = worker.Current;
@@ -336,10 +339,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             {
                 LeaveLocked(worker);
                 stops.Add(worker);
-                if (!_shutdown)
-                {
-                    AdjustWorkersLocked();
-                }
+                failed = ReplaceWorkersLocked(out error);
             }
             sends = AssignLocked();
             stops.AddRange(StopIdleLocked());
@@ -347,6 +347,10 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         Send(sends);
         Stop(stops);
         item.Complete(succeeded, reply);
+        if (failed is not null)
+        {
+            FailAll(failed, error!);
+        }
     }
 
     internal void OnWorkerExited(WorkerProcess worker, int? exitCode)
@@ -355,6 +359,8 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         Exception? error = null;
         List<(WorkerProcess, ProcessWorkItem)> sends = [];
         List<WorkerProcess> stops = [];
+        List<ProcessWorkItem>? unstarted = null;
+        BrokenProcessPoolException? startError = null;
         bool terminated;
         lock (_lock)
         {
@@ -402,10 +408,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             }
             if (_brokenError is null)
             {
-                if (!_shutdown || _pending.Count > 0)
-                {
-                    AdjustWorkersLocked();
-                }
+                unstarted = ReplaceWorkersLocked(out startError);
                 sends = AssignLocked();
                 stops = StopIdleLocked();
             }
@@ -416,6 +419,10 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         if (error is not null)
         {
             FailAll(failed, error);
+        }
+        if (unstarted is not null)
+        {
+            FailAll(unstarted, startError!);
         }
         if (terminated)
         {
@@ -434,6 +441,29 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             worker.TimedOut = true;
         }
         worker.Kill();
+    }
+
+    /// <summary>Starts replacements for workers that left, from a reader thread, while there is work
+    /// (or the pool is open). If a worker cannot start, no caller can be told: the pool breaks and
+    /// the tasks it took are returned, to fail outside the lock.</summary>
+    private List<ProcessWorkItem>? ReplaceWorkersLocked(out BrokenProcessPoolException? error)
+    {
+        error = null;
+        if (_shutdown && _pending.Count == 0)
+        {
+            return null;
+        }
+        try
+        {
+            AdjustWorkersLocked();
+            return null;
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or SocketException or InvalidOperationException)
+        {
+            error = new BrokenProcessPoolException(
+                $"A replacement worker process could not be started: {ex.Message}", ex);
+            return BreakLocked(error);
+        }
     }
 
     /// <summary>Starts workers while queued tasks outnumber the workers that will be free
