@@ -96,10 +96,15 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>.</summary>
     public void Shutdown(bool wait = true, bool cancelFutures = false)
     {
-        Engine.Shutdown(wait, cancelFutures);
         if (wait)
         {
+            Engine.Shutdown(wait: true, cancelFutures);
             _package.Dispose();
+        }
+        else
+        {
+            // The worker files go once the last worker has exited.
+            _ = Engine.ShutdownAsync(cancelFutures).ContinueWith(_ => _package.Dispose(), TaskScheduler.Default);
         }
     }
 
