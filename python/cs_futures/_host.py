@@ -88,9 +88,4 @@ def decode(ok, data):
     value = pickle.loads(data)
     if ok:
         return value
-    from concurrent.futures.process import BrokenProcessPool, _RemoteTraceback
-    exc, tb, broken = value
-    exc.__cause__ = _RemoteTraceback(tb)
-    if broken:
-        raise BrokenProcessPool("The task could not be unpickled in its worker process.") from exc
-    raise exc
+    raise _worker.rebuild_error(*value)

@@ -105,6 +105,19 @@ def _dump_error(exc, broken=False):
             return pickle.dumps((substitute, tb, broken), _serialize.PROTOCOL)
 
 
+def rebuild_error(exc, tb, broken):
+    """The parent's side of _dump_error: the exception to raise for a task, with the worker's
+    traceback text as its cause (CPython's _RemoteTraceback); BrokenProcessPool for a call the
+    worker could not unpickle."""
+    from concurrent.futures.process import BrokenProcessPool, _RemoteTraceback
+    exc.__cause__ = _RemoteTraceback(tb)
+    if not broken:
+        return exc
+    error = BrokenProcessPool("The task could not be unpickled in its worker process.")
+    error.__cause__ = exc
+    return error
+
+
 def _fresh_main():
     """A new, empty ``__main__`` for functions and classes that arrive by value."""
     import builtins

@@ -111,13 +111,7 @@ def _decode(kind, data):
         return False, error
     if kind == 0:
         return True, value
-    exc, tb, broken = value
-    exc.__cause__ = _RemoteTraceback(tb)
-    if broken:
-        error = BrokenProcessPool("The task could not be unpickled in its worker process.")
-        error.__cause__ = exc
-        return False, error
-    return False, exc
+    return False, _worker.rebuild_error(*value)
 
 
 class _DescriptorServer:

@@ -329,7 +329,7 @@ public static unsafe class NativeEntryPoints
         try
         {
             var pool = Handles.Get<PythonProcessPool>(handle);
-            byte[] bytes = PythonProcessPool.ReadBytes(payload);
+            byte[] bytes = Runtime.PythonConvert.FromPython<byte[]>(payload);
             return Handles.New(pool.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null));
         }
         catch (Exception ex)

@@ -1,4 +1,5 @@
 using CsFutures.Interop.CPython;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Processes;
 
@@ -45,10 +46,7 @@ internal sealed class PythonProcessFuture : Future<PyRef>
         if (reply is not null)
         {
             kind = PyApi.PyLong_FromLongLong(_replyOk ? 0 : 1);
-            fixed (byte* p = reply)
-            {
-                data = PyApi.PyBytes_FromStringAndSize(p, reply.Length);
-            }
+            data = PythonConvert.ToPython(reply); // bytes
         }
         else if (Exception(TimeSpan.Zero) is BrokenProcessPoolException broken)
         {

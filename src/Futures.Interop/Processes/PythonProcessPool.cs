@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CsFutures.Interop.CPython;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Processes;
 
@@ -63,7 +64,7 @@ internal sealed unsafe class PythonProcessPool
             int eq = entry.IndexOf('=');
             environment[entry[..eq]] = entry[(eq + 1)..];
         }
-        byte[] initializer = ReadBytes(Item(5));
+        byte[] initializer = PythonConvert.FromPython<byte[]>(Item(5));
         double timeout = PyApi.PyFloat_AsDouble(Item(8));
         return new ProcessPoolExecutorOptions
         {
@@ -77,17 +78,5 @@ internal sealed unsafe class PythonProcessPool
             IsolateCrashes = Int(7) != 0,
             TaskTimeout = timeout > 0 ? TimeSpan.FromSeconds(timeout) : null,
         };
-    }
-
-    /// <summary>A copy of a bytes object's content.</summary>
-    public static unsafe byte[] ReadBytes(IntPtr bytes)
-    {
-        byte* p;
-        nint size;
-        if (PyApi.PyBytes_AsStringAndSize(bytes, &p, &size) != 0)
-        {
-            throw new ArgumentException("expected bytes");
-        }
-        return new ReadOnlySpan<byte>(p, (int)size).ToArray();
     }
 }

@@ -135,7 +135,7 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
             {
                 throw PythonErrors.FetchRaised();
             }
-            payload = PythonProcessPool.ReadBytes(pickled);
+            payload = PythonConvert.FromPython<byte[]>(pickled);
             PyApi.Py_DecRef(pickled);
         }
         var item = new HostedPythonWorkItem<T>(payload, timeout, Decode<T>);
@@ -149,10 +149,7 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
         {
             IntPtr call = PyApi.PyTuple_New(2);
             PyApi.PyTuple_SetItem(call, 0, PyApi.NewRef(ok ? PyApi.True : PyApi.False));
-            fixed (byte* p = reply)
-            {
-                PyApi.PyTuple_SetItem(call, 1, PyApi.PyBytes_FromStringAndSize(p, reply.Length));
-            }
+            PyApi.PyTuple_SetItem(call, 1, PythonConvert.ToPython(reply)); // bytes
             IntPtr value = PyApi.PyObject_Call(PyObjects.Address(_decode), call, IntPtr.Zero);
             PyApi.Py_DecRef(call);
             if (value == IntPtr.Zero)
