@@ -252,7 +252,7 @@ public static class StressMode
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static List<Thread> StartAndDrop()
+    private static List<WorkerThread> StartAndDrop()
     {
         var executor = new ThreadPoolExecutor(4);
         using var release = new ManualResetEventSlim(false);

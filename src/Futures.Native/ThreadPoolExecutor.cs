@@ -10,7 +10,9 @@ namespace CsFutures;
 /// <remarks>
 /// As in CPython: threads start lazily, one per submit while no worker is idle, up to
 /// <see cref="MaxWorkers"/>; they are named <c>{prefix}_{n}</c>; an initializer that throws breaks the
-/// pool (<see cref="BrokenThreadPoolException"/>). Workers are background threads; live executors
+/// pool (<see cref="BrokenThreadPoolException"/>). A submit that starts a worker returns once it runs,
+/// as CPython's <c>Thread.start()</c> does. A worker that exits leaves its thread parked for a while, for
+/// the next pool's worker (see <see cref="WorkerThread"/>). Workers are background threads; live executors
 /// are shut down with <c>wait: true</c> when the process exits, so that submitted work is not lost.
 /// If the executor is garbage-collected without a shutdown, its idle workers exit.
 /// </remarks>
@@ -58,7 +60,7 @@ public class ThreadPoolExecutor : Executor
     public string ThreadNamePrefix => _pool.Prefix;
 
     /// <summary>The worker threads started so far: Python's <c>_threads</c>.</summary>
-    public IReadOnlyCollection<Thread> Threads => _pool.ThreadsSnapshot();
+    public IReadOnlyCollection<WorkerThread> Threads => _pool.ThreadsSnapshot();
 
     /// <summary>The number of work items queued and not yet taken by a worker: Python's
     /// <c>_work_queue.qsize()</c>.</summary>
@@ -115,7 +117,7 @@ public class ThreadPoolExecutor : Executor
         private readonly ConcurrentQueue<WorkItem> _queue = new();
         private readonly SemaphoreSlim _wake = new(0);
         private readonly Lock _shutdownLock = new();
-        private readonly List<Thread> _threads = new();
+        private readonly List<WorkerThread> _threads = new();
         private readonly List<WorkerSlot> _slots = new();
         private readonly Action? _initializer;
         private readonly ThreadPoolExecutorOptions _options;
@@ -161,7 +163,7 @@ public class ThreadPoolExecutor : Executor
 
         private ILogger Logger => _options.Logger ?? FuturesLogging.Logger;
 
-        public Thread[] ThreadsSnapshot()
+        public WorkerThread[] ThreadsSnapshot()
         {
             lock (_shutdownLock)
             {
@@ -171,8 +173,7 @@ public class ThreadPoolExecutor : Executor
 
         public void Submit(WorkItem item)
         {
-            Thread? newThread;
-            int index = 0;
+            WorkerThread? newThread;
             lock (_shutdownLock)
             {
                 if (_broken is { } broken)
@@ -185,18 +186,22 @@ public class ThreadPoolExecutor : Executor
                 }
                 _queue.Enqueue(item);
                 newThread = AdjustThreadCountLocked();
-                index = _threads.Count - 1;
             }
             if (newThread is not null)
             {
-                // Outside the lock: the start hook may wait (the Python bridge releases the GIL here).
-                if (_options.StartWorker is { } start)
+                // Outside the lock: starting waits for the thread (the Python bridge releases the GIL).
+                Action start = () =>
                 {
-                    start(newThread, index);
+                    ParkedThreads.Run(newThread);
+                    newThread.WaitStarted();
+                };
+                if (_options.StartWorker is { } hook)
+                {
+                    hook(start);
                 }
                 else
                 {
-                    newThread.Start();
+                    start();
                 }
             }
             WakeOne();
@@ -204,7 +209,7 @@ public class ThreadPoolExecutor : Executor
 
         /// <summary>CPython's <c>_adjust_thread_count</c>: reuse an idle worker, else add one; returns
         /// the thread to start, or <c>null</c>.</summary>
-        private Thread? AdjustThreadCountLocked()
+        private WorkerThread? AdjustThreadCountLocked()
         {
             int idle = Volatile.Read(ref _idle);
             while (idle > 0)
@@ -221,11 +226,7 @@ public class ThreadPoolExecutor : Executor
                 return null;
             }
             var slot = new WorkerSlot();
-            var thread = new Thread(() => WorkerMain(slot))
-            {
-                Name = $"{Prefix}_{_threads.Count}",
-                IsBackground = true,
-            };
+            var thread = new WorkerThread($"{Prefix}_{_threads.Count}", () => WorkerMain(slot));
             _threads.Add(thread);
             _slots.Add(slot);
             _running++;
@@ -263,7 +264,7 @@ public class ThreadPoolExecutor : Executor
                     _allExited.TrySetResult();
                 }
             }
-            WakeAll();
+            WakeOne(); // each worker that exits wakes the next (see WaitForWork)
             // Outside the lock: cancelling runs done-callbacks, which may take other locks (a
             // bridge's GIL) that a thread waiting for this lock holds.
             foreach (var item in cancelled ?? [])
@@ -289,13 +290,11 @@ public class ThreadPoolExecutor : Executor
 
         public void JoinAll()
         {
-            foreach (var thread in ThreadsSnapshot())
+            foreach (var worker in ThreadsSnapshot())
             {
-                if (thread != Thread.CurrentThread)
+                if (!(worker.IsAlive && worker.ManagedThreadId == Environment.CurrentManagedThreadId))
                 {
-                    // A thread added by a submit may not be started yet (it starts outside the lock).
-                    SpinWait.SpinUntil(() => (thread.ThreadState & ThreadState.Unstarted) == 0);
-                    thread.Join();
+                    worker.Join(); // also waits for a worker whose thread is still starting
                 }
             }
         }
@@ -405,7 +404,14 @@ public class ThreadPoolExecutor : Executor
                 if (_shutdown)
                 {
                     // No submit can enqueue after _shutdown is set (both under _shutdownLock).
-                    return !_queue.IsEmpty;
+                    if (!_queue.IsEmpty)
+                    {
+                        return true;
+                    }
+                    // Wake the next sleeper, as CPython's exiting worker puts None back in the
+                    // queue: a chain keeps the exiting workers from all contending at once.
+                    WakeOne();
+                    return false;
                 }
                 if (!spinner.NextSpinWillYield)
                 {

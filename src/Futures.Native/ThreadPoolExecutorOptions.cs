@@ -15,11 +15,13 @@ public sealed class ThreadPoolExecutorOptions
     /// thread to a runtime here (the Python bridge creates the thread's Python thread state).</summary>
     public Action? WorkerStarted { get; set; }
 
-    /// <summary>Starts a new worker thread (given with its index in the pool, 0 for the first), called
-    /// on the submitting thread outside the pool's lock; by default <see cref="Thread.Start()"/>. A
-    /// bridge can replace it: the Python bridge must not keep the GIL while a thread starts. The pool
-    /// waits for a thread to have started before joining it.</summary>
-    public Action<Thread, int>? StartWorker { get; set; }
+    /// <summary>Wraps the start of each new worker: called on the submitting thread, outside the pool's
+    /// lock, with the action that starts the worker (on a parked thread, else on a new one, which takes
+    /// about 110 us) and returns once the worker runs, as CPython's <c>Thread.start()</c> returns once
+    /// the thread started. By default the action is called as it is. A bridge calls it with its own
+    /// lock released: the Python bridge releases the GIL, which the new worker then takes for its first
+    /// task, as a new CPython thread does.</summary>
+    public Action<Action>? StartWorker { get; set; }
 
     /// <summary>Runs last on each worker thread as it exits, even after a failure.</summary>
     public Action? WorkerStopping { get; set; }

@@ -175,7 +175,7 @@ public class ThreadPoolExecutorTests
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Thread[] StartAndDrop()
+    private static WorkerThread[] StartAndDrop()
     {
         var executor = new ThreadPoolExecutor(3);
         executor.Map(x => x, Enumerable.Range(0, 10)).ToList();
@@ -296,7 +296,7 @@ public class ThreadPoolExecutorTests
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static (Thread[], List<Future<int>>) SubmitAndDrop(ManualResetEventSlim release)
+    private static (WorkerThread[], List<Future<int>>) SubmitAndDrop(ManualResetEventSlim release)
     {
         var executor = new ThreadPoolExecutor(2);
         var futures = new List<Future<int>>();

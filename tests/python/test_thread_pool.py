@@ -1,11 +1,13 @@
 """ThreadPoolExecutor on .NET worker threads: CPython's behaviour, real threads, no mocks."""
 import asyncio
+import contextvars
 import logging
 import os
 import re
 import threading
 import traceback
 import unittest
+import weakref
 
 import cs_futures
 from cs_futures import BrokenExecutor, ThreadPoolExecutor, TimeoutError
@@ -184,6 +186,56 @@ class ThreadNameTests(unittest.TestCase):
             logger.propagate = True
         self.assertEqual(handler.lines[0], "Logged_0|hello there")
         self.assertRegex(handler.lines[1], r"^ThreadPoolExecutor-\d+_0\|default$")
+
+
+class Token:
+    """Something a thread-local can hold and a weak reference can watch."""
+
+
+LOCAL = threading.local()
+VAR = contextvars.ContextVar("VAR", default="unset")
+
+
+def leave_thread_state(token):
+    """Puts a token in a thread-local and sets a context variable; returns the thread's ident."""
+    LOCAL.token = token
+    VAR.set("set by an earlier pool")
+    return threading.get_ident()
+
+
+def read_thread_state():
+    return threading.get_ident(), getattr(LOCAL, "token", None), VAR.get(), current_name()
+
+
+class WorkerExitTests(unittest.TestCase):
+    """A worker's exit is a thread's exit for Python, although the engine parks its .NET thread and
+    gives it to the next pool's worker."""
+
+    def test_thread_locals_die_when_the_pool_shuts_down(self):
+        token = Token()
+        watcher = weakref.ref(token)
+        with ThreadPoolExecutor(1) as executor:
+            executor.submit(leave_thread_state, token).result(timeout=WAIT)
+            del token
+            self.assertIsNotNone(watcher(), "the worker's thread-local holds the token")
+        self.assertIsNone(watcher(), "shutdown(wait=True) returned after the worker's thread state died")
+
+    def test_next_pool_starts_with_fresh_thread_state(self):
+        with ThreadPoolExecutor(1) as first:
+            first.submit(leave_thread_state, Token()).result(timeout=WAIT)
+        with ThreadPoolExecutor(1, thread_name_prefix="Next") as second:
+            _, token, var, name = second.submit(read_thread_state).result(timeout=WAIT)
+        self.assertIsNone(token, "no thread-local of a dead worker")
+        self.assertEqual(var, "unset", "a new worker starts with an empty context, as a new CPython thread")
+        self.assertEqual(name, "Next_0")
+
+    def test_exited_workers_are_not_listed_by_threading(self):
+        with ThreadPoolExecutor(2, thread_name_prefix="Gone") as executor:
+            list(executor.map(lambda _: current_name(), range(4)))
+            threads = list(executor._threads)
+        self.assertTrue(threads)
+        self.assertFalse(any(t.is_alive() for t in threads))
+        self.assertFalse([t for t in threading.enumerate() if t.name.startswith("Gone_")])
 
 
 class InitializerTests(unittest.TestCase):

@@ -296,12 +296,7 @@ public static unsafe class NativeEntryPoints
     [UnmanagedCallersOnly]
     private static int ThreadJoin(IntPtr handle, double seconds)
     {
-        var thread = Handles.Get<Thread>(handle);
-        if (thread.ThreadState.HasFlag(ThreadState.Unstarted))
-        {
-            return 0;
-        }
-        return thread.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+        return Handles.Get<WorkerThread>(handle).Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
     }
 
     /// <summary>py: a process pool for pickled Python calls; <paramref name="decoder"/> is the package's

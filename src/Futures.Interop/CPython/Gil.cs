@@ -8,6 +8,9 @@ namespace CsFutures.Interop.CPython;
 /// </summary>
 internal readonly ref struct Gil
 {
+    /// <summary>Not a <c>PyGILState_STATE</c>: this scope attached a pool worker.</summary>
+    private const int ReleaseAfterAttach = -1;
+
     private readonly int _state;
 
     private Gil(int state) => _state = state;
@@ -20,12 +23,21 @@ internal readonly ref struct Gil
         {
             throw new InvalidOperationException("cannot call into Python: the interpreter is finalizing");
         }
-        PythonThreads.EnsureAttached();
-        var gil = new Gil(PyApi.PyGILState_Ensure());
+        var gil = new Gil(PythonThreads.AttachHoldingGil() ? ReleaseAfterAttach : PyApi.PyGILState_Ensure());
         PyRef.DrainPending();
         return gil;
     }
 
     /// <summary>Returns the GIL to the state before <see cref="Acquire"/>.</summary>
-    public unsafe void Dispose() => PyApi.PyGILState_Release(_state);
+    public unsafe void Dispose()
+    {
+        if (_state == ReleaseAfterAttach)
+        {
+            PythonThreads.ReleaseAfterAttach();
+        }
+        else
+        {
+            PyApi.PyGILState_Release(_state);
+        }
+    }
 }

@@ -1,0 +1,65 @@
+namespace Futures.Native.Tests;
+
+/// <summary>Worker threads: started before Submit returns, joined through <see cref="WorkerThread"/>,
+/// and their threads reused by later pools.</summary>
+public class WorkerThreadTests
+{
+    [Test]
+    public void ANewWorkerRunsWhenSubmitReturns()
+    {
+        using var gate = new ManualResetEventSlim();
+        using var executor = new ThreadPoolExecutor(1, "Ready");
+        var future = executor.Submit(() => gate.Wait(Waits.Long));
+        var worker = executor.Threads.Single();
+        Assert.That(worker.IsAlive, Is.True, "CPython's Thread.start() returns once the thread runs");
+        Assert.That(worker.ManagedThreadId, Is.Not.Null);
+        Assert.That(worker.Name, Is.EqualTo("Ready_0"));
+        gate.Set();
+        Assert.That(future.Result(Waits.Long), Is.True);
+    }
+
+    [Test]
+    public void AnExitedWorkersThreadRunsTheNextPoolsWorkerUnderItsName()
+    {
+        using var first = new ThreadPoolExecutor(1, "First");
+        Assert.That(first.Submit(() => 1).Result(Waits.Long), Is.EqualTo(1));
+        first.Shutdown(wait: true);
+        var exited = first.Threads.Single();
+        Assert.That(exited.IsAlive, Is.False);
+        Assert.That(exited.Join(TimeSpan.Zero), Is.True);
+
+        int created = ParkedThreads.Created;
+        using var second = new ThreadPoolExecutor(1, "Second");
+        var (thread, name) = second.Submit(() => (Environment.CurrentManagedThreadId, Thread.CurrentThread.Name)).Result(Waits.Long);
+        Assert.That(ParkedThreads.Created, Is.EqualTo(created), "the parked thread was reused, none created");
+        Assert.That(name, Is.EqualTo("Second_0"));
+        Assert.That(second.Threads.Single().ManagedThreadId, Is.EqualTo(thread));
+        Assert.That(exited.IsAlive, Is.False, "the first pool's worker stays exited while its thread runs another");
+    }
+
+    [Test]
+    public void JoinWaitsForTheWorkerNotForItsThread()
+    {
+        using var gate = new ManualResetEventSlim();
+        var executor = new ThreadPoolExecutor(2);
+        var futures = Enumerable.Range(0, 2).Select(_ => executor.Submit(() => gate.Wait(Waits.Long))).ToList();
+        var workers = executor.Threads.ToList();
+        Assert.That(workers.All(w => !w.Join(TimeSpan.FromMilliseconds(20))), Is.True, "workers run until shutdown");
+        executor.Shutdown(wait: false);
+        gate.Set();
+        Assert.That(workers.All(w => w.Join(Waits.Long)), Is.True, "joined once the workers exit, though their threads park");
+        Assert.That(futures.All(f => f.Result(Waits.Long)), Is.True);
+    }
+
+    [Test]
+    public void ALateShutdownInsideAWorkerDoesNotJoinItself()
+    {
+        using var executor = new ThreadPoolExecutor(1);
+        var future = executor.Submit(() =>
+        {
+            executor.Shutdown(wait: true); // CPython: a worker joining its own pool skips itself
+            return Thread.CurrentThread.Name;
+        });
+        Assert.That(future.Result(Waits.Long), Does.EndWith("_0"));
+    }
+}
