@@ -1,7 +1,8 @@
 """Build hook: `pip install .` / `pip wheel .` publish the .NET assemblies into the package.
 
-Needs the .NET 10 SDK (`dotnet` on PATH or DOTNET_ROOT). The assemblies are IL only, so the wheel
-stays platform-independent; at run time cs_futures needs a .NET 10 runtime.
+Needs the .NET 10 SDK (`dotnet` on PATH or DOTNET_ROOT). The assemblies are precompiled
+(ReadyToRun) for the building machine's platform and keep their IL, so the wheel stays
+platform-independent (elsewhere they are JIT-compiled); at run time cs_futures needs a .NET 10 runtime.
 """
 import os
 import shutil
@@ -31,8 +32,8 @@ class BuildWithDotnet(build_py):
         super().run()
         target = os.path.join(self.build_lib, "cs_futures", "_dotnet")
         shutil.rmtree(target, ignore_errors=True)
-        subprocess.check_call([_dotnet(), "publish", PROJECT, "-c", "Release", "-o", target, "--nologo",
-                               "-v", "quiet"])
+        subprocess.check_call([_dotnet(), "publish", PROJECT, "-c", "Release", "-p:PublishReadyToRun=true",
+                               "-o", target, "--nologo", "-v", "quiet"])
         for name in os.listdir(target):
             if name.endswith((".pdb", ".xml")):
                 os.remove(os.path.join(target, name))

@@ -27,5 +27,5 @@ build_all() {
   need_dotnet
   echo "== build: dotnet build Futures.sln, publish Futures.Interop into python/cs_futures/_dotnet"
   dotnet build "$ROOT/Futures.sln" -c Release -v quiet -nologo
-  dotnet publish "$ROOT/src/Futures.Interop/Futures.Interop.csproj" -c Release -o "$ROOT/python/cs_futures/_dotnet" -v quiet -nologo >/dev/null
+  dotnet publish "$ROOT/src/Futures.Interop/Futures.Interop.csproj" -c Release -p:PublishReadyToRun=true -o "$ROOT/python/cs_futures/_dotnet" -v quiet -nologo >/dev/null
 }
