@@ -23,7 +23,7 @@ internal static class ParkedThreads
     private const string IdleName = "cs_futures idle worker";
     private static readonly Lock s_lock = new();
     private static readonly List<Parked> s_parked = new(); // a stack: the last parked is the warmest
-    private static int s_created;
+    private static int s_spareInFlight; // 1 while PrepareSpare's thread is being created
 
     /// <summary>Runs <paramref name="worker"/> on a parked thread if there is one.</summary>
     /// <returns>False when none is parked: start it with <see cref="StartNew"/>.</returns>
@@ -40,17 +40,44 @@ internal static class ParkedThreads
             s_parked.RemoveAt(s_parked.Count - 1);
             parked.Next = worker;
         }
+        worker.OnParkedThread = true;
         parked.Wake.Release();
         return true;
     }
 
     /// <summary>Runs <paramref name="worker"/> on a new thread (<see cref="Thread.Start()"/> blocks
-    /// until that thread runs).</summary>
-    public static void StartNew(WorkerThread worker)
+    /// until that thread runs); with <c>null</c>, the new thread parks at once (a spare).</summary>
+    public static void StartNew(WorkerThread? worker)
     {
-        Interlocked.Increment(ref s_created);
-        var thread = new Thread(static state => Loop((WorkerThread)state!)) { IsBackground = true };
+        var thread = new Thread(static state => Loop((WorkerThread?)state)) { IsBackground = true };
         thread.Start(worker);
+    }
+
+    /// <summary>
+    /// For a pool that is still growing: creates one thread in the background, on the .NET thread
+    /// pool, unless one is parked or already being created, so that the pool's next worker wakes it
+    /// instead of waiting for a thread creation. A pool's first 32 workers then start while the spare
+    /// threads are created in parallel with its submits.
+    /// </summary>
+    public static void PrepareSpare()
+    {
+        if (Volatile.Read(ref s_spareInFlight) != 0 || ParkedCount > 0
+            || Interlocked.CompareExchange(ref s_spareInFlight, 1, 0) != 0)
+        {
+            return;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => StartNew(null), null);
+    }
+
+    private static int ParkedCount
+    {
+        get
+        {
+            lock (s_lock)
+            {
+                return s_parked.Count;
+            }
+        }
     }
 
     /// <summary>Runs <paramref name="worker"/> on a parked thread, else on a new one.</summary>
@@ -62,12 +89,16 @@ internal static class ParkedThreads
         }
     }
 
-    /// <summary>Threads created so far (for tests: a reused thread does not count).</summary>
-    internal static int Created => Volatile.Read(ref s_created);
-
     private static void Loop(WorkerThread? worker)
     {
         var parked = new Parked();
+        if (worker is null)
+        {
+            Thread.CurrentThread.Name = IdleName;
+            Enlist(parked);
+            Volatile.Write(ref s_spareInFlight, 0);
+            worker = WaitForWorker(parked);
+        }
         while (worker is not null)
         {
             try
@@ -84,14 +115,19 @@ internal static class ParkedThreads
                 Thread.CurrentThread.Name = IdleName;
                 // Parked before the worker counts as exited: a pool created after a shutdown(wait)
                 // finds its threads here.
-                lock (s_lock)
-                {
-                    parked.Next = null;
-                    s_parked.Add(parked);
-                }
+                Enlist(parked);
                 worker.MarkExited();
             }
             worker = WaitForWorker(parked);
+        }
+    }
+
+    private static void Enlist(Parked parked)
+    {
+        lock (s_lock)
+        {
+            parked.Next = null;
+            s_parked.Add(parked);
         }
     }
 

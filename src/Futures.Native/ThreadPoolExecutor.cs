@@ -190,6 +190,10 @@ public class ThreadPoolExecutor : Executor
             if (newThread is not null)
             {
                 // Outside the lock: starting waits for the thread (the Python bridge releases the GIL).
+                if (_threads.Count < MaxWorkers)
+                {
+                    ParkedThreads.PrepareSpare();
+                }
                 Action start = () =>
                 {
                     ParkedThreads.Run(newThread);

@@ -46,6 +46,9 @@ public sealed class WorkerThread
     /// <inheritdoc/>
     public override string ToString() => $"<WorkerThread({Name}, {(_state == 0 ? "initial" : _state == 1 ? "started" : "stopped")} daemon)>";
 
+    /// <summary>True when a parked thread took the worker (for tests).</summary>
+    internal bool OnParkedThread { get; set; }
+
     /// <summary>Waits until a thread runs the worker, as CPython's <c>Thread.start()</c> waits for
     /// <c>_started</c>.</summary>
     internal void WaitStarted() => _started.Wait();

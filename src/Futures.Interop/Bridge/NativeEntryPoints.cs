@@ -86,6 +86,8 @@ public static unsafe class NativeEntryPoints
         {
             PyApi.Load(pythonLibrary);
             PythonBridge.Configure(config);
+            // A worker thread, created while the import goes on, waits for the first submit.
+            ParkedThreads.PrepareSpare();
             return 0;
         }
         catch (Exception ex)
