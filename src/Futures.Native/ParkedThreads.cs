@@ -66,7 +66,19 @@ internal static class ParkedThreads
         {
             return;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static _ => StartNew(null), null);
+        ThreadPool.UnsafeQueueUserWorkItem(static _ =>
+        {
+            try
+            {
+                StartNew(null);
+            }
+            catch (Exception ex)
+            {
+                // No spare: the next worker creates its thread itself (and reports a failure).
+                Volatile.Write(ref s_spareInFlight, 0);
+                FuturesLogging.Logger.LogWarning(ex, "Could not create a spare worker thread");
+            }
+        }, null);
     }
 
     private static int ParkedCount

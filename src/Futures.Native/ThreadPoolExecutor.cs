@@ -190,15 +190,24 @@ public class ThreadPoolExecutor : Executor
             if (newThread is not null)
             {
                 // Outside the lock: starting waits for the thread (the Python bridge releases the GIL).
-                if (_threads.Count < MaxWorkers)
-                {
-                    ParkedThreads.PrepareSpare();
-                }
-                Action start = () =>
-                {
-                    ParkedThreads.Run(newThread);
-                    newThread.WaitStarted();
-                };
+                StartWorker(newThread, item);
+            }
+            WakeOne();
+        }
+
+        private void StartWorker(WorkerThread worker, WorkItem item)
+        {
+            if (_threads.Count < MaxWorkers)
+            {
+                ParkedThreads.PrepareSpare();
+            }
+            Action start = () =>
+            {
+                ParkedThreads.Run(worker);
+                worker.WaitStarted();
+            };
+            try
+            {
                 if (_options.StartWorker is { } hook)
                 {
                     hook(start);
@@ -208,7 +217,27 @@ public class ThreadPoolExecutor : Executor
                     start();
                 }
             }
-            WakeOne();
+            catch when (!worker.HasStarted)
+            {
+                // No thread (CPython: "can't start new thread" from submit): the caller gets the
+                // error instead of a future, so the call must not run later either.
+                lock (_shutdownLock)
+                {
+                    _threads.Remove(worker);
+                    WorkerExitedLocked();
+                }
+                worker.MarkExited();
+                item.Future.Cancel();
+                throw;
+            }
+        }
+
+        private void WorkerExitedLocked()
+        {
+            if (--_running == 0 && _shutdown)
+            {
+                _allExited.TrySetResult();
+            }
         }
 
         /// <summary>CPython's <c>_adjust_thread_count</c>: reuse an idle worker, else add one; returns
@@ -344,10 +373,7 @@ public class ThreadPoolExecutor : Executor
             {
                 lock (_shutdownLock)
                 {
-                    if (--_running == 0 && _shutdown)
-                    {
-                        _allExited.TrySetResult();
-                    }
+                    WorkerExitedLocked();
                 }
             }
         }

@@ -46,6 +46,9 @@ public sealed class WorkerThread
     /// <inheritdoc/>
     public override string ToString() => $"<WorkerThread({Name}, {(_state == 0 ? "initial" : _state == 1 ? "started" : "stopped")} daemon)>";
 
+    /// <summary>True once a thread runs (or ran) the worker.</summary>
+    internal bool HasStarted => _state != 0;
+
     /// <summary>True when a parked thread took the worker (for tests).</summary>
     internal bool OnParkedThread { get; set; }
 

@@ -51,6 +51,45 @@ public class WorkerThreadTests
     }
 
     [Test]
+    public void AWorkerThatCannotStartFailsTheSubmitAndLosesNothing()
+    {
+        bool refuse = true;
+        var options = new ThreadPoolExecutorOptions
+        {
+            StartWorker = start =>
+            {
+                if (refuse)
+                {
+                    throw new OutOfMemoryException("can't start new thread");
+                }
+                start();
+            },
+        };
+        using var executor = new ThreadPoolExecutor(1, "Refused", options: options);
+        int ran = 0;
+        var ex = Assert.Throws<OutOfMemoryException>(() => executor.Submit(() => Interlocked.Increment(ref ran)));
+        Assert.That(ex!.Message, Is.EqualTo("can't start new thread"));
+        Assert.That(executor.Threads, Is.Empty, "as in CPython, a thread that did not start is not listed");
+
+        refuse = false;
+        Assert.That(executor.Submit(() => Volatile.Read(ref ran)).Result(Waits.Long), Is.EqualTo(0),
+            "the refused call does not run later: its submit raised");
+        Assert.That(executor.Threads.Single().Name, Is.EqualTo("Refused_0"));
+        executor.Shutdown(wait: true);
+        Assert.That(ran, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void AShutdownAfterAFailedStartDoesNotWaitForTheMissingWorker()
+    {
+        var options = new ThreadPoolExecutorOptions { StartWorker = _ => throw new OutOfMemoryException() };
+        using var executor = new ThreadPoolExecutor(2, options: options);
+        Assert.Throws<OutOfMemoryException>(() => executor.Submit(() => 1));
+        executor.Shutdown(wait: false);
+        Assert.That(executor.Join(Waits.Join), Is.True);
+    }
+
+    [Test]
     public void ALateShutdownInsideAWorkerDoesNotJoinItself()
     {
         using var executor = new ThreadPoolExecutor(1);
