@@ -2,6 +2,7 @@
 import functools
 import itertools
 import os
+import sys
 import threading
 import weakref
 from concurrent.futures import thread as _std_thread
@@ -99,6 +100,12 @@ def _worker_started(name):
     if hasattr(threading, "get_native_id"):
         thread._native_id = threading.get_native_id()
     threading._active[thread._ident] = thread
+    # As CPython's Thread._bootstrap_inner: threading.settrace()/setprofile() reach new threads
+    # (coverage and profilers rely on it).
+    if threading._trace_hook is not None:
+        sys.settrace(threading._trace_hook)
+    if threading._profile_hook is not None:
+        sys.setprofile(threading._profile_hook)
 
 
 def _worker_stopping(name):

@@ -207,6 +207,40 @@ def read_thread_state():
     return threading.get_ident(), getattr(LOCAL, "token", None), VAR.get(), current_name()
 
 
+def traced_task():
+    return threading.current_thread().name
+
+
+class HookTests(unittest.TestCase):
+    """threading.settrace() and setprofile() reach the workers, as they reach new CPython threads."""
+
+    def test_settrace_and_setprofile_reach_new_workers(self):
+        traced, profiled = [], []
+
+        def tracer(frame, event, arg):
+            if event == "call" and frame.f_code is traced_task.__code__:
+                traced.append(threading.current_thread().name)
+
+        def profiler(frame, event, arg):
+            if event == "call" and frame.f_code is traced_task.__code__:
+                profiled.append(threading.current_thread().name)
+
+        threading.settrace(tracer)
+        threading.setprofile(profiler)
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="Traced") as executor:
+                self.assertEqual(executor.submit(traced_task).result(timeout=WAIT), "Traced_0")
+        finally:
+            threading.settrace(None)
+            threading.setprofile(None)
+        self.assertEqual(traced, ["Traced_0"])
+        self.assertEqual(profiled, ["Traced_0"])
+
+        with ThreadPoolExecutor(1) as executor:
+            executor.submit(traced_task).result(timeout=WAIT)
+        self.assertEqual(len(traced), 1, "a later worker on the same thread is not traced")
+
+
 class WorkerExitTests(unittest.TestCase):
     """A worker's exit is a thread's exit for Python, although the engine parks its .NET thread and
     gives it to the next pool's worker."""
