@@ -174,6 +174,7 @@ public class ThreadPoolExecutor : Executor
         public void Submit(WorkItem item)
         {
             WorkerThread? newThread;
+            bool growing;
             lock (_shutdownLock)
             {
                 if (_broken is { } broken)
@@ -186,18 +187,21 @@ public class ThreadPoolExecutor : Executor
                 }
                 _queue.Enqueue(item);
                 newThread = AdjustThreadCountLocked();
+                growing = _threads.Count < MaxWorkers;
             }
             if (newThread is not null)
             {
                 // Outside the lock: starting waits for the thread (the Python bridge releases the GIL).
-                StartWorker(newThread, item);
+                StartWorker(newThread, item, growing);
             }
             WakeOne();
         }
 
-        private void StartWorker(WorkerThread worker, WorkItem item)
+        /// <summary>Starts a new worker for <paramref name="item"/>; <paramref name="growing"/> when the
+        /// pool may start more, so that a spare thread is worth preparing.</summary>
+        private void StartWorker(WorkerThread worker, WorkItem item, bool growing)
         {
-            if (_threads.Count < MaxWorkers)
+            if (growing)
             {
                 ParkedThreads.PrepareSpare();
             }
@@ -483,15 +487,6 @@ public class ThreadPoolExecutor : Executor
             if (Volatile.Read(ref _sleepers) > 0 && TryTakeSleeper())
             {
                 _wake.Release();
-            }
-        }
-
-        private void WakeAll()
-        {
-            int n = Interlocked.Exchange(ref _sleepers, 0);
-            if (n > 0)
-            {
-                _wake.Release(n);
             }
         }
     }

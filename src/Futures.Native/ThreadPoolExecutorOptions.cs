@@ -11,8 +11,8 @@ public sealed class ThreadPoolExecutorOptions
     /// initializer). Defaults to <see cref="FuturesLogging.Logger"/>.</summary>
     public ILogger? Logger { get; set; }
 
-    /// <summary>Runs first on each new worker thread, before the initializer: a bridge attaches the
-    /// thread to a runtime here (the Python bridge creates the thread's Python thread state).</summary>
+    /// <summary>Runs first on each worker's thread, before the initializer: a bridge attaches the thread
+    /// to a runtime here (the Python bridge marks it to get a Python thread state).</summary>
     public Action? WorkerStarted { get; set; }
 
     /// <summary>Wraps the start of each new worker: called on the submitting thread, outside the pool's
@@ -23,6 +23,7 @@ public sealed class ThreadPoolExecutorOptions
     /// task, as a new CPython thread does.</summary>
     public Action<Action>? StartWorker { get; set; }
 
-    /// <summary>Runs last on each worker thread as it exits, even after a failure.</summary>
+    /// <summary>Runs last on each worker's thread as the worker exits, even after a failure. The thread
+    /// may then run another pool's worker: a bridge undoes here what <see cref="WorkerStarted"/> set up.</summary>
     public Action? WorkerStopping { get; set; }
 }
