@@ -32,8 +32,10 @@ class BuildWithDotnet(build_py):
         super().run()
         target = os.path.join(self.build_lib, "cs_futures", "_dotnet")
         shutil.rmtree(target, ignore_errors=True)
-        subprocess.check_call([_dotnet(), "publish", PROJECT, "-c", "Release", "-p:PublishReadyToRun=true",
-                               "-o", target, "--nologo", "-v", "quiet"])
+        publish = [_dotnet(), "publish", PROJECT, "-c", "Release", "-o", target, "--nologo", "-v", "quiet"]
+        if subprocess.call(publish + ["-p:PublishReadyToRun=true"]) != 0:
+            print("cs_futures: ReadyToRun publish failed; publishing IL only (slower first calls)")
+            subprocess.check_call(publish)
         for name in os.listdir(target):
             if name.endswith((".pdb", ".xml")):
                 os.remove(os.path.join(target, name))

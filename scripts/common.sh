@@ -27,5 +27,10 @@ build_all() {
   need_dotnet
   echo "== build: dotnet build Futures.sln, publish Futures.Interop into python/cs_futures/_dotnet"
   dotnet build "$ROOT/Futures.sln" -c Release -v quiet -nologo
-  dotnet publish "$ROOT/src/Futures.Interop/Futures.Interop.csproj" -c Release -p:PublishReadyToRun=true -o "$ROOT/python/cs_futures/_dotnet" -v quiet -nologo >/dev/null
+  local project="$ROOT/src/Futures.Interop/Futures.Interop.csproj" out="$ROOT/python/cs_futures/_dotnet"
+  # Precompiled (ReadyToRun) when the SDK can fetch its compiler package; JIT-compiled IL otherwise.
+  if ! dotnet publish "$project" -c Release -p:PublishReadyToRun=true -o "$out" -v quiet -nologo >/dev/null; then
+    echo "   ReadyToRun publish failed (see above); publishing IL only (slower first calls)"
+    dotnet publish "$project" -c Release -o "$out" -v quiet -nologo >/dev/null
+  fi
 }
