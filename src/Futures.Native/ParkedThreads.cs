@@ -20,6 +20,10 @@ internal static class ParkedThreads
     /// <summary>How long a parked thread waits for a new worker before it ends.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>For tests: runs on the thread after a worker's body returned, before the worker counts
+    /// as exited.</summary>
+    internal static Action? BeforeExited;
+
     private const string IdleName = "cs_futures idle worker";
     private static readonly Lock s_lock = new();
     private static readonly List<Parked> s_parked = new(); // a stack: the last parked is the warmest
@@ -124,6 +128,7 @@ internal static class ParkedThreads
             }
             finally
             {
+                BeforeExited?.Invoke();
                 Thread.CurrentThread.Name = IdleName;
                 // Parked before the worker counts as exited: a pool created after a shutdown(wait)
                 // finds its threads here.

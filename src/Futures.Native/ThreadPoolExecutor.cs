@@ -228,7 +228,6 @@ public class ThreadPoolExecutor : Executor
                 lock (_shutdownLock)
                 {
                     _threads.Remove(worker);
-                    WorkerExitedLocked();
                 }
                 worker.MarkExited();
                 item.Future.Cancel();
@@ -263,7 +262,7 @@ public class ThreadPoolExecutor : Executor
                 return null;
             }
             var slot = new WorkerSlot();
-            var thread = new WorkerThread($"{Prefix}_{_threads.Count}", () => WorkerMain(slot));
+            var thread = new WorkerThread($"{Prefix}_{_threads.Count}", () => WorkerMain(slot), WorkerExited);
             _threads.Add(thread);
             _slots.Add(slot);
             _running++;
@@ -373,12 +372,15 @@ public class ThreadPoolExecutor : Executor
             {
                 Logger.LogCritical(ex, "Exception in worker");
             }
-            finally
+        }
+
+        /// <summary>After a worker counts as exited (<see cref="WorkerThread.Join()"/> returns): the pool
+        /// is joined when the last one did.</summary>
+        private void WorkerExited()
+        {
+            lock (_shutdownLock)
             {
-                lock (_shutdownLock)
-                {
-                    WorkerExitedLocked();
-                }
+                WorkerExitedLocked();
             }
         }
 

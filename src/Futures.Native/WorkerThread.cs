@@ -10,14 +10,16 @@ namespace CsFutures;
 public sealed class WorkerThread
 {
     private readonly Action _body;
+    private readonly Action? _onExited;
     private readonly ManualResetEventSlim _started = new(false);
     private readonly ManualResetEventSlim _exited = new(false);
     private volatile int _state; // 0 created, 1 started, 2 exited
 
-    internal WorkerThread(string name, Action body)
+    internal WorkerThread(string name, Action body, Action? exited = null)
     {
         Name = name;
         _body = body;
+        _onExited = exited;
     }
 
     /// <summary>The worker's name, <c>{prefix}_{n}</c>: Python's <c>Thread.name</c>. The thread
@@ -68,10 +70,11 @@ public sealed class WorkerThread
         _body();
     }
 
-    /// <summary>Ends <see cref="IsAlive"/> and releases <see cref="Join()"/>.</summary>
+    /// <summary>Ends <see cref="IsAlive"/>, releases <see cref="Join()"/>, then tells the pool.</summary>
     internal void MarkExited()
     {
         _state = 2;
         _exited.Set();
+        _onExited?.Invoke();
     }
 }

@@ -90,6 +90,37 @@ public class WorkerThreadTests
     }
 
     [Test]
+    public void ThePoolIsJoinedOnlyWhenEveryWorkerCountsAsExited()
+    {
+        using var ending = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        using var executor = new ThreadPoolExecutor(1); // disposed after the finally released its worker
+        ParkedThreads.BeforeExited = () =>
+        {
+            ending.Set();
+            release.Wait(Waits.Long);
+        };
+        try
+        {
+            Assert.That(executor.Submit(() => 1).Result(Waits.Long), Is.EqualTo(1));
+            executor.Shutdown(wait: false);
+            Assert.That(ending.Wait(Waits.Long), Is.True);
+            // The worker's body has returned; its thread has not yet marked it exited.
+            Assert.That(executor.Join(TimeSpan.FromMilliseconds(50)), Is.False,
+                "Python's shutdown(wait=True) must not return while is_alive() is still true");
+            Assert.That(executor.Threads.Single().IsAlive, Is.True);
+            release.Set();
+            Assert.That(executor.Join(Waits.Join), Is.True);
+            Assert.That(executor.Threads.Single().IsAlive, Is.False);
+        }
+        finally
+        {
+            ParkedThreads.BeforeExited = null;
+            release.Set();
+        }
+    }
+
+    [Test]
     public void ALateShutdownInsideAWorkerDoesNotJoinItself()
     {
         using var executor = new ThreadPoolExecutor(1);
