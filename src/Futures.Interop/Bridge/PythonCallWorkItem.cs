@@ -1,6 +1,6 @@
 using CsFutures.Interop.CPython;
 
-namespace CsFutures.Interop;
+namespace CsFutures.Interop.Bridge;
 
 /// <summary>
 /// Python's <c>fn(*args, **kwargs)</c> as an engine work item: CPython's <c>_WorkItem</c>. The GIL is
