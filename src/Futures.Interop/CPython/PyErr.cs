@@ -1,3 +1,5 @@
+using CsFutures.Interop.Bridge;
+
 namespace CsFutures.Interop.CPython;
 
 /// <summary>Moves exceptions across the bridge: the Python error indicator into a .NET exception,

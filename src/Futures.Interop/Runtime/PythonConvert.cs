@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 using Python.Runtime;
 

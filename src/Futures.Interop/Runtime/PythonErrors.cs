@@ -1,3 +1,4 @@
+using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 using Python.Runtime;
 

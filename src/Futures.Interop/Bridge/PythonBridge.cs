@@ -1,6 +1,6 @@
 using CsFutures.Interop.CPython;
 
-namespace CsFutures.Interop;
+namespace CsFutures.Interop.Bridge;
 
 /// <summary>
 /// What the bridge knows about the interpreter it serves: the stdlib exception classes that .NET

@@ -1,5 +1,8 @@
+using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 
+// Public API: C# code catches it as CsFutures.Interop.PythonRaisedException (README, samples), so the
+// namespace stays the assembly's root one although the file lives with the runtime layer.
 namespace CsFutures.Interop;
 
 /// <summary>
