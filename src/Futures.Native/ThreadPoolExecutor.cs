@@ -1,7 +1,26 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
+using CsFutures.Threads;
 
 namespace CsFutures;
+
+// How work and results flow (compare CPython's concurrent/futures/thread.py):
+//
+//   Submit(item) ─► WorkerPool.Submit ───────► queue ─────────► worker thread (WorkerPool.WorkerMain)
+//                    │  under the pool's lock:   (ConcurrentQueue)   takes an item, item.Run():
+//                    │  enqueue; no idle worker                      sets running, runs, completes
+//                    │  and < max_workers: a new                     the future ─► waiters, callbacks,
+//                    │  WorkerThread (ParkedThreads                  awaiters
+//                    │  runs it on a parked thread)
+//                    ├─ outside the lock: start it (Blocking hook), IdleWorkers.WakeOne()
+//                    └─ queue longer than MaxBacklog: SubmitBacklog.Wait (Blocking hook) until the
+//                       workers drain it to half
+//
+//   Shutdown ─► WorkerPool.Shutdown: no more submits; cancel_futures cancels what is queued; idle
+//               workers wake one another in a chain and exit once the queue is empty; the last one
+//               completes AllExited (Join / ShutdownAsync).
+//
+// Files: ThreadPoolExecutor (the public executor), Threads/WorkerPool (queue, workers, shutdown),
+// Threads/IdleWorkers (sleep/wake), Threads/SubmitBacklog (submitters waiting for the workers),
+// Threads/LiveExecutors (joined at process exit), ParkedThreads and WorkerThread (the threads).
 
 /// <summary>
 /// An executor that runs work on a pool of dedicated threads: Python's
@@ -19,7 +38,7 @@ namespace CsFutures;
 public class ThreadPoolExecutor : Executor
 {
     private static int s_counter = -1;
-    private readonly Pool _pool;
+    private readonly WorkerPool _pool;
 
     /// <summary>
     /// Creates the pool. Nothing starts until the first submit.
@@ -46,7 +65,7 @@ public class ThreadPoolExecutor : Executor
         string prefix = string.IsNullOrEmpty(threadNamePrefix)
             ? $"ThreadPoolExecutor-{Interlocked.Increment(ref s_counter)}"
             : threadNamePrefix;
-        _pool = new Pool(workers, prefix, initializer, options ?? new ThreadPoolExecutorOptions());
+        _pool = new WorkerPool(workers, prefix, initializer, options ?? new ThreadPoolExecutorOptions());
         LiveExecutors.Add(_pool);
     }
 
@@ -65,6 +84,9 @@ public class ThreadPoolExecutor : Executor
     /// <summary>The number of work items queued and not yet taken by a worker: Python's
     /// <c>_work_queue.qsize()</c>.</summary>
     public int QueuedCount => _pool.QueuedCount;
+
+    /// <summary>How many submits waited for the backlog (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>), for tests.</summary>
+    internal int BacklogWaits => _pool.BacklogWaits;
 
     /// <summary>Why the pool is broken, or <c>null</c>: Python's <c>_broken</c>.</summary>
     public string? Broken => _pool.BrokenReason;
@@ -105,440 +127,5 @@ public class ThreadPoolExecutor : Executor
     ~ThreadPoolExecutor()
     {
         _pool.Shutdown(cancelFutures: false);
-    }
-
-    /// <summary>The state shared by the executor and its worker threads. Workers reference only this,
-    /// so the executor object can be collected while they idle.</summary>
-    private sealed class Pool
-    {
-        private const string InitializerFailedMessage =
-            "A thread initializer failed, the thread pool is not usable anymore";
-
-        private readonly ConcurrentQueue<WorkItem> _queue = new();
-        private readonly SemaphoreSlim _wake = new(0);
-        private readonly Lock _shutdownLock = new();
-        private readonly List<WorkerThread> _threads = new();
-        private readonly List<WorkerSlot> _slots = new();
-        private readonly Action? _initializer;
-        private readonly ThreadPoolExecutorOptions _options;
-        private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private volatile bool _shutdown;
-        private volatile string? _broken;
-        private int _idle;      // CPython's _idle_semaphore: workers that found the queue empty
-        private int _sleepers;  // workers registered to be woken through _wake
-        private int _running;   // worker threads started and not yet exited
-
-        public Pool(int maxWorkers, string prefix, Action? initializer, ThreadPoolExecutorOptions options)
-        {
-            MaxWorkers = maxWorkers;
-            Prefix = prefix;
-            _initializer = initializer;
-            _options = options;
-        }
-
-        public int MaxWorkers { get; }
-
-        public string Prefix { get; }
-
-        public int QueuedCount => _queue.Count;
-
-        public string? BrokenReason => _broken;
-
-        public bool IsShutdown => _shutdown;
-
-        public Task AllExited
-        {
-            get
-            {
-                lock (_shutdownLock)
-                {
-                    if (_threads.Count == 0)
-                    {
-                        _allExited.TrySetResult();
-                    }
-                }
-                return _allExited.Task;
-            }
-        }
-
-        private ILogger Logger => _options.Logger ?? FuturesLogging.Logger;
-
-        public WorkerThread[] ThreadsSnapshot()
-        {
-            lock (_shutdownLock)
-            {
-                return _threads.ToArray();
-            }
-        }
-
-        public void Submit(WorkItem item)
-        {
-            WorkerThread? newThread;
-            bool growing;
-            lock (_shutdownLock)
-            {
-                if (_broken is { } broken)
-                {
-                    throw new BrokenThreadPoolException(broken);
-                }
-                if (_shutdown)
-                {
-                    throw new InvalidOperationException("cannot schedule new futures after shutdown");
-                }
-                _queue.Enqueue(item);
-                newThread = AdjustThreadCountLocked();
-                growing = _threads.Count < MaxWorkers;
-            }
-            if (newThread is not null)
-            {
-                // Outside the lock: starting waits for the thread (the Python bridge releases the GIL).
-                StartWorker(newThread, item, growing);
-            }
-            WakeOne();
-        }
-
-        /// <summary>Starts a new worker for <paramref name="item"/>; <paramref name="growing"/> when the
-        /// pool may start more, so that a spare thread is worth preparing.</summary>
-        private void StartWorker(WorkerThread worker, WorkItem item, bool growing)
-        {
-            if (growing)
-            {
-                ParkedThreads.PrepareSpare();
-            }
-            Action start = () =>
-            {
-                ParkedThreads.Run(worker);
-                worker.WaitStarted();
-            };
-            try
-            {
-                if (_options.StartWorker is { } hook)
-                {
-                    hook(start);
-                }
-                else
-                {
-                    start();
-                }
-            }
-            catch when (!worker.HasStarted)
-            {
-                // No thread (CPython: "can't start new thread" from submit): the caller gets the
-                // error instead of a future, so the call must not run later either.
-                lock (_shutdownLock)
-                {
-                    _threads.Remove(worker);
-                }
-                worker.MarkExited();
-                item.Future.Cancel();
-                throw;
-            }
-        }
-
-        private void WorkerExitedLocked()
-        {
-            if (--_running == 0 && _shutdown)
-            {
-                _allExited.TrySetResult();
-            }
-        }
-
-        /// <summary>CPython's <c>_adjust_thread_count</c>: reuse an idle worker, else add one; returns
-        /// the thread to start, or <c>null</c>.</summary>
-        private WorkerThread? AdjustThreadCountLocked()
-        {
-            int idle = Volatile.Read(ref _idle);
-            while (idle > 0)
-            {
-                int seen = Interlocked.CompareExchange(ref _idle, idle - 1, idle);
-                if (seen == idle)
-                {
-                    return null;
-                }
-                idle = seen;
-            }
-            if (_threads.Count >= MaxWorkers || ClaimFinishingWorkerLocked())
-            {
-                return null;
-            }
-            var slot = new WorkerSlot();
-            var thread = new WorkerThread($"{Prefix}_{_threads.Count}", () => WorkerMain(slot), WorkerExited);
-            _threads.Add(thread);
-            _slots.Add(slot);
-            _running++;
-            return thread;
-        }
-
-        /// <summary>A worker whose current item's future is already done is about to take the next
-        /// item: count it as idle (in CPython the GIL orders the worker's idle release before the
-        /// caller sees the result; here the future's completion does).</summary>
-        private bool ClaimFinishingWorkerLocked()
-        {
-            foreach (var slot in _slots)
-            {
-                if (slot.Current is { } current && current.Future.Done() && !slot.Claimed)
-                {
-                    slot.Claimed = true;
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        public void Shutdown(bool cancelFutures)
-        {
-            List<WorkItem>? cancelled = null;
-            lock (_shutdownLock)
-            {
-                _shutdown = true;
-                if (cancelFutures)
-                {
-                    cancelled = DrainLocked();
-                }
-                if (_running == 0)
-                {
-                    _allExited.TrySetResult();
-                }
-            }
-            WakeOne(); // each worker that exits wakes the next (see WaitForWork)
-            // Outside the lock: cancelling runs done-callbacks, which may take other locks (a
-            // bridge's GIL) that a thread waiting for this lock holds.
-            foreach (var item in cancelled ?? [])
-            {
-                // CPython only cancels; notifying too lets wait()/as_completed() see them.
-                item.Future.Cancel();
-                if (item.Future.State == FutureState.Cancelled)
-                {
-                    item.Future.SetRunningOrNotifyCancel();
-                }
-            }
-        }
-
-        private List<WorkItem> DrainLocked()
-        {
-            var items = new List<WorkItem>();
-            while (_queue.TryDequeue(out var item))
-            {
-                items.Add(item);
-            }
-            return items;
-        }
-
-        public void JoinAll()
-        {
-            foreach (var worker in ThreadsSnapshot())
-            {
-                if (!(worker.IsAlive && worker.ManagedThreadId == Environment.CurrentManagedThreadId))
-                {
-                    worker.Join(); // also waits for a worker whose thread is still starting
-                }
-            }
-        }
-
-        private void WorkerMain(WorkerSlot slot)
-        {
-            try
-            {
-                _options.WorkerStarted?.Invoke();
-                try
-                {
-                    if (_initializer is not null && !RunInitializer())
-                    {
-                        return;
-                    }
-                    while (true)
-                    {
-                        if (_queue.TryDequeue(out var item))
-                        {
-                            slot.Current = item;
-                            RunItem(item);
-                            slot.Current = null;
-                            slot.Claimed = false;
-                            continue;
-                        }
-                        Interlocked.Increment(ref _idle);
-                        if (!WaitForWork())
-                        {
-                            return;
-                        }
-                    }
-                }
-                finally
-                {
-                    _options.WorkerStopping?.Invoke();
-                }
-            }
-            catch (Exception ex)
-            {
-                Logger.LogCritical(ex, "Exception in worker");
-            }
-        }
-
-        /// <summary>After a worker counts as exited (<see cref="WorkerThread.Join()"/> returns): the pool
-        /// is joined when the last one did.</summary>
-        private void WorkerExited()
-        {
-            lock (_shutdownLock)
-            {
-                WorkerExitedLocked();
-            }
-        }
-
-        private void RunItem(WorkItem item)
-        {
-            try
-            {
-                item.Run();
-            }
-            catch (Exception ex)
-            {
-                Logger.LogCritical(ex, "Exception in worker");
-            }
-        }
-
-        private bool RunInitializer()
-        {
-            try
-            {
-                _initializer!();
-                return true;
-            }
-            catch (Exception ex)
-            {
-                Logger.LogCritical(ex, "Exception in initializer:");
-                InitializerFailed();
-                return false;
-            }
-        }
-
-        /// <summary>CPython's <c>_initializer_failed</c>: the pool is broken, queued work fails.</summary>
-        private void InitializerFailed()
-        {
-            List<WorkItem> pending;
-            lock (_shutdownLock)
-            {
-                _broken = InitializerFailedMessage;
-                pending = DrainLocked();
-            }
-            foreach (var item in pending)
-            {
-                item.Fail(new BrokenThreadPoolException(InitializerFailedMessage));
-            }
-        }
-
-        /// <summary>Blocks until there may be work; false when the worker should exit (shutdown, or
-        /// the executor was collected, and the queue is drained).</summary>
-        private bool WaitForWork()
-        {
-            var spinner = new SpinWait();
-            while (true)
-            {
-                if (!_queue.IsEmpty)
-                {
-                    return true;
-                }
-                if (_shutdown)
-                {
-                    // No submit can enqueue after _shutdown is set (both under _shutdownLock).
-                    if (!_queue.IsEmpty)
-                    {
-                        return true;
-                    }
-                    // Wake the next sleeper, as CPython's exiting worker puts None back in the
-                    // queue: a chain keeps the exiting workers from all contending at once.
-                    WakeOne();
-                    return false;
-                }
-                if (!spinner.NextSpinWillYield)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                    continue;
-                }
-                Interlocked.Increment(ref _sleepers);
-                if (!_queue.IsEmpty || _shutdown)
-                {
-                    if (!TryTakeSleeper())
-                    {
-                        _wake.Wait(); // a waker took our registration: take its signal
-                    }
-                    continue;
-                }
-                _wake.Wait();
-                spinner.Reset();
-            }
-        }
-
-        private bool TryTakeSleeper()
-        {
-            int s = Volatile.Read(ref _sleepers);
-            while (s > 0)
-            {
-                int seen = Interlocked.CompareExchange(ref _sleepers, s - 1, s);
-                if (seen == s)
-                {
-                    return true;
-                }
-                s = seen;
-            }
-            return false;
-        }
-
-        private void WakeOne()
-        {
-            Interlocked.MemoryBarrier();
-            if (Volatile.Read(ref _sleepers) > 0 && TryTakeSleeper())
-            {
-                _wake.Release();
-            }
-        }
-    }
-
-    /// <summary>What one worker is running, for <c>ClaimFinishingWorkerLocked</c>.</summary>
-    private sealed class WorkerSlot
-    {
-        public volatile WorkItem? Current;
-        public volatile bool Claimed;
-    }
-
-    /// <summary>Executors still alive at process exit are shut down with wait, as CPython's
-    /// <c>_python_exit</c> does at interpreter exit.</summary>
-    private static class LiveExecutors
-    {
-        private static readonly List<WeakReference<Pool>> s_pools = new();
-        private static bool s_hooked;
-
-        public static void Add(Pool pool)
-        {
-            lock (s_pools)
-            {
-                if (!s_hooked)
-                {
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => ShutdownAll();
-                    s_hooked = true;
-                }
-                if (s_pools.Count > 64)
-                {
-                    s_pools.RemoveAll(w => !w.TryGetTarget(out _));
-                }
-                s_pools.Add(new WeakReference<Pool>(pool));
-            }
-        }
-
-        private static void ShutdownAll()
-        {
-            Pool[] pools;
-            lock (s_pools)
-            {
-                pools = s_pools.Select(w => w.TryGetTarget(out var p) ? p : null).OfType<Pool>().ToArray();
-            }
-            foreach (var pool in pools)
-            {
-                pool.Shutdown(cancelFutures: false);
-            }
-            foreach (var pool in pools)
-            {
-                pool.JoinAll();
-            }
-        }
     }
 }

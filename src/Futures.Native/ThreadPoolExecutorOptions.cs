@@ -15,13 +15,25 @@ public sealed class ThreadPoolExecutorOptions
     /// to a runtime here (the Python bridge marks it to get a Python thread state).</summary>
     public Action? WorkerStarted { get; set; }
 
-    /// <summary>Wraps the start of each new worker: called on the submitting thread, outside the pool's
-    /// lock, with the action that starts the worker (on a parked thread, else on a new one, which takes
-    /// about 110 us) and returns once the worker runs, as CPython's <c>Thread.start()</c> returns once
-    /// the thread started. By default the action is called as it is. A bridge calls it with its own
-    /// lock released: the Python bridge releases the GIL, which the new worker then takes for its first
+    /// <summary>Wraps each step in which a submit blocks, called on the submitting thread outside the
+    /// pool's lock with the step to run: the start of a new worker (it returns once the worker runs, as
+    /// CPython's <c>Thread.start()</c> returns once the thread started; a parked thread wakes in a few
+    /// microseconds, a new one takes about 110 us), and a wait for the backlog to drain
+    /// (<see cref="MaxBacklog"/>). By default the step is called as it is. A bridge calls it with its own
+    /// lock released: the Python bridge releases the GIL, which a new worker then takes for its first
     /// task, as a new CPython thread does.</summary>
-    public Action<Action>? StartWorker { get; set; }
+    public Action<Action>? Blocking { get; set; }
+
+    /// <summary>When above 0, a submit from a thread that is not one of the pool's workers, leaving more
+    /// than this many items queued, waits (through <see cref="Blocking"/>) until the workers bring the
+    /// queue down to half, or take nothing for 5 ms. CPython has no such limit: its queue is unbounded,
+    /// and its submitters, being Python code, are slowed down by the GIL as much as its workers are.
+    /// The Python bridge sets it, so that threads submitting in a loop leave the GIL to the workers and
+    /// to other Python threads; 0 (the default) for .NET callers, whose submits never wait.</summary>
+    public int MaxBacklog { get; set; }
+
+    /// <summary>How long a submit waiting for the backlog accepts no progress from the workers (for tests).</summary>
+    internal TimeSpan BacklogStallTimeout { get; set; } = Threads.SubmitBacklog.DefaultStallTimeout;
 
     /// <summary>Runs last on each worker's thread as the worker exits, even after a failure. The thread
     /// may then run another pool's worker: a bridge undoes here what <see cref="WorkerStarted"/> set up.</summary>

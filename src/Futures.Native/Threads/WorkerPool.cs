@@ -1,0 +1,364 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace CsFutures.Threads;
+
+/// <summary>
+/// The state that a <see cref="ThreadPoolExecutor"/> shares with its worker threads: the queue, the
+/// workers, shutdown and breakage. Workers reference only this, so the executor object can be
+/// collected while they idle (its finalizer then shuts the pool down, as CPython's weakref callback
+/// does). The flow is drawn at the top of <c>ThreadPoolExecutor.cs</c>.
+/// </summary>
+internal sealed class WorkerPool
+{
+    private const string InitializerFailedMessage =
+        "A thread initializer failed, the thread pool is not usable anymore";
+
+    [ThreadStatic]
+    private static WorkerPool? t_workerOf; // the pool whose worker runs on this thread
+
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly IdleWorkers _idleWorkers = new();
+    private readonly SubmitBacklog _backlog;
+    private readonly Lock _lock = new();
+    private readonly List<WorkerThread> _threads = new();
+    private readonly List<WorkerSlot> _slots = new();
+    private readonly Action? _initializer;
+    private readonly ThreadPoolExecutorOptions _options;
+    private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _shutdown;
+    private volatile string? _broken;
+    private int _idle;      // CPython's _idle_semaphore: workers that found the queue empty
+    private int _running;   // worker threads started and not yet exited (under _lock)
+
+    public WorkerPool(int maxWorkers, string prefix, Action? initializer, ThreadPoolExecutorOptions options)
+    {
+        MaxWorkers = maxWorkers;
+        Prefix = prefix;
+        _initializer = initializer;
+        _options = options;
+        _backlog = new SubmitBacklog(options.MaxBacklog, options.BacklogStallTimeout);
+    }
+
+    public int MaxWorkers { get; }
+
+    public string Prefix { get; }
+
+    public int QueuedCount => _queue.Count;
+
+    /// <summary>How many submits waited for the backlog so far.</summary>
+    public int BacklogWaits => _backlog.Waits;
+
+    public string? BrokenReason => _broken;
+
+    public bool IsShutdown => _shutdown;
+
+    /// <summary>Completes once the pool is shut down and every worker started so far has exited.</summary>
+    public Task AllExited
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_threads.Count == 0)
+                {
+                    _allExited.TrySetResult();
+                }
+            }
+            return _allExited.Task;
+        }
+    }
+
+    private ILogger Logger => _options.Logger ?? FuturesLogging.Logger;
+
+    public WorkerThread[] ThreadsSnapshot()
+    {
+        lock (_lock)
+        {
+            return _threads.ToArray();
+        }
+    }
+
+    /// <summary>Queues <paramref name="item"/>, starts a worker when none is idle (CPython's
+    /// <c>_adjust_thread_count</c>), wakes a sleeping one, and waits while the backlog is too long.</summary>
+    public void Submit(WorkItem item)
+    {
+        WorkerThread? newThread;
+        bool growing;
+        lock (_lock)
+        {
+            if (_broken is { } broken)
+            {
+                throw new BrokenThreadPoolException(broken);
+            }
+            if (_shutdown)
+            {
+                throw new InvalidOperationException("cannot schedule new futures after shutdown");
+            }
+            _queue.Enqueue(item);
+            newThread = AdjustThreadCountLocked();
+            growing = _threads.Count < MaxWorkers;
+        }
+        if (newThread is not null)
+        {
+            StartWorker(newThread, item, growing);
+        }
+        _idleWorkers.WakeOne();
+        if (_backlog.ShouldWait(_queue.Count) && t_workerOf != this)
+        {
+            Blocking(() => _backlog.Wait(() => _queue.Count, () => _shutdown || _broken is not null));
+        }
+    }
+
+    /// <summary>Runs a blocking step of a submit through <see cref="ThreadPoolExecutorOptions.Blocking"/>
+    /// (a bridge releases its own lock around it).</summary>
+    private void Blocking(Action step)
+    {
+        Invariants.AssertNotHeld(_lock);
+        if (_options.Blocking is { } hook)
+        {
+            hook(step);
+        }
+        else
+        {
+            step();
+        }
+    }
+
+    /// <summary>Starts a new worker for <paramref name="item"/>; <paramref name="growing"/> when the
+    /// pool may start more, so that a spare thread is worth preparing.</summary>
+    private void StartWorker(WorkerThread worker, WorkItem item, bool growing)
+    {
+        if (growing)
+        {
+            ParkedThreads.PrepareSpare();
+        }
+        try
+        {
+            Blocking(() =>
+            {
+                ParkedThreads.Run(worker);
+                worker.WaitStarted();
+            });
+        }
+        catch when (!worker.HasStarted)
+        {
+            // No thread (CPython: "can't start new thread" from submit): the caller gets the
+            // error instead of a future, so the call must not run later either.
+            lock (_lock)
+            {
+                _threads.Remove(worker);
+            }
+            worker.MarkExited();
+            item.Future.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>CPython's <c>_adjust_thread_count</c>: reuse an idle worker, else add one; returns
+    /// the thread to start, or <c>null</c>.</summary>
+    private WorkerThread? AdjustThreadCountLocked()
+    {
+        Invariants.AssertHeld(_lock);
+        int idle = Volatile.Read(ref _idle);
+        while (idle > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _idle, idle - 1, idle);
+            if (seen == idle)
+            {
+                return null;
+            }
+            idle = seen;
+        }
+        if (_threads.Count >= MaxWorkers || ClaimFinishingWorkerLocked())
+        {
+            return null;
+        }
+        var slot = new WorkerSlot();
+        var thread = new WorkerThread($"{Prefix}_{_threads.Count}", () => WorkerMain(slot), WorkerExited);
+        _threads.Add(thread);
+        _slots.Add(slot);
+        _running++;
+        return thread;
+    }
+
+    /// <summary>A worker whose current item's future is already done is about to take the next
+    /// item: count it as idle (in CPython the GIL orders the worker's idle release before the
+    /// caller sees the result; here the future's completion does).</summary>
+    private bool ClaimFinishingWorkerLocked()
+    {
+        Invariants.AssertHeld(_lock);
+        foreach (var slot in _slots)
+        {
+            if (slot.Current is { } current && current.Future.Done() && !slot.Claimed)
+            {
+                slot.Claimed = true;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The non-blocking part of CPython's <c>shutdown</c>: no more submits; with
+    /// <paramref name="cancelFutures"/> the queued items are cancelled; idle workers exit.</summary>
+    public void Shutdown(bool cancelFutures)
+    {
+        List<WorkItem>? cancelled = null;
+        lock (_lock)
+        {
+            _shutdown = true;
+            if (cancelFutures)
+            {
+                cancelled = DrainLocked();
+            }
+            if (_running == 0)
+            {
+                _allExited.TrySetResult();
+            }
+        }
+        _backlog.Release();
+        _idleWorkers.WakeOne(); // each worker that exits wakes the next
+        // Outside the lock: cancelling runs done-callbacks, which may take other locks (a
+        // bridge's GIL) that a thread waiting for this lock holds.
+        foreach (var item in cancelled ?? [])
+        {
+            // CPython only cancels; notifying too lets wait()/as_completed() see them.
+            item.Future.Cancel();
+            if (item.Future.State == FutureState.Cancelled)
+            {
+                item.Future.SetRunningOrNotifyCancel();
+            }
+        }
+    }
+
+    private List<WorkItem> DrainLocked()
+    {
+        Invariants.AssertHeld(_lock);
+        var items = new List<WorkItem>();
+        while (_queue.TryDequeue(out var item))
+        {
+            items.Add(item);
+        }
+        return items;
+    }
+
+    /// <summary>Joins every worker started so far (but the calling one, when a worker shuts its own
+    /// pool down).</summary>
+    public void JoinAll()
+    {
+        foreach (var worker in ThreadsSnapshot())
+        {
+            if (!(worker.IsAlive && worker.ManagedThreadId == Environment.CurrentManagedThreadId))
+            {
+                worker.Join(); // also waits for a worker whose thread is still starting
+            }
+        }
+    }
+
+    private void WorkerMain(WorkerSlot slot)
+    {
+        t_workerOf = this;
+        try
+        {
+            _options.WorkerStarted?.Invoke();
+            try
+            {
+                if (_initializer is not null && !RunInitializer())
+                {
+                    return;
+                }
+                while (true)
+                {
+                    if (_queue.TryDequeue(out var item))
+                    {
+                        _backlog.ItemTaken(_queue.Count);
+                        slot.Current = item;
+                        RunItem(item);
+                        slot.Current = null;
+                        slot.Claimed = false;
+                        continue;
+                    }
+                    Interlocked.Increment(ref _idle);
+                    if (!_idleWorkers.WaitForWork(_queue, () => _shutdown))
+                    {
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                _options.WorkerStopping?.Invoke();
+            }
+        }
+        catch (Exception ex)
+        {
+            Logger.LogCritical(ex, "Exception in worker");
+        }
+        finally
+        {
+            t_workerOf = null;
+        }
+    }
+
+    /// <summary>After a worker counts as exited (<see cref="WorkerThread.Join()"/> returns): the pool
+    /// is joined when the last one did.</summary>
+    private void WorkerExited()
+    {
+        lock (_lock)
+        {
+            WorkerExitedLocked();
+        }
+    }
+
+    private void WorkerExitedLocked()
+    {
+        Invariants.AssertHeld(_lock);
+        if (--_running == 0 && _shutdown)
+        {
+            _allExited.TrySetResult();
+        }
+    }
+
+    private void RunItem(WorkItem item)
+    {
+        try
+        {
+            item.Run();
+        }
+        catch (Exception ex)
+        {
+            Logger.LogCritical(ex, "Exception in worker");
+        }
+    }
+
+    private bool RunInitializer()
+    {
+        try
+        {
+            _initializer!();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            Logger.LogCritical(ex, "Exception in initializer:");
+            InitializerFailed();
+            return false;
+        }
+    }
+
+    /// <summary>CPython's <c>_initializer_failed</c>: the pool is broken, queued work fails.</summary>
+    private void InitializerFailed()
+    {
+        List<WorkItem> pending;
+        lock (_lock)
+        {
+            _broken = InitializerFailedMessage;
+            pending = DrainLocked();
+        }
+        _backlog.Release();
+        foreach (var item in pending)
+        {
+            item.Fail(new BrokenThreadPoolException(InitializerFailedMessage));
+        }
+    }
+}
