@@ -371,6 +371,50 @@ class ShutdownTests(unittest.TestCase):
             rest[0].result(timeout=0)
 
 
+class SubmitBacklogTests(unittest.TestCase):
+    """Python submits past the pool's backlog wait for the workers with the GIL released (so that
+    other threads get the GIL), but never deadlock where CPython's unbounded queue would not."""
+
+    def test_submitter_holding_what_the_tasks_need_does_not_deadlock(self):
+        lock = threading.Lock()
+        futures = []
+
+        def needs_the_lock(i):
+            with lock:
+                return i
+
+        def submit_all(ex):
+            futures.extend(ex.submit(needs_the_lock, i) for i in range(2000))
+
+        with ThreadPoolExecutor(2) as ex:
+            with lock:  # no task can finish until every submit returned
+                submitter = threading.Thread(target=submit_all, args=(ex,))
+                submitter.start()
+                submitter.join(WAIT)
+                self.assertFalse(submitter.is_alive(), "the submits waited for tasks that wait for them")
+            self.assertEqual([f.result(WAIT) for f in futures], list(range(2000)))
+
+    def test_tasks_submitting_to_their_own_pool_past_the_backlog(self):
+        with ThreadPoolExecutor(1) as ex:
+            inner = ex.submit(lambda: [ex.submit(abs, -i) for i in range(1000)]).result(WAIT)
+            self.assertEqual([f.result(WAIT) for f in inner], list(range(1000)))
+
+    def test_many_submitting_threads_lose_nothing(self):
+        with ThreadPoolExecutor(4) as ex:
+            results = [[] for _ in range(8)]
+
+            def submit_many(out, base):
+                out.extend(ex.submit(abs, -(base + i)) for i in range(3000))
+
+            threads = [threading.Thread(target=submit_many, args=(results[k], k * 3000)) for k in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(WAIT)
+            got = sorted(f.result(WAIT) for out in results for f in out)
+        self.assertEqual(got, list(range(24000)))
+
+
 class MapTests(unittest.TestCase):
     def test_order_is_the_input_order(self):
         events = [threading.Event() for _ in range(4)]

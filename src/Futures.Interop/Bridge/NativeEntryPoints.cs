@@ -86,8 +86,9 @@ public static unsafe class NativeEntryPoints
         {
             PyApi.Load(pythonLibrary);
             PythonBridge.Configure(config);
-            // A worker thread, created while the import goes on, waits for the first submit.
+            // While the import goes on: a worker thread for the first submit, and its code made ready.
             ParkedThreads.PrepareSpare();
+            StartupWarmUp.Start();
             return 0;
         }
         catch (Exception ex)
@@ -232,7 +233,8 @@ public static unsafe class NativeEntryPoints
             initializer = PyApi.NullIfNone(initializer);
             string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix);
             Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
-            return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, PythonThreads.Options()));
+            var options = PythonThreads.Options(PythonThreads.SubmitBacklog(maxWorkers));
+            return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, options));
         }
         catch (Exception ex)
         {

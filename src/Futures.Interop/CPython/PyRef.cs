@@ -64,6 +64,16 @@ public sealed class PyRef : IDisposable
         }
     }
 
+    /// <summary>Runs the pending queue's code once, off the GIL, so that the first
+    /// <see cref="DrainPending"/> does not compile it (see <c>StartupWarmUp</c>).</summary>
+    internal static void WarmUp()
+    {
+        if (!s_pending.IsEmpty)
+        {
+            s_pending.TryPeek(out _);
+        }
+    }
+
     /// <summary>Never touches Python: the interpreter may be busy elsewhere or gone.</summary>
     ~PyRef()
     {

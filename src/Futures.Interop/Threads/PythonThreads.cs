@@ -26,12 +26,22 @@ internal static unsafe class PythonThreads
     private static IntPtr t_threadState;
 
     /// <summary>The engine's <see cref="ThreadPoolExecutorOptions"/> with these hooks.</summary>
-    public static ThreadPoolExecutorOptions Options() => new()
+    /// <param name="maxBacklog">For pools that Python threads submit to: see
+    /// <see cref="SubmitBacklog(int)"/>; 0 for pools that only .NET threads submit to.</param>
+    public static ThreadPoolExecutorOptions Options(int maxBacklog = 0) => new()
     {
         WorkerStarted = static () => t_isWorker = true,
         WorkerStopping = Detach,
-        StartWorker = StartWorker,
+        Blocking = WithoutGil,
+        MaxBacklog = maxBacklog,
     };
+
+    /// <summary>The backlog past which a Python thread's submit waits for the workers with the GIL
+    /// released (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>): four items per worker, at least 64,
+    /// so that the workers never run dry while a submitter waits. Measured on 2 cores (CPython 3.13,
+    /// 8 threads submitting to 4 workers): the p90 wake-up delay of a sleeping thread falls from
+    /// ~150 ms to under 1 ms, as with CPython's own executor.</summary>
+    public static int SubmitBacklog(int maxWorkers) => Math.Max(64, 4 * maxWorkers);
 
     /// <summary>
     /// On a pool worker that has no thread state yet, creates it and takes the GIL in one step
@@ -60,22 +70,23 @@ internal static unsafe class PythonThreads
     public static void MarkWorker() => t_isWorker = true;
 
     /// <summary>
-    /// Starts a new worker with the GIL released, as CPython's <c>Thread.start()</c> does: the worker
-    /// takes the GIL for its first task before the submitting thread gets it back, so a loop of submits
-    /// starts each new worker's task at once instead of after the loop (a parked thread wakes in a few
-    /// microseconds; a new one takes about 110 us, as a CPython thread start does).
+    /// Runs a blocking step of a submit with the GIL released. Starting a worker this way is what
+    /// CPython's <c>Thread.start()</c> does: the worker takes the GIL for its first task before the
+    /// submitting thread gets it back, so a loop of submits starts each new worker's task at once
+    /// instead of after the loop. Waiting for the backlog this way leaves the GIL to the workers and to
+    /// every other Python thread.
     /// </summary>
-    private static void StartWorker(Action start)
+    private static void WithoutGil(Action step)
     {
         if (PyApi.PyGILState_Check() == 0)
         {
-            start();
+            step();
             return;
         }
         IntPtr state = PyApi.PyEval_SaveThread();
         try
         {
-            start();
+            step();
         }
         finally
         {
