@@ -16,6 +16,13 @@ Workloads:
   process submit+result  ProcessPoolExecutor(2): submit N trivial tasks, then result() each
                  (the task is this script's own function: by value for cs_futures, whose workers
                  never import the main script; by name for the stdlib's)
+  wake-up (N submitters)  fresh subprocess per side and round: N threads submit trivial tasks to a
+                 ThreadPoolExecutor(4) in a loop while the main thread sleeps 10 ms 30 times; reports
+                 how late each sleep returns (ms; median, p90, max) and how many tasks were submitted.
+                 Verdict: fair when the p90 is within 3x the stdlib's + 5 ms
+  io first pool  fresh subprocess per side and round: the process's first pool,
+                 ThreadPoolExecutor(32) around 400 x time.sleep(0.005) (total ms); "after 1 submit"
+                 runs one untimed ThreadPoolExecutor(1).submit first
   startup        fresh subprocess: interpreter start -> first result of
                  `import X; X.ThreadPoolExecutor(1).submit(int).result()` (ms)
 
@@ -23,6 +30,7 @@ For the three per-task workloads, the executor is created and warmed up (its wor
 before the clock starts, and shut down after it stops: they measure the per-task cost only.
 
 Usage: python benchmarks/python_bench.py [--quick] [--only thread|process] [--json FILE] [--rounds R] [-n N]
+       [--fresh-rounds R] [--startup-runs R]
 Ratio = cs_futures / stdlib: below 1 means cs_futures is faster.
 """
 import argparse
@@ -142,6 +150,104 @@ def bench_process_submit_result(mod, n):
     return _timed_with_process_pool(mod, body) / n
 
 
+_FRESH_PRELUDE = """
+import json, sys, threading, time
+sys.path.insert(0, {repo!r})
+if {side!r} == "cs_futures":
+    import cs_futures as X
+else:
+    import concurrent.futures as X
+"""
+
+_WAKEUP_CODE = """
+def task(x):
+    return x
+ex = X.ThreadPoolExecutor(4)
+ex.submit(task, 0).result()
+stop = threading.Event()
+counts = []
+def submitter():
+    submit, n = ex.submit, 0
+    while not stop.is_set():
+        submit(task, n)
+        n += 1
+    counts.append(n)
+threads = [threading.Thread(target=submitter) for _ in range({submitters})]
+for t in threads:
+    t.start()
+time.sleep(0.05)
+late, start = [], time.perf_counter()
+for _ in range(30):
+    t0 = time.perf_counter()
+    time.sleep(0.01)
+    late.append((time.perf_counter() - t0 - 0.01) * 1e3)
+stop.set()
+elapsed = time.perf_counter() - start
+for t in threads:
+    t.join()
+t0 = time.perf_counter()
+ex.shutdown(wait=True)
+print(json.dumps({{"late": late, "rate": sum(counts) / elapsed, "shutdown": (time.perf_counter() - t0) * 1e3}}))
+"""
+
+_IO_FIRST_POOL_CODE = """
+def sleep5(_):
+    time.sleep(0.005)
+if {warm}:
+    X.ThreadPoolExecutor(1).submit(int).result()
+t0 = time.perf_counter()
+with X.ThreadPoolExecutor(32) as ex:
+    for f in [ex.submit(sleep5, i) for i in range(400)]:
+        f.result()
+print(json.dumps({{"total": (time.perf_counter() - t0) * 1e3}}))
+"""
+
+
+def _fresh(side, body, **fields):
+    """Run prelude + body in a fresh interpreter for one side; returns the JSON it prints."""
+    code = (_FRESH_PRELUDE + body).format(repo=REPO_PYTHON, side=side, **fields)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"fresh-process run failed ({side}): {proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def _alternate(rounds, measure):
+    """measure(side) for each side, alternating the order each round; {side: [result, ...]}."""
+    out = {side: [] for side, _ in SIDES}
+    for r in range(rounds):
+        for side, _ in (SIDES if r % 2 == 0 else SIDES[::-1]):
+            out[side].append(measure(side))
+    return out
+
+
+def _percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def bench_wakeup(submitters, rounds):
+    """Wake-up latency of a sleeping thread beside N submitting threads (fresh process per run)."""
+    runs = _alternate(rounds, lambda side: _fresh(side, _WAKEUP_CODE, submitters=submitters))
+    out = {"unit": "ms p90", "n": submitters, "rounds": rounds, "kind": "latency"}
+    for side, results in runs.items():
+        late = [x for r in results for x in r["late"]]
+        out[side] = {"median": _percentile(late, 0.9), "p50": statistics.median(late),
+                     "max": max(late), "min": min(late),
+                     "submitted_per_s": statistics.median(r["rate"] for r in results),
+                     "shutdown_ms": statistics.median(r["shutdown"] for r in results),
+                     "samples": late}
+    out["ratio"] = out["cs_futures"]["median"] / out["stdlib"]["median"]
+    out["fair"] = out["cs_futures"]["median"] <= 3 * out["stdlib"]["median"] + 5
+    return out
+
+
+def bench_io_first_pool(warm, rounds):
+    """The I/O batch as a script's first pool, in a fresh process per run (total ms)."""
+    runs = _alternate(rounds, lambda side: _fresh(side, _IO_FIRST_POOL_CODE, warm=warm)["total"] / 1e3)
+    return _summarize("total", 400, rounds, runs)
+
+
 _STARTUP_CODE = {
     "cs_futures": "import cs_futures as X; X.ThreadPoolExecutor(1).submit(int).result()",
     "stdlib": "import concurrent.futures as X; X.ThreadPoolExecutor(1).submit(int).result()",
@@ -196,6 +302,15 @@ def run(args):
 
     if args.only == "process":
         return results
+    fresh_rounds = args.fresh_rounds or (3 if args.quick else 7)
+    for submitters in (1, 8):
+        name = f"wake-up ({submitters} sub.)"
+        results[name] = bench_wakeup(submitters, fresh_rounds)
+        _progress(name, results[name])
+    for warm in (False, True):
+        name = "io first pool" + (" +1" if warm else "")
+        results[name] = bench_io_first_pool(warm, fresh_rounds * 2 + 1)
+        _progress(name, results[name])
     runs = args.startup_runs or (5 if args.quick else 11)
     samples = {"cs_futures": [], "stdlib": [], "bare": []}
     for r in range(runs):
@@ -231,10 +346,18 @@ def print_table(results):
         ratio = res["ratio"]
         if name == "startup":
             verdict = "(allowed slower)"
+        elif res.get("kind") == "latency":
+            verdict = "fair" if res["fair"] else "UNFAIR (p90 > 3x stdlib + 5 ms)"
         else:
             verdict = "OK" if ratio <= 1.0 else "SLOWER"
         print(f"{name:<18} {res['unit']:>8} {res['n']:>7} {res['cs_futures']['median']:>11.2f} "
               f"{res['stdlib']['median']:>11.2f} {ratio:>7.3f}  {verdict}")
+    for name, res in results.items():
+        if res.get("kind") == "latency":
+            cs, std = res["cs_futures"], res["stdlib"]
+            print(f"  {name}: median late {cs['p50']:.2f} vs {std['p50']:.2f} ms, max {cs['max']:.1f} vs "
+                  f"{std['max']:.1f} ms; tasks submitted {cs['submitted_per_s'] / 1e3:.0f}k/s vs "
+                  f"{std['submitted_per_s'] / 1e3:.0f}k/s; shutdown {cs['shutdown_ms']:.1f} vs {std['shutdown_ms']:.1f} ms")
     if "startup" in results and "bare" in results["startup"]:
         bare = results["startup"]["bare"]["median"]
         st = results["startup"]
@@ -253,6 +376,9 @@ def main():
                         help="rounds per workload (default 9, quick 5; the I/O batch runs 3x as many)")
     parser.add_argument("-n", type=int, help="tasks for the per-task workloads")
     parser.add_argument("--startup-runs", type=int, help="subprocess runs per side")
+    parser.add_argument("--fresh-rounds", type=int,
+                        help="fresh-process rounds per side for the wake-up workloads (default 7, quick 3; "
+                             "the first-pool I/O batch runs 2x + 1)")
     args = parser.parse_args()
 
     impl = f"{platform.python_implementation()} {platform.python_version()}"
