@@ -259,6 +259,8 @@ public sealed class PythonRuntime : IDisposable
             }
             _executors.Clear();
         }
+        // Waits for running tasks, which may read Current (s_lock): never with the lock held.
+        Invariants.AssertNotHeld(s_lock);
         foreach (var executor in executors)
         {
             executor.Shutdown(wait: true, cancelFutures: true);
