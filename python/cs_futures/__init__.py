@@ -2,11 +2,35 @@
 
 Execute computations asynchronously using threads or processes, exactly as the standard library's
 ``concurrent.futures`` does; the futures, queues and worker threads live in .NET.
+
+Every public name of the running interpreter's ``concurrent.futures`` can be imported from here.
+The names that cs_futures does not implement on its engine (``InterpreterPoolExecutor`` on
+Python 3.14 and later) are the standard library's own objects, forwarded as they are.
 """
 
 __author__ = 'cs_futures developers'
 
-from ._base import (FIRST_COMPLETED,
+
+def _refuse_free_threaded():
+    """Free-threaded builds (python3.13t, 3.14t) have another object layout and no GIL: the .NET
+    bridge (pythonnet 3.2.1 and cs_futures' C API layer) is built for the default build."""
+    import sysconfig
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        import sys
+        raise ImportError(
+            "cs_futures does not support free-threaded CPython builds yet (this is %s, built with "
+            "Py_GIL_DISABLED; sys.executable %s): its .NET bridge relies on the GIL and on the "
+            "default build's object layout. Use the default build of CPython 3.11 or newer "
+            "(python3.X, not python3.Xt)." % (sys.version.split()[0] + "t", sys.executable),
+            name=__name__)
+
+
+_refuse_free_threaded()
+
+import concurrent.futures as _std  # noqa: E402  (the standard library's module, never cs_futures:
+                                   # the alias is installed only after this package is imported)
+
+from ._base import (FIRST_COMPLETED,  # noqa: E402
                     FIRST_EXCEPTION,
                     ALL_COMPLETED,
                     CancelledError,
@@ -17,12 +41,19 @@ from ._base import (FIRST_COMPLETED,
                     Executor,
                     wait,
                     as_completed)
-from .thread import ThreadPoolExecutor
-from .process import ProcessPoolExecutor
-from ._loader import enable_clr
-from ._alias import install, uninstall
+from .thread import ThreadPoolExecutor  # noqa: E402
+from .process import ProcessPoolExecutor  # noqa: E402
+from ._loader import enable_clr  # noqa: E402
+from ._alias import install, uninstall  # noqa: E402
+from . import _base, thread, process  # noqa: E402
 
-__all__ = (
+# The standard library's public names that cs_futures does not define: taken from the standard
+# module on first access (its own lazy import, bound to its own submodules).
+_FORWARDED = tuple(name for name in _std.__all__ if name not in globals())
+
+# The standard module's names in its order (they differ between versions: 3.11's lacks
+# InvalidStateError, 3.14's has InterpreterPoolExecutor), then cs_futures' own.
+__all__ = tuple(_std.__all__) + tuple(name for name in (
     'FIRST_COMPLETED',
     'FIRST_EXCEPTION',
     'ALL_COMPLETED',
@@ -39,8 +70,33 @@ __all__ = (
     'enable_clr',
     'install',
     'uninstall',
-)
+) if name not in _std.__all__)
 
 
 def __dir__():
     return __all__ + ('__author__', '__doc__')
+
+
+def __getattr__(name):
+    if name in _FORWARDED:
+        value = getattr(_std, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _forward_public_names():
+    """Give cs_futures' submodules the public names of the standard submodules that they do not
+    define (e.g. ``concurrent.futures.thread.WorkerContext``, Python 3.14), so that a script that
+    imports them keeps importing. They are the standard library's objects: cs_futures' executors do
+    not use them (its ThreadPoolExecutor has no ``prepare_context`` hook)."""
+    import types
+    from concurrent.futures import _base as std_base, process as std_process, thread as std_thread
+    for ours, std in ((_base, std_base), (thread, std_thread), (process, std_process)):
+        for name, value in vars(std).items():
+            if (not name.startswith("_") and not isinstance(value, types.ModuleType)
+                    and not hasattr(ours, name)):
+                setattr(ours, name, value)
+
+
+_forward_public_names()

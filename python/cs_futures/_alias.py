@@ -5,8 +5,32 @@ _NAMES = ("_base", "thread", "process")
 _saved = None
 
 
+def _stdlib_extras(std):
+    """The running standard library's other submodules of ``concurrent.futures`` (3.14:
+    ``interpreter``), imported now, while ``concurrent.futures.thread`` and the others are still the
+    standard library's: a module such as ``interpreter`` subclasses the standard thread pool's
+    internals (``from . import thread``), so it must be bound to the real modules, never to
+    cs_futures'. A submodule that does not import on this build (``interpreter`` without the
+    ``_interpreters`` module) is left out, as the standard library leaves it out of ``__all__``."""
+    import importlib
+    import pkgutil
+    extras = {}
+    for info in pkgutil.iter_modules(std.__path__):
+        if info.name in _NAMES:
+            continue
+        try:
+            extras[info.name] = importlib.import_module("concurrent.futures." + info.name)
+        except ImportError:
+            continue
+    return extras
+
+
 def install():
     """Make ``import concurrent.futures`` (and ``_base``, ``thread``, ``process``) give cs_futures.
+
+    The standard library's other submodules (``concurrent.futures.interpreter`` on Python 3.14)
+    stay the standard library's, bound to its real modules, and remain importable under their
+    names; so do the names they provide (``from concurrent.futures import InterpreterPoolExecutor``).
 
     Affects the whole process, third-party libraries included, from the next import on: call it
     before they import ``concurrent.futures``. Calling it again does nothing.
@@ -28,12 +52,17 @@ def install():
             "process; call install() before any concurrent.futures executor is created" % started)
     import cs_futures
     from cs_futures import _base, process, thread
+    extras = _stdlib_extras(std)
     _saved = {name: sys.modules.get(name) for name in
               ["concurrent.futures"] + ["concurrent.futures." + n for n in _NAMES]}
     _saved["attribute"] = std
+    _saved["extras"] = [name for name in extras if name not in vars(cs_futures)]
     sys.modules["concurrent.futures"] = cs_futures
     for name, module in zip(_NAMES, (_base, thread, process)):
         sys.modules["concurrent.futures." + name] = module
+    for name in _saved["extras"]:
+        # ``import concurrent.futures.interpreter`` binds the name through the parent's attribute.
+        setattr(cs_futures, name, extras[name])
     concurrent.futures = cs_futures
 
 
@@ -44,8 +73,11 @@ def uninstall():
     if _saved is None:
         return
     import concurrent
+    import cs_futures
     saved, _saved = _saved, None
     concurrent.futures = saved.pop("attribute")
+    for name in saved.pop("extras"):
+        vars(cs_futures).pop(name, None)
     for name, module in saved.items():
         if module is None:
             sys.modules.pop(name, None)

@@ -96,8 +96,51 @@ public sealed class LocatorTests
     [TestCase("libpython3.13.dylib", 13)]
     [TestCase("python313.dll", 13)]
     [TestCase("libpython3.so", null)]
+    [TestCase("libpython3.14.so.1.0", 14)]
+    [TestCase("libpython3.13t.so", 13)]
+    [TestCase("python314t.dll", 14)]
     public void ParsesLibraryNames(string name, int? minor)
     {
         Assert.That(PythonLocator.VersionOfLibrary(name)?.Minor, Is.EqualTo(minor));
+    }
+
+    [TestCase("libpython3.13t.so", true)]
+    [TestCase("libpython3.14td.so.1.0", true)]
+    [TestCase("python313t.dll", true)]
+    [TestCase("libpython3.13.so", false)]
+    [TestCase("libpython3.12d.so", false)]
+    [TestCase("python313.dll", false)]
+    public void RecognisesFreeThreadedBuilds(string name, bool freeThreaded)
+    {
+        Assert.That(PythonLocator.IsFreeThreadedLibrary(name), Is.EqualTo(freeThreaded));
+    }
+
+    [Test]
+    public void AcceptsPythonNetsRangeAndRefusesFreeThreadedAndNewerBuilds()
+    {
+        Assert.That((PythonLocator.MinMinor, PythonLocator.MaxMinor), Is.EqualTo((11, 15)), "pythonnet 3.2.1 embeds 3.11 to 3.15");
+        string dir = Directory.CreateTempSubdirectory("pylibs").FullName;
+        try
+        {
+            foreach (string name in new[] { "libpython3.13t.so", "libpython3.16.so", "libpython3.15.so.1.0" })
+            {
+                File.WriteAllText(Path.Combine(dir, name), "");
+            }
+            var ex = Assert.Throws<PythonNotFoundException>(() => PythonLocator.Locate(new PythonRuntimeOptions { LibraryPath = Path.Combine(dir, "libpython3.13t.so") }));
+            Assert.That(ex!.Message, Does.Contain("free-threaded build of Python 3.13, not supported yet"));
+            ex = Assert.Throws<PythonNotFoundException>(() => PythonLocator.Locate(new PythonRuntimeOptions { LibraryPath = Path.Combine(dir, "libpython3.16.so") }));
+            Assert.That(ex!.Message, Does.Contain("is Python 3.16, outside 3.11-3.15"));
+            var found = PythonLocator.Locate(new PythonRuntimeOptions { LibraryPath = Path.Combine(dir, "libpython3.15.so.1.0") });
+            Assert.That(found.Version, Is.EqualTo(new Version(3, 15)));
+            // A folder search takes the newest accepted default build, never the free-threaded one.
+            File.Delete(Path.Combine(dir, "libpython3.15.so.1.0"));
+            File.WriteAllText(Path.Combine(dir, "libpython3.12.so"), "");
+            var options = new PythonRuntimeOptions { UseEnvironmentVariables = false, PythonExecutable = null, SearchFolders = new List<string> { dir } };
+            Assert.That(Path.GetFileName(PythonLocator.Locate(options).LibraryPath), Is.EqualTo("libpython3.12.so"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

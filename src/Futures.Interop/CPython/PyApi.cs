@@ -70,7 +70,18 @@ internal static unsafe class PyApi
         {
             return;
         }
-        IntPtr Get(string name) => NativeLibrary.GetExport(library, name);
+        bool Has(string name) => NativeLibrary.TryGetExport(library, name, out _);
+        if (IsFreeThreaded(Has))
+        {
+            throw new NotSupportedException(
+                "this libpython is a free-threaded build (Py_GIL_DISABLED, python3.13t and later): cs_futures "
+                + "relies on the GIL and on the default build's object layout, and does not support it yet; "
+                + "use the default build of CPython 3.11 or newer");
+        }
+        IntPtr Get(string name) => NativeLibrary.TryGetExport(library, name, out IntPtr address)
+            ? address
+            : throw new EntryPointNotFoundException(
+                $"libpython does not export {name}: cs_futures needs CPython 3.11 or newer (the default build)");
         Py_IncRef = (delegate* unmanaged<IntPtr, void>)Get("Py_IncRef");
         Py_DecRef = (delegate* unmanaged<IntPtr, void>)Get("Py_DecRef");
         PyGILState_Ensure = (delegate* unmanaged<int>)Get("PyGILState_Ensure");
@@ -118,12 +129,20 @@ internal static unsafe class PyApi
         True = Get("_Py_TrueStruct");
         False = Get("_Py_FalseStruct");
         FloatType = Get("PyFloat_Type");
-        // Public from 3.13; a private name before.
-        s_isFinalizing = (delegate* unmanaged<int>)(NativeLibrary.TryGetExport(library, "Py_IsFinalizing", out var f)
-            ? f
-            : Get("_Py_IsFinalizing"));
+        s_isFinalizing = (delegate* unmanaged<int>)Get(FinalizingFunction(Has));
         Loaded = true;
     }
+
+    /// <summary>The name of the "is the interpreter finalizing" function: <c>Py_IsFinalizing</c> from
+    /// CPython 3.13 (stable ABI, so also in 3.14 and 3.15), <c>_Py_IsFinalizing</c> in 3.11 and 3.12,
+    /// whose private name 3.13 removed.</summary>
+    internal static string FinalizingFunction(Func<string, bool> hasExport) =>
+        hasExport("Py_IsFinalizing") ? "Py_IsFinalizing" : "_Py_IsFinalizing";
+
+    /// <summary>True for a free-threaded build (<c>Py_GIL_DISABLED</c>): only it exports the
+    /// functions that its inline <c>Py_DECREF</c> calls (<c>Include/object.h</c>, 3.13 to 3.15).</summary>
+    internal static bool IsFreeThreaded(Func<string, bool> hasExport) =>
+        hasExport("_Py_MergeZeroLocalRefcount") || hasExport("_Py_DecRefShared");
 
     /// <summary>True while or after the interpreter finalizes: no thread may take the GIL then
     /// (CPython would end the thread).</summary>

@@ -60,11 +60,7 @@ internal sealed class PythonProcessFuture : Future<PyRef>
         {
             return; // cancelled, timed out: the bridge's usual conversion applies
         }
-        IntPtr args = PyApi.PyTuple_New(2);
-        PyApi.PyTuple_SetItem(args, 0, kind);
-        PyApi.PyTuple_SetItem(args, 1, data);
-        IntPtr outcome = PyApi.PyObject_Call(_decoder.Pointer, args, IntPtr.Zero);
-        PyApi.Py_DecRef(args);
+        IntPtr outcome = PythonCall.CallStealing(_decoder.Pointer, [kind, data]);
         if (outcome == IntPtr.Zero)
         {
             ForceException(new PythonRaisedException(PyErr.Fetch()));

@@ -38,13 +38,13 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
                 using PyObject host = LoadHostModule();
                 _dumps = host.GetAttr("dumps");
                 _decode = host.GetAttr("decode");
-                using PyObject command = Call(() => host.InvokeMethod("worker_command",
+                using PyObject command = PythonCall.Translating(() => host.InvokeMethod("worker_command",
                     new PyString(_package.Root.FullName),
                     options.PythonExecutable is null ? PyObject.None : new PyString(options.PythonExecutable)));
                 string program = command[0].As<string>();
                 var arguments = command[1].As<string[]>();
-                using PyObject initargs = Owned(PythonConvert.ToPython(options.InitializerArguments.ToArray()));
-                using PyObject settings = Call(() => host.InvokeMethod("settings",
+                using PyObject initargs = PythonCall.Own(PythonConvert.ToPython(options.InitializerArguments.ToArray()));
+                using PyObject settings = PythonCall.Translating(() => host.InvokeMethod("settings",
                     options.Initializer ?? PyObject.None, initargs));
                 Engine = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
                 {
@@ -125,18 +125,8 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
         byte[] payload;
         using (Gil.Acquire())
         {
-            // The C API directly: this runs once per task.
-            IntPtr call = PyApi.PyTuple_New(2);
-            PyApi.PyTuple_SetItem(call, 0, PyApi.NewRef(PyObjects.Address(fn)));
-            PyApi.PyTuple_SetItem(call, 1, PythonConvert.ToPython(args));
-            IntPtr pickled = PyApi.PyObject_Call(PyObjects.Address(_dumps), call, IntPtr.Zero);
-            PyApi.Py_DecRef(call);
-            if (pickled == IntPtr.Zero)
-            {
-                throw PythonErrors.FetchRaised();
-            }
-            payload = PythonConvert.FromPython<byte[]>(pickled);
-            PyApi.Py_DecRef(pickled);
+            // Once per task: straight through the C API (PythonCall), not pythonnet's binder.
+            payload = PythonCall.Invoke<byte[]>(PyObjects.Address(_dumps), [fn, args]);
         }
         var item = new HostedPythonWorkItem<T>(payload, timeout, Decode<T>);
         Engine.SubmitWorkItem(item);
@@ -147,34 +137,18 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         using (Gil.Acquire())
         {
-            IntPtr call = PyApi.PyTuple_New(2);
-            PyApi.PyTuple_SetItem(call, 0, PyApi.NewRef(ok ? PyApi.True : PyApi.False));
-            PyApi.PyTuple_SetItem(call, 1, PythonConvert.ToPython(reply)); // bytes
-            IntPtr value = PyApi.PyObject_Call(PyObjects.Address(_decode), call, IntPtr.Zero);
-            PyApi.Py_DecRef(call);
-            if (value == IntPtr.Zero)
-            {
-                throw PythonErrors.FetchRaised();
-            }
-            try
-            {
-                return PythonConvert.FromPython<T>(value);
-            }
-            finally
-            {
-                PyApi.Py_DecRef(value);
-            }
+            return PythonCall.Invoke<T>(PyObjects.Address(_decode), [ok, reply]); // reply as bytes
         }
     }
 
     private PyObject LoadHostModule()
     {
-        using PyObject util = Owned(PyApi.Import("importlib.util"));
+        using PyObject util = PythonCall.Own(PyApi.Import("importlib.util"));
         var scope = new PyDict();
         scope["util"] = util;
         scope["name"] = new PyString(WorkerPackage.Name);
         scope["path"] = new PyString(_package.PackageDirectory);
-        Call(() =>
+        PythonCall.Translating(() =>
         {
             PythonEngine.Exec(
                 "import importlib, os, sys\n"
@@ -189,20 +163,5 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
             return scope;
         });
         return scope.GetItem("host");
-    }
-
-    private static PyObject Owned(IntPtr obj) =>
-        obj == IntPtr.Zero ? throw PythonErrors.FetchRaised() : PyObjects.Steal(obj);
-
-    private static TResult Call<TResult>(Func<TResult> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (PythonException ex)
-        {
-            throw PythonErrors.FromPythonNet(ex);
-        }
     }
 }

@@ -9,15 +9,17 @@ namespace CsFutures.Interop.Runtime;
 /// options (used alone); <c>PYTHONNET_PYDLL</c>; the active virtual environment (<c>VIRTUAL_ENV</c>,
 /// through the <c>home</c> of its <c>pyvenv.cfg</c>); <c>python3</c> on <c>PATH</c>, asked for
 /// <c>sysconfig.get_config_var('LIBDIR')</c> and <c>'LDLIBRARY'</c>; the usual install folders.
-/// Only CPython 3.11 to 3.13 with a shared libpython is accepted (pythonnet's range).
+/// Only CPython 3.11 to 3.15 (pythonnet 3.2.1's range; 3.11 to 3.13 are tested here) with a shared
+/// libpython is accepted; free-threaded builds (<c>libpython3.13t</c>) are refused.
 /// </summary>
 public static partial class PythonLocator
 {
     /// <summary>The oldest minor version of Python 3 accepted.</summary>
     public const int MinMinor = 11;
 
-    /// <summary>The newest minor version of Python 3 accepted.</summary>
-    public const int MaxMinor = 13;
+    /// <summary>The newest minor version of Python 3 accepted: pythonnet 3.2.1 embeds up to 3.15.
+    /// 3.14 and 3.15 are accepted but not tested here (README, "Python versions").</summary>
+    public const int MaxMinor = 15;
 
     /// <summary>Finds libpython as configured by <paramref name="options"/>.</summary>
     /// <exception cref="PythonNotFoundException">Nothing usable was found; the message lists every
@@ -127,6 +129,11 @@ public static partial class PythonLocator
             tried.Add($"{source}: {path} is not named like a CPython library (libpython3.X)");
             return null;
         }
+        if (IsFreeThreadedLibrary(Path.GetFileName(path)))
+        {
+            tried.Add($"{source}: {path} is a free-threaded build of Python {version}, not supported yet (use the default build)");
+            return null;
+        }
         if (!Accepted(version))
         {
             tried.Add($"{source}: {path} is Python {version}, outside 3.{MinMinor}-3.{MaxMinor}");
@@ -175,7 +182,8 @@ public static partial class PythonLocator
             .Where(c => c.Version is not null)
             .ToList();
         var shared = candidates
-            .Where(c => !c.Path.EndsWith(".a", StringComparison.Ordinal) && Accepted(c.Version!))
+            .Where(c => !c.Path.EndsWith(".a", StringComparison.Ordinal) && Accepted(c.Version!)
+                && !IsFreeThreadedLibrary(Path.GetFileName(c.Path)))
             .OrderByDescending(c => c.Version)
             .ThenBy(c => c.Path.Length) // libpython3.12.so before libpython3.12.so.1.0
             .FirstOrDefault();
@@ -186,7 +194,7 @@ public static partial class PythonLocator
         tried.Add(candidates.Count == 0
             ? $"{source}: no libpython3.X in {folder}"
             : $"{source}: only {string.Join(", ", candidates.Select(c => Path.GetFileName(c.Path)))} in {folder} "
-              + $"(static, or outside 3.{MinMinor}-3.{MaxMinor})");
+              + $"(static, free-threaded, or outside 3.{MinMinor}-3.{MaxMinor})");
         return null;
     }
 
@@ -254,15 +262,24 @@ public static partial class PythonLocator
     private static bool Accepted(Version v) => v.Major == 3 && v.Minor >= MinMinor && v.Minor <= MaxMinor;
 
     /// <summary>3.X from <c>libpython3.X.so[.1.0]</c>, <c>libpython3.X.dylib</c>, <c>libpython3.X.a</c>,
-    /// <c>python3X.dll</c>; null for anything else (<c>libpython3.so</c>, the stable-ABI stub, included).</summary>
+    /// <c>python3X.dll</c> (and their free-threaded <c>3.Xt</c> forms); null for anything else
+    /// (<c>libpython3.so</c>, the stable-ABI stub, included).</summary>
     internal static Version? VersionOfLibrary(string fileName)
     {
         var m = LibraryName().Match(fileName);
         return m.Success ? new Version(3, int.Parse(m.Groups["minor"].Value, System.Globalization.CultureInfo.InvariantCulture)) : null;
     }
 
+    /// <summary>True for a free-threaded build's library (<c>libpython3.13t.so</c>, <c>python313t.dll</c>):
+    /// built with <c>Py_GIL_DISABLED</c>, another object layout, which the bridge does not support yet.</summary>
+    internal static bool IsFreeThreadedLibrary(string fileName)
+    {
+        var m = LibraryName().Match(fileName);
+        return m.Success && m.Groups["abi"].Value.Contains('t', StringComparison.Ordinal);
+    }
+
     private static Version? ParseVersion(string text) => Version.TryParse(text, out var v) ? v : null;
 
-    [GeneratedRegex(@"^(?:libpython3\.(?<minor>\d+)[dmu]*\.(?:so(?:\.[\d.]+)?|dylib|a)|python3(?<minor>\d+)\.dll)$")]
+    [GeneratedRegex(@"^(?:libpython3\.(?<minor>\d+)(?<abi>[dmut]*)\.(?:so(?:\.[\d.]+)?|dylib|a)|python3(?<minor>\d+)(?<abi>t?)(?:_d)?\.dll)$")]
     private static partial Regex LibraryName();
 }

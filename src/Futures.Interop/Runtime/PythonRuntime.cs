@@ -118,7 +118,7 @@ public sealed class PythonRuntime : IDisposable
         ThrowIfDisposed();
         using (Gil.Acquire())
         {
-            return Take(PyApi.Import(name));
+            return PythonCall.Own(PyApi.Import(name));
         }
     }
 
@@ -141,8 +141,8 @@ public sealed class PythonRuntime : IDisposable
         moduleName ??= Path.GetFileNameWithoutExtension(full);
         using (Gil.Acquire())
         {
-            using PyObject loader = Take(PyApi.Import("importlib.util"));
-            using PyObject ns = Call(() =>
+            using PyObject loader = PythonCall.Own(PyApi.Import("importlib.util"));
+            using PyObject ns = PythonCall.Translating(() =>
             {
                 var scope = new PyDict();
                 scope["util"] = loader;
@@ -176,7 +176,7 @@ public sealed class PythonRuntime : IDisposable
         using (Gil.Acquire())
         {
             using PyObject owned = mod; // released under the GIL
-            PyObject fn = Take(PyApi.GetAttr(PyObjects.Address(mod), name));
+            PyObject fn = PythonCall.Own(PyApi.GetAttr(PyObjects.Address(mod), name));
             if (!fn.IsCallable())
             {
                 fn.Dispose();
@@ -259,6 +259,8 @@ public sealed class PythonRuntime : IDisposable
             }
             _executors.Clear();
         }
+        // Waits for running tasks, which may read Current (s_lock): never with the lock held.
+        Invariants.AssertNotHeld(s_lock);
         foreach (var executor in executors)
         {
             executor.Shutdown(wait: true, cancelFutures: true);
@@ -349,20 +351,4 @@ public sealed class PythonRuntime : IDisposable
     private static string PyLiteral(string s) => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(!IsRunning, this);
-
-    /// <summary>Owns a new reference, or raises the pending Python error as <see cref="PythonRaisedException"/>.
-    /// The caller holds the GIL.</summary>
-    private static PyObject Take(IntPtr obj) => obj == IntPtr.Zero ? throw PythonErrors.FetchRaised() : PyObjects.Steal(obj);
-
-    private static T Call<T>(Func<T> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (PythonException ex)
-        {
-            throw PythonErrors.FromPythonNet(ex);
-        }
-    }
 }

@@ -48,7 +48,7 @@ internal sealed unsafe class PythonWorkItem<T> : WorkItem
             }
             using (Gil.Acquire())
             {
-                result = Call(fn, args, kwargs);
+                result = PythonCall.Invoke<T>(PyObjects.Address(fn), args, kwargs);
             }
         }
         catch (Exception ex)
@@ -62,45 +62,6 @@ internal sealed unsafe class PythonWorkItem<T> : WorkItem
         else
         {
             _future.SetException(error);
-        }
-    }
-
-    /// <summary>The call under the GIL: builds the tuple and dict, calls, converts, releases.</summary>
-    private static T Call(PyObject fn, object?[] args, IReadOnlyDictionary<string, object?>? kwargs)
-    {
-        IntPtr tuple = PyApi.PyTuple_New(args.Length);
-        IntPtr dict = IntPtr.Zero;
-        try
-        {
-            for (int i = 0; i < args.Length; i++)
-            {
-                PyApi.PyTuple_SetItem(tuple, i, PythonConvert.ToPython(args[i])); // steals
-            }
-            if (kwargs is { Count: > 0 })
-            {
-                dict = PythonConvert.ToPython(kwargs.ToDictionary(kv => kv.Key, kv => kv.Value));
-            }
-            IntPtr result = PyApi.PyObject_Call(PyObjects.Address(fn), tuple, dict);
-            if (result == IntPtr.Zero)
-            {
-                throw PythonErrors.FetchRaised();
-            }
-            try
-            {
-                return PythonConvert.FromPython<T>(result);
-            }
-            finally
-            {
-                PyApi.Py_DecRef(result);
-            }
-        }
-        finally
-        {
-            PyApi.Py_DecRef(tuple);
-            if (dict != IntPtr.Zero)
-            {
-                PyApi.Py_DecRef(dict);
-            }
         }
     }
 }
