@@ -126,6 +126,7 @@ public class ThreadPoolExecutor : Executor
     /// <summary>An executor dropped without shutdown lets its idle workers exit (CPython's weakref callback).</summary>
     ~ThreadPoolExecutor()
     {
-        _pool.Shutdown(cancelFutures: false);
+        // Null when the constructor threw (a bad max_workers): the finalizer still runs then.
+        _pool?.Shutdown(cancelFutures: false);
     }
 }

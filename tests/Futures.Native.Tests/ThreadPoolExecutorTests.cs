@@ -21,6 +21,17 @@ public class ThreadPoolExecutorTests
     }
 
     [Test]
+    public void AnExecutorWhoseConstructorThrewIsFinalizedQuietly()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ThreadPoolExecutor(0));
+        // The half-built object's finalizer runs; an exception there would end the test process.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var executor = new ThreadPoolExecutor(1);
+        Assert.That(executor.Submit(() => 1).Result(Waits.Long), Is.EqualTo(1));
+    }
+
+    [Test]
     public void ThreadsAreNamedPrefixIndex()
     {
         using var executor = new ThreadPoolExecutor(2, threadNamePrefix: "Special");
