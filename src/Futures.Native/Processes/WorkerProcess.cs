@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace CsFutures;
 
@@ -8,7 +6,7 @@ namespace CsFutures;
 /// One worker process of a <see cref="ProcessPoolExecutor"/> and the thread that reads its replies.
 /// The pool owns the state fields and changes them under its lock; this class does the I/O.
 /// </summary>
-internal sealed partial class WorkerProcess
+internal sealed class WorkerProcess
 {
     private readonly ProcessPoolExecutor _pool;
     private readonly Socket _listener;
@@ -17,16 +15,16 @@ internal sealed partial class WorkerProcess
     private readonly TaskCompletionSource<int?> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private NetworkStream? _stream;
 
-    private WorkerProcess(ProcessPoolExecutor pool, Process process, Socket listener, string socketPath)
+    private WorkerProcess(ProcessPoolExecutor pool, ChildProcess process, Socket listener, string socketPath)
     {
         _pool = pool;
         Process = process;
-        Pid = process.Id;
+        Pid = process.Pid;
         _listener = listener;
         _socketPath = socketPath;
     }
 
-    public Process Process { get; }
+    public ChildProcess Process { get; }
 
     public int Pid { get; }
 
@@ -56,22 +54,23 @@ internal sealed partial class WorkerProcess
         {
             listener.Bind(new UnixDomainSocketEndPoint(socketPath));
             listener.Listen(1);
-            var psi = new ProcessStartInfo(options.FileName) { UseShellExecute = false };
-            foreach (string argument in options.Arguments)
+            var environment = new Dictionary<string, string>();
+            if (options.Environment is { } given)
             {
-                psi.ArgumentList.Add(argument);
-            }
-            if (options.Environment is { } environment)
-            {
-                psi.Environment.Clear();
-                foreach (var (key, value) in environment)
+                foreach (var (key, value) in given)
                 {
-                    psi.Environment[key] = value;
+                    environment[key] = value;
                 }
             }
-            psi.Environment[WorkerProtocol.SocketVariable] = socketPath;
-            var process = Process.Start(psi)
-                ?? throw new InvalidOperationException($"the worker process '{options.FileName}' did not start");
+            else
+            {
+                foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+                {
+                    environment[(string)entry.Key] = (string?)entry.Value ?? "";
+                }
+            }
+            environment[WorkerProtocol.SocketVariable] = socketPath;
+            var process = ChildProcess.Start(options.FileName, options.Arguments, environment);
             var worker = new WorkerProcess(pool, process, listener, socketPath);
             var thread = new Thread(() =>
             {
@@ -87,7 +86,7 @@ internal sealed partial class WorkerProcess
             })
             {
                 IsBackground = true,
-                Name = $"cs_futures process worker {process.Id}",
+                Name = $"cs_futures process worker {process.Pid}",
             };
             thread.Start();
             return worker;
@@ -122,42 +121,12 @@ internal sealed partial class WorkerProcess
     }
 
     /// <summary>Sends SIGTERM (Python's <c>Process.terminate()</c>); on Windows, kills.</summary>
-    public void Terminate()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Kill();
-        }
-        else if (!HasExited())
-        {
-            _ = SysKill(Pid, 15);
-        }
-    }
+    public void Terminate() => Process.Signal(LinuxProcessApi.SIGTERM);
 
     /// <summary>Kills the process (Python's <c>Process.kill()</c>, SIGKILL).</summary>
-    public void Kill()
-    {
-        try
-        {
-            Process.Kill();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already exited.
-        }
-    }
+    public void Kill() => Process.Signal(LinuxProcessApi.SIGKILL);
 
-    public bool HasExited()
-    {
-        try
-        {
-            return Process.HasExited;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
-    }
+    public bool HasExited() => Process.HasExited;
 
     private void Run(TimeSpan startTimeout)
     {
@@ -189,18 +158,10 @@ internal sealed partial class WorkerProcess
 
     private bool Connect(TimeSpan startTimeout)
     {
-        var deadline = Stopwatch.StartNew();
-        while (!_listener.Poll(50_000, SelectMode.SelectRead))
+        if (!Process.WaitForConnection(_listener, startTimeout))
         {
-            if (HasExited())
-            {
-                return false;
-            }
-            if (deadline.Elapsed > startTimeout)
-            {
-                Kill();
-                return false;
-            }
+            Kill(); // timed out (or exited: then this does nothing)
+            return false;
         }
         Socket socket = _listener.Accept();
         _listener.Dispose();
@@ -236,29 +197,20 @@ internal sealed partial class WorkerProcess
         }
     }
 
-    /// <summary>The exit code once the process has ended; a process that closed its end but lives on
-    /// gets a grace period, then is killed.</summary>
+    /// <summary>The exit code once the process has ended (null when its status was lost); a process
+    /// that closed its end but lives on gets a grace period, then is killed. The process is reaped
+    /// and its handle released.</summary>
     private int? WaitForExit()
     {
-        try
+        if (!Process.WaitForExit(TimeSpan.FromSeconds(5)))
         {
-            if (!Process.WaitForExit(TimeSpan.FromSeconds(5)))
-            {
-                Kill();
-                Process.WaitForExit();
-            }
-            return Process.ExitCode;
+            Kill();
         }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
+        int? code = Process.Reap();
+        Process.Dispose();
+        return code;
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SysKill(int pid, int signal);
 }
-
 /// <summary>Where a worker is in its life.</summary>
 internal enum WorkerState
 {
