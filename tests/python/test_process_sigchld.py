@@ -24,7 +24,23 @@ SCRIPT = textwrap.dedent("""
     def handler(signum, frame):
         reaped_by_handler.append(signum)
 
+    foreign = []
+
+    def foreign_reaper(count):
+        # A daemon's reaper: waitpid(-1) for any child, racing the pool for its workers' status.
+        for _ in range(count):
+            try:
+                foreign.append(os.waitpid(-1, 0)[0])
+            except ChildProcessError:
+                break
+
     def set_disposition():
+        if disposition == "waitpid":
+            import threading
+            global reaper
+            reaper = threading.Thread(target=foreign_reaper, args=(len(pool._processes),), daemon=True)
+            reaper.start()
+            return
         signal.signal(signal.SIGCHLD, {"handler": handler, "dfl": signal.SIG_DFL,
                                        "ign": signal.SIG_IGN}[disposition])
 
@@ -44,6 +60,9 @@ SCRIPT = textwrap.dedent("""
     else:
         assert pool.submit(abs, -5).result(timeout=30) == 5
     pool.shutdown(wait=True)
+    if disposition == "waitpid":
+        reaper.join(30)
+        assert not reaper.is_alive(), "the foreign waitpid(-1) is still waiting"
 
     def zombie(pid):
         try:
@@ -102,6 +121,11 @@ class SigchldDispositionTests(unittest.TestCase):
 
     def test_sig_ign_set_before_the_pool(self):
         self.check_clean(self.run_case("ign", when="before"))
+
+    def test_foreign_waitpid_racing_the_pool(self):
+        # Whoever reaps a worker first, shutdown returns and its exitcode is defined (0: the
+        # worker's own status, or the lost one, read as subprocess reads it).
+        self.check_clean(self.run_case("waitpid"))
 
     def test_crash_under_a_python_handler_reports_the_exit_code(self):
         report = self.run_case("handler", crash=True)
