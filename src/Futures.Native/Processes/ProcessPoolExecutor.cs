@@ -151,6 +151,9 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
 
     internal ReadOnlyMemory<byte> InitializerPayload => _options.Initializer;
 
+    /// <summary>The pool's lock (the <see cref="WorkerTable"/>'s), for Debug-build assertions.</summary>
+    internal Lock SyncObj => _table.SyncObj;
+
     /// <summary>Sends <paramref name="payload"/> to a worker; the future's result is the worker's
     /// <see cref="FrameKind.Ok"/> reply, or it fails with <see cref="WorkerTaskException"/> for an
     /// <see cref="FrameKind.Error"/> reply: Python's <c>submit</c> for bytes.</summary>
