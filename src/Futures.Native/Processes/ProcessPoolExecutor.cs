@@ -2,25 +2,26 @@ using Microsoft.Extensions.Logging;
 
 namespace CsFutures;
 
-// How work and results flow (CPython's concurrent/futures/process.py opens with the same kind of map):
+// How work and results flow (CPython's concurrent/futures/process.py opens with such a map):
 //
-//  caller threads          |  under the pool's lock (WorkerTable)   |  outside the lock (PoolEffects)
-//  ------------------------+----------------------------------------+----------------------------------
-//  Submit(item) -----------+-> pending queue --AssignLocked-------->+-> Send: Task frame ---> worker
-//                          |   AdjustWorkersLocked reserves a       |   Spawn: bind socket, posix_spawnp,  process
-//                          |   WorkerProcess (state Starting)  ---->+   pidfd, start its reader thread      |
-//  Shutdown / Kill --------+-> ShutdownLocked, SignalAllLocked ---->+-> Stop frames, signals               |
-//                          |                                        |   logs, futures completed/failed     |
-//  reader thread of each   |                                        |                                      |
-//  worker: frames in ------+-> ReadyLocked / ReplyLocked /          |                    Ready, Ok, Error  |
-//                          |   InitFailedLocked                     |   <----------------------------------+
-//  its end: EOF, then the  |                                        |
-//  pidfd says it exited ---+-> ExitedLocked: fail or replace  ----->+-> (the same effects)
+// |caller threads   |      |under the lock: WorkerTable   |      |after the lock: PoolEffects     |
+// |                 |      |                              |      |                                |
+// |Submit(item) ----+----->|pending queue                 |      |                                |
+// |                 |      |  AdjustWorkersLocked --------+----->|Spawn: bind the socket,         |
+// |                 |      |   (reserves a WorkerProcess) |      | posix_spawnp, pidfd, reader    |
+// |                 |      |  AssignLocked ---------------+----->|Send: a Task frame  ------------+--> worker
+// |Shutdown/Kill ---+----->|ShutdownLocked, SignalAllLock.+----->|Stop frames, signals (pidfd)    |    process
+// |                 |      |                              |      |logs; futures completed/failed  |       |
+// +-----------------+      +------------------------------+      +--------------------------------+       |
+// |reader thread of |      |ReadyLocked, ReplyLocked,     |                                                |
+// |each worker <----+------+InitFailedLocked              |<---- Ready / Ok / Error / InitFailed frames ---+
+// |  EOF, then its  |      |ExitedLocked: fail the task or|                                                |
+// |  pidfd: exited -+----->|break the pool; reserve a     |<---- the process ends (pidfd readable) --------+
+// |                 |      |replacement                   |
 //
-// Every transition runs under WorkerTable.SyncObj, changes memory only and lists its effects; the
-// caller applies them after releasing the lock (spawns and signals through options.RunBlocking, which
-// lets a bridge release its interpreter lock). Workers are followed through pidfds, not SIGCHLD (see
-// ChildProcess).
+// Each transition runs under WorkerTable.SyncObj, only changes memory, and lists its effects; its
+// caller applies them once the lock is released (spawns and signals through options.RunBlocking, which
+// lets a bridge release the GIL). Workers are followed through pidfds, never SIGCHLD (see ChildProcess).
 
 /// <summary>
 /// An executor whose workers are processes: the engine of Python's
@@ -34,8 +35,9 @@ namespace CsFutures;
 /// a worker is replaced after <see cref="ProcessPoolExecutorOptions.MaxTasksPerChild"/> tasks; a worker
 /// that dies or whose initializer fails breaks the pool: every pending and running future fails with
 /// <see cref="BrokenProcessPoolException"/> and later submits throw it. A worker's death is noticed at
-/// once, as the end of its connection and through its pidfd (never through SIGCHLD). Beyond CPython: per-task timeouts that kill only the stuck
-/// worker, and <see cref="ProcessPoolExecutorOptions.IsolateCrashes"/>.
+/// once, as the end of its connection and through its pidfd (never through SIGCHLD). Beyond CPython:
+/// per-task timeouts that kill only the stuck worker, and
+/// <see cref="ProcessPoolExecutorOptions.IsolateCrashes"/>.
 /// <para>All calls are thread-safe. Futures are completed, and their callbacks run, outside the
 /// pool's lock.</para>
 /// </remarks>
