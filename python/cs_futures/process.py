@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import threading
+import weakref
 
 from . import _base
 from . import _bridge
@@ -117,14 +118,21 @@ def _decode(kind, data):
 class _DescriptorServer:
     """Hands this process's file descriptors to workers (see ``_worker.SharedFd``): what
     inheritance does for CPython's workers, for multiprocessing objects passed in initargs. One
-    daemon thread, started on first use, listening in a folder only this user can open."""
+    daemon thread, started on first use, listening in a folder only this user can open.
+
+    Each shared descriptor is a duplicate, kept only while a worker may still ask for it: one in a
+    task's call is handed out once (its worker detaches it when it unpickles the call) and released
+    then, or when the task's future is done without it; one in the initializer stays until the pool
+    is freed (every worker, replacements included, runs the initializer)."""
 
     def __init__(self):
         import socket
         import tempfile
         self._folder = tempfile.mkdtemp(prefix="csf-fd-")
         self.address = os.path.join(self._folder, "fds.sock")
-        self._fds = {}
+        self._lock = threading.Lock()
+        self._fds = {}  # token -> (duplicate, handed out once)
+        self._tokens = itertools.count()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.address)
         self._listener.listen()
@@ -133,11 +141,25 @@ class _DescriptorServer:
         atexit.register(shutil.rmtree, self._folder, True)
         threading.Thread(target=self._serve, name="cs_futures descriptor server", daemon=True).start()
 
-    def share(self, fd):
-        """Keep a duplicate of *fd* for workers; return what unpickles to it in a worker."""
-        token = len(self._fds)
-        self._fds[token] = os.dup(fd)
-        return _worker.SharedFd(self.address, token)
+    def share(self, fd, once):
+        """Keep a duplicate of *fd* for workers; return its token."""
+        duplicate = os.dup(fd)
+        with self._lock:
+            token = next(self._tokens)
+            self._fds[token] = (duplicate, once)
+        return token
+
+    def release(self, tokens):
+        """Close the duplicates of *tokens* (those not handed out yet)."""
+        for token in tokens:
+            with self._lock:
+                entry = self._fds.pop(token, None)
+            if entry is not None:
+                os.close(entry[0])
+
+    def open_count(self):
+        with self._lock:
+            return len(self._fds)
 
     def _serve(self):
         import socket
@@ -146,55 +168,88 @@ class _DescriptorServer:
             with conn:
                 try:
                     token = int(conn.makefile("rb").readline())
-                    socket.send_fds(conn, [b"f"], [self._fds[token]])
+                    with self._lock:
+                        fd, once = self._fds[token]
+                        if once:
+                            del self._fds[token]
+                    try:
+                        socket.send_fds(conn, [b"f"], [fd])
+                    finally:
+                        if once:
+                            os.close(fd)
                 except (OSError, ValueError, KeyError):
                     pass  # the worker reports the missing descriptor
 
 
 _descriptor_server = None
+_descriptor_server_lock = threading.Lock()
+
+
+def _descriptors():
+    global _descriptor_server
+    with _descriptor_server_lock:
+        if _descriptor_server is None:
+            _descriptor_server = _DescriptorServer()
+        return _descriptor_server
 
 
 class _SpawningPopen:
     """Stands in for multiprocessing's spawning Popen while calls and the initializer are pickled,
     so that multiprocessing objects pickle as they do for CPython's spawned workers: locks and
     semaphores by name, pipes and shared memory through the descriptor server. (CPython accepts
-    them only in initargs; here task arguments may carry them too.)"""
+    them only in initargs; here task arguments may carry them too.) One per pickling: it keeps the
+    tokens of the descriptors it shared, for their release."""
+
+    def __init__(self, once):
+        self._once = once
+        self.tokens = []
 
     def duplicate_for_child(self, fd):
         return fd
 
-    @staticmethod
-    def DupFd(fd):
-        global _descriptor_server
-        if _descriptor_server is None:
-            _descriptor_server = _DescriptorServer()
-        return _descriptor_server.share(fd)
+    def DupFd(self, fd):
+        server = _descriptors()
+        token = server.share(fd, self._once)
+        self.tokens.append(token)
+        return _worker.SharedFd(server.address, token)
 
 
-def _dumps_spawning(obj):
-    """Pickle a call or the initializer as multiprocessing pickles for a spawned child."""
-    _context.set_spawning_popen(_SPAWNING)
+def _dumps_spawning(obj, once):
+    """Pickle a call (*once*: each descriptor in it is handed out once) or the initializer as
+    multiprocessing pickles for a spawned child; return (bytes, tokens of the descriptors shared)."""
+    popen = _SpawningPopen(once)
+    _context.set_spawning_popen(popen)
     try:
-        return _serialize.dumps(obj, _reduction.ForkingPickler._extra_reducers)
+        return _serialize.dumps(obj, _reduction.ForkingPickler._extra_reducers), popen.tokens
+    except BaseException:
+        if popen.tokens:
+            _descriptor_server.release(popen.tokens)
+        raise
     finally:
         _context.set_spawning_popen(None)
 
 
-_SPAWNING = _SpawningPopen()
+def _release_descriptors(tokens):
+    """A done callback: the task's descriptors that its worker never asked for are closed."""
+    return lambda future: _descriptor_server.release(tokens)
 
 
 class _Pool:
-    """The .NET pool's handle, freed when the executor and every worker view are gone."""
+    """The .NET pool's handle, freed when the executor and every worker view are gone (with the
+    descriptors its initializer shares)."""
 
-    __slots__ = ("h", "__weakref__")
+    __slots__ = ("h", "tokens", "__weakref__")
 
-    def __init__(self, handle):
+    def __init__(self, handle, tokens=()):
         self.h = handle
+        self.tokens = tokens
 
     def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
         handle, self.h = self.h, None
         if handle and not _bridge.forked:
             _free(handle, 0)
+        if self.tokens and _descriptor_server is not None:
+            _descriptor_server.release(self.tokens)
 
 
 class _WorkerProcess:
@@ -354,18 +409,21 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         self._shutdown_thread = False
         self._cancel_pending_futures = False
         self._pool = None
-        self._workers = {}
+        # The _processes views handed out, by pid: weak, so that a pool replacing its workers
+        # (max_tasks_per_child) does not keep one per worker it ever had.
+        self._workers = weakref.WeakValueDictionary()
 
     def _start(self):
         """Create the .NET pool (at the first submit, as CPython starts its machinery then)."""
         package = os.path.dirname(os.path.abspath(__file__))
         bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
+        initializer, tokens = (None, ()) if self._initializer is None else _dumps_spawning(
+            (self._initializer, self._initargs), once=False)
         settings = {
             "sys_path": list(sys.path),
             "sys_argv": list(sys.argv),
             "authkey": bytes(mp.current_process().authkey),
-            "initializer": (None if self._initializer is None
-                            else _dumps_spawning((self._initializer, self._initargs))),
+            "initializer": initializer,
         }
         config = (
             sys.executable,
@@ -378,7 +436,12 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             1 if self._isolate_crashes else 0,
             float(self._task_timeout or 0.0),
         )
-        self._pool = _Pool(_bridge.process_pool_new(config, _decode))
+        try:
+            self._pool = _Pool(_bridge.process_pool_new(config, _decode), tokens)
+        except BaseException:
+            if tokens:
+                _descriptor_server.release(tokens)
+            raise
         _pools.add(self._pool)
         return self._pool
 
@@ -400,15 +463,26 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 _bridge.check_process()
             pool = self._pool or self._start()
             try:
-                payload = _dumps_spawning((fn, args, kwargs))
+                payload, tokens = _dumps_spawning((fn, args, kwargs), once=True)
             except Exception as exc:
-                # CPython reports a call that cannot be pickled through its future.
+                # CPython counts the call in submit (it may start a worker for it) and reports that
+                # it cannot be pickled through its future: an empty payload tells the engine to count
+                # it the same way.
+                _bridge.handle_free(_bridge.process_pool_submit(pool.h, b"", 0.0), 0)
                 exc.__cause__ = _RemoteTraceback(_worker._remote_traceback(exc))
                 future = _base.Future()
                 future.set_exception(exc)
                 return future
-            return _base.Future._from_handle(
-                _bridge.process_pool_submit(pool.h, payload, 0.0))
+            try:
+                future = _base.Future._from_handle(
+                    _bridge.process_pool_submit(pool.h, payload, 0.0))
+            except BaseException:
+                if tokens:
+                    _descriptor_server.release(tokens)
+                raise
+            if tokens:
+                future.add_done_callback(_release_descriptors(tokens))
+            return future
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
@@ -499,10 +573,13 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         if self._shutdown_thread:
             return None  # as CPython, which drops the mapping at shutdown
         pids = _bridge.process_pool_workers(pool.h)
+        views = {}
         for pid in pids:
-            if pid not in self._workers:
-                self._workers[pid] = _WorkerProcess(pool, pid)
-        return {pid: self._workers[pid] for pid in pids}
+            view = self._workers.get(pid)
+            if view is None:
+                view = self._workers[pid] = _WorkerProcess(pool, pid)
+            views[pid] = view
+        return views
 
     @property
     def _executor_manager_thread(self):

@@ -615,6 +615,141 @@ public class ProcessPoolExecutorTests
         }
     }
 
+    // ---- spawning outside the lock (issue 12) ----
+
+    [Test]
+    public void SpawnRunsOutsideThePoolsLockThroughRunBlocking()
+    {
+        // The first spawn is held inside RunBlocking: meanwhile another thread's submit, a worker
+        // count and a shutdown flag read must not wait for it (they would, were the spawn under the lock).
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int calls = 0;
+        var pool = NewPool(maxWorkers: 2, runBlocking: action =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                entered.Set();
+                release.Wait(Waits.Long * 2); // longer than the checks below wait: a regression fails them
+            }
+            action();
+        });
+        try
+        {
+            Future<byte[]>? first = null;
+            var submitter = new Thread(() => first = pool.Submit(Utf8("echo:first")));
+            submitter.Start();
+            Assert.That(entered.Wait(Waits.Long), Is.True, "the first submit spawns through RunBlocking");
+
+            // Spawns the second worker; would wait for the first spawn were it under the lock.
+            var submit = Task.Run(() => pool.Submit(Utf8("echo:second")));
+            Assert.That(submit.Wait(Waits.Long), Is.True, "a submit does not wait behind another thread's spawn");
+            Assert.That(Task.Run(() => pool.QueuedCount).Wait(Waits.Long), Is.True);
+            Assert.That(Text(submit.Result.Result(Waits.Long)), Is.EqualTo("second"), "the second worker ran while the first spawn was held");
+
+            release.Set();
+            Assert.That(submitter.Join(Waits.Join), Is.True);
+            Assert.That(Text(first!.Result(Waits.Long)), Is.EqualTo("first"));
+            Assert.That(calls, Is.GreaterThanOrEqualTo(2), "every spawn went through RunBlocking");
+        }
+        finally
+        {
+            release.Set();
+            Close(pool);
+        }
+    }
+
+    [Test]
+    public void SignalsGoThroughRunBlocking()
+    {
+        int calls = 0;
+        var pool = NewPool(maxWorkers: 1, runBlocking: action =>
+        {
+            Interlocked.Increment(ref calls);
+            action();
+        });
+        try
+        {
+            Assert.That(Run(pool, "echo:up"), Is.EqualTo("up"));
+            int before = calls;
+            var running = pool.Submit(Utf8("sleep:30"));
+            pool.KillWorkers();
+            Assert.That(pool.Join(Waits.Join), Is.True);
+            Assert.That(calls, Is.GreaterThan(before), "the kill was sent through RunBlocking");
+            Assert.That(running.Exception(Waits.Join), Is.TypeOf<BrokenProcessPoolException>());
+        }
+        finally
+        {
+            Close(pool);
+        }
+    }
+
+    [Test]
+    public void WorkerThatCannotStartAtSubmitBreaksThePoolAndFailsItsFuture()
+    {
+        var pool = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
+        {
+            FileName = "/nonexistent/cs-futures-worker",
+            MaxWorkers = 1,
+        });
+        try
+        {
+            var future = pool.Submit(Utf8("echo:never"));
+            var ex = Assert.Throws<BrokenProcessPoolException>(() => future.Result(Waits.Long))!;
+            Assert.That(ex.Message, Does.Contain("could not be started"));
+            Assert.That(pool.Broken, Is.Not.Null);
+            Assert.That(pool.Join(Waits.Join), Is.True, "a pool whose only worker never started is terminated");
+        }
+        finally
+        {
+            Close(pool);
+        }
+    }
+
+    // ---- calls that cannot be serialized count as CPython counts them ----
+
+    [Test]
+    public void UnserializableCallsStartWorkersAsCPythonsSubmitDoes()
+    {
+        // CPython's test_saturation: 15 x max_workers calls that cannot be pickled leave
+        // max_workers workers, started at submit.
+        var pool = NewPool(maxWorkers: 3);
+        try
+        {
+            for (int i = 0; i < 45; i++)
+            {
+                pool.NoteUnserializableCall();
+            }
+            Assert.That(pool.Workers, Has.Count.EqualTo(3));
+            Assert.That(Run(pool, "echo:still works"), Is.EqualTo("still works"));
+        }
+        finally
+        {
+            Close(pool);
+        }
+    }
+
+    [Test]
+    public void UnserializableCallTakesAnIdleWorkersPlaceFirst()
+    {
+        var pool = NewPool(maxWorkers: 2);
+        try
+        {
+            Assert.That(Run(pool, "echo:one"), Is.EqualTo("one"));
+            Assert.That(pool.Workers, Has.Count.EqualTo(1));
+            pool.NoteUnserializableCall();   // CPython: takes the idle worker's semaphore count
+            Assert.That(pool.Workers, Has.Count.EqualTo(1));
+            pool.NoteUnserializableCall();   // none idle left: a worker starts
+            Assert.That(pool.Workers, Has.Count.EqualTo(2));
+            pool.Shutdown(wait: false);
+            Assert.Throws<InvalidOperationException>(pool.NoteUnserializableCall);
+        }
+        finally
+        {
+            Close(pool);
+        }
+    }
+
     // ---- helpers ----
 
     private static ProcessPoolExecutor NewPool(
@@ -624,7 +759,8 @@ public class ProcessPoolExecutorTests
         bool isolateCrashes = false,
         TimeSpan? taskTimeout = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        ILogger? logger = null)
+        ILogger? logger = null,
+        Action<Action>? runBlocking = null)
     {
         string script = Path.Combine(TestContext.CurrentContext.TestDirectory, "workers", "echo_worker.py");
         Assert.That(File.Exists(script), Is.True, $"the worker script is missing: {script}");
@@ -640,6 +776,7 @@ public class ProcessPoolExecutorTests
             Environment = environment,
             StartTimeout = Waits.Long,
             Logger = logger,
+            RunBlocking = runBlocking,
         });
     }
 

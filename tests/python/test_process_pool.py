@@ -245,6 +245,17 @@ class ResultTests(PoolTestCase):
         self.assertEqual(self.executor.submit(tasks.add, 1, 1).result(timeout=WAIT), 2)
         self.assertFalse(self.executor._broken)
 
+    def test_unpicklable_calls_start_workers_at_submit_as_cpython(self):
+        # CPython's submit starts a worker before the call is pickled (its test_saturation):
+        # calls that cannot be pickled grow the pool as other calls do.
+        executor = self.pool(3)
+        lock = threading.Lock()
+        futures = [executor.submit(tasks.identity, lock) for _ in range(9)]
+        self.assertEqual(len(executor._processes), 3)
+        for future in futures:
+            self.assertIsInstance(future.exception(timeout=WAIT), TypeError)
+        self.assertEqual(executor.submit(tasks.add, 2, 2).result(timeout=WAIT), 4)
+
     def test_local_lambda(self):
         local = lambda x: x + 1  # noqa: E731 - defined in the test method: not importable by name
         future = self.executor.submit(local, 1)

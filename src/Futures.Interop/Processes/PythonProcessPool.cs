@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Runtime;
 
@@ -11,8 +10,14 @@ namespace CsFutures.Interop.Processes;
 /// </summary>
 internal sealed unsafe class PythonProcessPool
 {
+    /// <summary>How many exited workers stay known by pid, for <c>exitcode</c> and <c>join()</c>
+    /// of <c>_processes</c> entries read after the worker left.</summary>
+    private const int ExitedKept = 64;
+
     private readonly PyRef _decoder;
-    private readonly ConcurrentDictionary<int, WorkerProcessInfo> _seen = new();
+    private readonly Lock _seenLock = new();
+    private readonly Dictionary<int, WorkerProcessInfo> _seen = [];
+    private readonly Queue<int> _exitedOrder = new();
 
     public PythonProcessPool(ProcessPoolExecutorOptions options, PyRef decoder)
     {
@@ -22,26 +27,59 @@ internal sealed unsafe class PythonProcessPool
 
     public ProcessPoolExecutor Engine { get; }
 
+    /// <summary>Submits a pickled call. An empty <paramref name="payload"/> (no pickle is empty) stands
+    /// for a call the package could not pickle: the pool counts it as CPython's <c>submit</c> does (it
+    /// may start a worker, see <see cref="ProcessPoolExecutor.NoteUnserializableCall"/>) and the
+    /// returned future is already cancelled; the package fails its own future with the error.</summary>
     public Future Submit(byte[] payload, TimeSpan? timeout)
     {
+        if (payload.Length == 0)
+        {
+            Engine.NoteUnserializableCall();
+            var unused = new Future<PyRef>();
+            unused.Cancel();
+            return unused;
+        }
         var future = new PythonProcessFuture(_decoder);
         Engine.SubmitWorkItem(new PythonProcessWorkItem(future, payload, timeout));
         return future;
     }
 
-    /// <summary>The current workers' pids; each is remembered for <see cref="Worker"/>.</summary>
+    /// <summary>The current workers' pids; each is remembered for <see cref="Worker"/> while it runs,
+    /// and for the <see cref="ExitedKept"/> most recently exited ones after, so that the table stays
+    /// bounded however many workers <c>max_tasks_per_child</c> replaces.</summary>
     public int[] WorkerPids()
     {
         var workers = Engine.Workers;
-        foreach (var w in workers)
+        lock (_seenLock)
         {
-            _seen.TryAdd(w.Pid, w);
+            foreach (var w in workers)
+            {
+                _seen.TryAdd(w.Pid, w);
+            }
+            foreach (var (pid, w) in _seen)
+            {
+                if (!w.IsAlive && !_exitedOrder.Contains(pid))
+                {
+                    _exitedOrder.Enqueue(pid);
+                }
+            }
+            while (_exitedOrder.Count > ExitedKept)
+            {
+                _seen.Remove(_exitedOrder.Dequeue());
+            }
         }
         return workers.Select(w => w.Pid).ToArray();
     }
 
-    /// <summary>A worker this pool listed once, or null.</summary>
-    public WorkerProcessInfo? Worker(int pid) => _seen.TryGetValue(pid, out var w) ? w : null;
+    /// <summary>A worker this pool listed (still running, or among the last exited), or null.</summary>
+    public WorkerProcessInfo? Worker(int pid)
+    {
+        lock (_seenLock)
+        {
+            return _seen.TryGetValue(pid, out var w) ? w : null;
+        }
+    }
 
     /// <summary>Reads the options tuple the package passes (see <c>cs_futures/process.py</c>).</summary>
     public static ProcessPoolExecutorOptions ReadOptions(IntPtr config)
@@ -77,6 +115,7 @@ internal sealed unsafe class PythonProcessPool
             StartAllWorkers = Int(6) != 0,
             IsolateCrashes = Int(7) != 0,
             TaskTimeout = timeout > 0 ? TimeSpan.FromSeconds(timeout) : null,
+            RunBlocking = WithoutGil.Run,
         };
     }
 }

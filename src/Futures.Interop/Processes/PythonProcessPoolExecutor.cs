@@ -58,6 +58,7 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
                     Logger = options.Logger,
                     ReaderStarted = PythonThreads.MarkWorker, // decoding replies keeps one thread state
                     ReaderStopping = PythonThreads.Detach,
+                    RunBlocking = WithoutGil.Run,
                 });
             }
         }

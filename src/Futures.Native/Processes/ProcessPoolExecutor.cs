@@ -1,7 +1,27 @@
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace CsFutures;
+
+// How work and results flow (CPython's concurrent/futures/process.py opens with such a map):
+//
+// |caller threads   |      |under the lock: WorkerTable   |      |after the lock: PoolEffects     |
+// |                 |      |                              |      |                                |
+// |Submit(item) ----+----->|pending queue                 |      |                                |
+// |                 |      |  AdjustWorkersLocked --------+----->|Spawn: bind the socket,         |
+// |                 |      |   (reserves a WorkerProcess) |      | posix_spawnp, pidfd, reader    |
+// |                 |      |  AssignLocked ---------------+----->|Send: a Task frame  ------------+--> worker
+// |Shutdown/Kill ---+----->|ShutdownLocked, SignalAllLock.+----->|Stop frames, signals (pidfd)    |    process
+// |                 |      |                              |      |logs; futures completed/failed  |       |
+// +-----------------+      +------------------------------+      +--------------------------------+       |
+// |reader thread of |      |ReadyLocked, ReplyLocked,     |                                                |
+// |each worker <----+------+InitFailedLocked              |<---- Ready / Ok / Error / InitFailed frames ---+
+// |  EOF, then its  |      |ExitedLocked: fail the task or|                                                |
+// |  pidfd: exited -+----->|break the pool; reserve a     |<---- the process ends (pidfd readable) --------+
+// |                 |      |replacement                   |
+//
+// Each transition runs under WorkerTable.SyncObj, only changes memory, and lists its effects; its
+// caller applies them once the lock is released (spawns and signals through options.RunBlocking, which
+// lets a bridge release the GIL). Workers are followed through pidfds, never SIGCHLD (see ChildProcess).
 
 /// <summary>
 /// An executor whose workers are processes: the engine of Python's
@@ -15,8 +35,9 @@ namespace CsFutures;
 /// a worker is replaced after <see cref="ProcessPoolExecutorOptions.MaxTasksPerChild"/> tasks; a worker
 /// that dies or whose initializer fails breaks the pool: every pending and running future fails with
 /// <see cref="BrokenProcessPoolException"/> and later submits throw it. A worker's death is noticed at
-/// once, as the end of its connection. Beyond CPython: per-task timeouts that kill only the stuck
-/// worker, and <see cref="ProcessPoolExecutorOptions.IsolateCrashes"/>.
+/// once, as the end of its connection and through its pidfd (never through SIGCHLD). Beyond CPython:
+/// per-task timeouts that kill only the stuck worker, and
+/// <see cref="ProcessPoolExecutorOptions.IsolateCrashes"/>.
 /// <para>All calls are thread-safe. Futures are completed, and their callbacks run, outside the
 /// pool's lock.</para>
 /// </remarks>
@@ -32,17 +53,10 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
 
     private readonly ProcessPoolExecutorOptions _options;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
-    private readonly Queue<ProcessWorkItem> _pending = new();
-    private readonly List<WorkerProcess> _workers = [];
-    private readonly List<WorkerProcess> _leaving = [];
+    private readonly WorkerTable _table;
     private readonly TaskCompletionSource _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DirectoryInfo _socketDirectory;
-    private int _started;
     private long _nextTaskId;
-    private bool _shutdown;
-    private string? _broken;
-    private BrokenProcessPoolException? _brokenError;
 
     /// <summary>Creates the pool; no process starts before the first submit.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ProcessPoolExecutorOptions.MaxWorkers"/>
@@ -70,6 +84,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         _logger = options.Logger ?? FuturesLogging.Logger;
         // Created with mode 0700 on Unix: only this user can reach the workers' sockets.
         _socketDirectory = Directory.CreateTempSubdirectory("csf-");
+        _table = new WorkerTable(this, options, workers, _logger, _socketDirectory.FullName);
     }
 
     /// <summary>The most worker processes: Python's <c>_max_workers</c>.</summary>
@@ -80,9 +95,9 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_table.SyncObj)
             {
-                return _broken;
+                return _table.BrokenText;
             }
         }
     }
@@ -92,22 +107,22 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_table.SyncObj)
             {
-                return _shutdown;
+                return _table.IsShutdown;
             }
         }
     }
 
     /// <summary>The current worker processes, by process id: Python's <c>_processes</c>. Workers that
-    /// are leaving (stopped after <c>max_tasks_per_child</c>) are not listed.</summary>
+    /// are leaving (stopped after <c>max_tasks_per_child</c>) or still being spawned are not listed.</summary>
     public IReadOnlyList<WorkerProcessInfo> Workers
     {
         get
         {
-            lock (_lock)
+            lock (_table.SyncObj)
             {
-                return _workers.Select(w => new WorkerProcessInfo(w)).ToList();
+                return _table.SpawnedWorkersLocked().Select(w => new WorkerProcessInfo(w)).ToList();
             }
         }
     }
@@ -117,9 +132,9 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_table.SyncObj)
             {
-                return _workers.Concat(_leaving).Select(w => new WorkerProcessInfo(w)).ToList();
+                return _table.AllWorkersLocked().Where(w => w.IsSpawned).Select(w => new WorkerProcessInfo(w)).ToList();
             }
         }
     }
@@ -129,14 +144,17 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_table.SyncObj)
             {
-                return _pending.Count;
+                return _table.QueuedCountLocked;
             }
         }
     }
 
     internal ReadOnlyMemory<byte> InitializerPayload => _options.Initializer;
+
+    /// <summary>The pool's lock (the <see cref="WorkerTable"/>'s), for Debug-build assertions.</summary>
+    internal Lock SyncObj => _table.SyncObj;
 
     /// <summary>Sends <paramref name="payload"/> to a worker; the future's result is the worker's
     /// <see cref="FrameKind.Ok"/> reply, or it fails with <see cref="WorkerTaskException"/> for an
@@ -155,38 +173,38 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Queues a work item whose future the caller created (bridges use this to decide what a
-    /// reply means).</summary>
+    /// reply means). A worker process that this submit starts is spawned after the pool's lock is
+    /// released; if it cannot start, the pool breaks and the queued futures, this one included, fail
+    /// with <see cref="BrokenProcessPoolException"/>.</summary>
     /// <exception cref="BrokenProcessPoolException">The pool is broken.</exception>
     /// <exception cref="InvalidOperationException">The pool was shut down
     /// (CPython: <c>RuntimeError('cannot schedule new futures after shutdown')</c>).</exception>
     public void SubmitWorkItem(ProcessWorkItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        List<(WorkerProcess, ProcessWorkItem)> sends;
-        lock (_lock)
+        var effects = new PoolEffects();
+        lock (_table.SyncObj)
         {
-            if (_brokenError is not null)
-            {
-                throw new BrokenProcessPoolException(_broken!);
-            }
-            if (_shutdown)
-            {
-                throw new InvalidOperationException("cannot schedule new futures after shutdown");
-            }
-            _pending.Enqueue(item);
-            try
-            {
-                AdjustWorkersLocked();
-            }
-            catch
-            {
-                // The worker program could not start: the caller gets the error, nothing stays queued.
-                _pending.TryDequeue(out _);
-                throw;
-            }
-            sends = AssignLocked();
+            ThrowIfClosedLocked();
+            _table.SubmitLocked(item, effects);
         }
-        Send(sends);
+        Apply(effects);
+    }
+
+    /// <summary>Counts a call that the caller could not serialize as CPython's <c>submit</c> counts it
+    /// before its feeder thread fails to pickle it: it takes an idle worker's place, or starts a
+    /// worker (up to <see cref="MaxWorkers"/>). The caller fails that call's future itself.</summary>
+    /// <exception cref="BrokenProcessPoolException">The pool is broken.</exception>
+    /// <exception cref="InvalidOperationException">The pool was shut down.</exception>
+    public void NoteUnserializableCall()
+    {
+        var effects = new PoolEffects();
+        lock (_table.SyncObj)
+        {
+            ThrowIfClosedLocked();
+            _table.NoteUnpicklableLocked(effects);
+        }
+        Apply(effects);
     }
 
     /// <summary>Python's <c>shutdown(wait=True, *, cancel_futures=False)</c>: no new tasks; queued ones
@@ -194,19 +212,11 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// their task; with <paramref name="wait"/>, returns once every worker has exited.</summary>
     public void Shutdown(bool wait = true, bool cancelFutures = false)
     {
-        List<ProcessWorkItem> cancelled = [];
-        List<WorkerProcess> stops;
-        bool terminated;
-        lock (_lock)
+        var effects = new PoolEffects();
+        List<ProcessWorkItem> cancelled;
+        lock (_table.SyncObj)
         {
-            _shutdown = true;
-            if (cancelFutures)
-            {
-                cancelled.AddRange(_pending);
-                _pending.Clear();
-            }
-            stops = StopIdleLocked();
-            terminated = IsTerminatedLocked();
+            cancelled = _table.ShutdownLocked(cancelFutures, effects);
         }
         foreach (var item in cancelled)
         {
@@ -215,11 +225,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
                 item.Fail(new CancelledException());
             }
         }
-        if (terminated)
-        {
-            SetTerminated();
-        }
-        Stop(stops);
+        Apply(effects);
         if (wait)
         {
             _terminated.Task.Wait();
@@ -236,10 +242,10 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// <summary>Python 3.14's <c>terminate_workers()</c>: shuts down with pending futures cancelled and
     /// sends SIGTERM to every live worker; running futures fail with
     /// <see cref="BrokenProcessPoolException"/>.</summary>
-    public void TerminateWorkers() => ForceShutdown(kill: false);
+    public void TerminateWorkers() => ForceShutdown(LinuxProcessApi.SIGTERM);
 
     /// <summary>Python 3.14's <c>kill_workers()</c>: as <see cref="TerminateWorkers"/> with SIGKILL.</summary>
-    public void KillWorkers() => ForceShutdown(kill: true);
+    public void KillWorkers() => ForceShutdown(LinuxProcessApi.SIGKILL);
 
     /// <summary>Blocks until every worker has exited after a shutdown; false on timeout.</summary>
     public bool Join(TimeSpan? timeout = null) =>
@@ -251,366 +257,136 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// <summary>Shuts down and awaits the workers' exit.</summary>
     public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
 
-    private void ForceShutdown(bool kill)
-    {
-        Shutdown(wait: false, cancelFutures: true);
-        List<WorkerProcess> all;
-        lock (_lock)
-        {
-            all = [.. _workers, .. _leaving];
-        }
-        foreach (var worker in all)
-        {
-            if (kill)
-            {
-                worker.Kill();
-            }
-            else
-            {
-                worker.Terminate();
-            }
-        }
-    }
+    // ---- events from the workers' reader threads and timers: a transition, then its effects ----
 
-    internal void OnWorkerReady(WorkerProcess worker)
-    {
-        List<(WorkerProcess, ProcessWorkItem)> sends;
-        List<WorkerProcess> stops;
-        lock (_lock)
-        {
-            if (worker.State != WorkerState.Starting)
-            {
-                return;
-            }
-            if (worker.Current is { } reserved)
-            {
-                // The task given to it while it started (CPython's call queue holds such tasks).
-                worker.State = WorkerState.Busy;
-                BeginLocked(worker, reserved);
-                sends = [(worker, reserved)];
-            }
-            else
-            {
-                worker.State = WorkerState.Idle;
-                sends = AssignLocked();
-            }
-            stops = StopIdleLocked();
-        }
-        Send(sends);
-        Stop(stops);
-    }
+    internal void OnWorkerReady(WorkerProcess worker) =>
+        Transition(effects => _table.ReadyLocked(worker, effects));
 
     internal void OnWorkerInitFailed(WorkerProcess worker, string explanation)
     {
         _logger.LogCritical("Exception in initializer of worker process {Pid}: {Explanation}", worker.Pid, explanation);
-        List<ProcessWorkItem> failed;
-        BrokenProcessPoolException error;
-        lock (_lock)
-        {
-            worker.InitFailed = true;
-            error = new BrokenProcessPoolException(TerminatedAbruptlyMessage, worker.Pid, null,
-                $"the initializer of worker process {worker.Pid} failed:\n{explanation}");
-            failed = BreakLocked(error);
-        }
-        FailAll(failed, error);
+        Transition(effects => _table.InitFailedLocked(worker, explanation, effects));
     }
 
-    internal void OnWorkerReply(WorkerProcess worker, long id, bool succeeded, byte[] reply)
+    internal void OnWorkerReply(WorkerProcess worker, bool succeeded, byte[] reply) =>
+        Transition(effects => _table.ReplyLocked(worker, succeeded, reply, effects));
+
+    internal void OnWorkerExited(WorkerProcess worker, int? exitCode) =>
+        Transition(effects => _table.ExitedLocked(worker, exitCode, effects));
+
+    internal void OnTaskTimeout(WorkerProcess worker, ProcessWorkItem item)
     {
-        ProcessWorkItem? item;
-        List<(WorkerProcess, ProcessWorkItem)> sends;
-        List<WorkerProcess> stops;
-        List<ProcessWorkItem>? failed = null;
-        BrokenProcessPoolException? error = null;
-        lock (_lock)
+        bool kill;
+        lock (_table.SyncObj)
         {
-            item = worker.Current;
-            if (item is null || worker.State != WorkerState.Busy)
-            {
-                return; // a reply after a timeout or a break: the future was failed already
-            }
-            worker.Current = null;
-            worker.TaskTimer?.Dispose();
-            worker.TaskTimer = null;
-            worker.TasksDone++;
-            worker.State = WorkerState.Idle;
-            stops = [];
-            if (_options.MaxTasksPerChild is { } max && worker.TasksDone >= max)
-            {
-                LeaveLocked(worker);
-                stops.Add(worker);
-                failed = ReplaceWorkersLocked(out error);
-            }
-            sends = AssignLocked();
-            stops.AddRange(StopIdleLocked());
+            kill = _table.TimedOutLocked(worker, item);
         }
-        Send(sends);
-        Stop(stops);
-        item.Complete(succeeded, reply);
-        if (failed is not null)
+        if (kill)
         {
-            FailAll(failed, error!);
+            RunBlocking(worker.Kill);
         }
     }
 
-    internal void OnWorkerExited(WorkerProcess worker, int? exitCode)
+    private void ThrowIfClosedLocked()
     {
-        List<ProcessWorkItem> failed = [];
-        Exception? error = null;
-        List<(WorkerProcess, ProcessWorkItem)> sends = [];
-        List<WorkerProcess> stops = [];
-        List<ProcessWorkItem>? unstarted = null;
-        BrokenProcessPoolException? startError = null;
-        bool terminated;
-        lock (_lock)
+        LockAssert.Held(_table.SyncObj);
+        if (_table.BrokenError is not null)
         {
-            var item = worker.Current;
-            worker.Current = null;
-            worker.TaskTimer?.Dispose();
-            worker.TaskTimer = null;
-            bool expected = worker.State == WorkerState.Stopping && item is null;
-            worker.State = WorkerState.Exited;
-            _workers.Remove(worker);
-            _leaving.Remove(worker);
-            if (worker.InitFailed || _brokenError is not null)
+            throw new BrokenProcessPoolException(_table.BrokenText!);
+        }
+        if (_table.IsShutdown)
+        {
+            throw new InvalidOperationException("cannot schedule new futures after shutdown");
+        }
+    }
+
+    private void ForceShutdown(int signal)
+    {
+        Shutdown(wait: false, cancelFutures: true);
+        Transition(effects => _table.SignalAllLocked(signal, effects));
+    }
+
+    private void Transition(Action<PoolEffects> transitionLocked)
+    {
+        var effects = new PoolEffects();
+        lock (_table.SyncObj)
+        {
+            transitionLocked(effects);
+        }
+        Apply(effects);
+    }
+
+    /// <summary>Does what a transition decided, with the lock released: frames first (running workers
+    /// get their work), then signals and spawns (through <see cref="ProcessPoolExecutorOptions.RunBlocking"/>),
+    /// logs, and the futures last, since their callbacks run user code.</summary>
+    private void Apply(PoolEffects effects)
+    {
+        LockAssert.NotHeld(_table.SyncObj);
+        foreach (var (worker, item) in effects.Sends)
+        {
+            // A failed send means the worker died: its reader thread reports that and fails the task.
+            worker.Send(FrameKind.Task, Interlocked.Increment(ref _nextTaskId), item.Payload.Span);
+            item.ReleasePayload();
+        }
+        foreach (var worker in effects.Stops)
+        {
+            worker.Send(FrameKind.Stop, 0, default);
+        }
+        List<(WorkerProcess, Exception)>? spawnFailures = null;
+        if (effects.HasBlockingWork)
+        {
+            RunBlocking(() =>
             {
-                // The pool broke already; this worker's task (if any) was failed then.
-            }
-            else if (worker.TimedOut && item is not null)
-            {
-                error = new TimeoutException(
-                    $"the task ran longer than {TimeoutOf(item)!.Value.TotalSeconds:0.###} s; its worker process {worker.Pid} was killed");
-                failed.Add(item);
-            }
-            else if (!expected)
-            {
-                string detail = DescribeExit(worker.Pid, exitCode);
-                _logger.LogError("Worker process {Pid} of a process pool ended unexpectedly: {Detail}", worker.Pid, detail);
-                if (_options.IsolateCrashes)
+                foreach (var (worker, signal) in effects.Signals)
                 {
-                    if (item is not null)
+                    worker.Signal(signal);
+                }
+                foreach (var worker in effects.Spawns)
+                {
+                    try
                     {
-                        error = new BrokenProcessPoolException(
-                            "The worker process running this task terminated abruptly.", worker.Pid, exitCode, detail);
-                        failed.Add(item);
+                        worker.Spawn();
+                    }
+                    catch (Exception ex)
+                    {
+                        (spawnFailures ??= []).Add((worker, ex));
                     }
                 }
-                else
-                {
-                    var broken = new BrokenProcessPoolException(TerminatedAbruptlyMessage, worker.Pid, exitCode, detail);
-                    failed = BreakLocked(broken);
-                    if (item is not null)
-                    {
-                        failed.Add(item);
-                    }
-                    error = broken;
-                }
-            }
-            if (_brokenError is null)
-            {
-                unstarted = ReplaceWorkersLocked(out startError);
-                sends = AssignLocked();
-                stops = StopIdleLocked();
-            }
-            terminated = IsTerminatedLocked();
+            });
         }
-        Send(sends);
-        Stop(stops);
-        if (error is not null)
+        foreach (var log in effects.Logs)
         {
-            FailAll(failed, error);
+            log();
         }
-        if (unstarted is not null)
+        if (effects.Completion is var (done, succeeded, reply))
         {
-            FailAll(unstarted, startError!);
+            done.Complete(succeeded, reply);
         }
-        if (terminated)
+        foreach (var (item, error) in effects.Failures)
+        {
+            item.Fail(error);
+        }
+        if (effects.Terminated)
         {
             SetTerminated();
         }
+        foreach (var (worker, error) in spawnFailures ?? [])
+        {
+            Transition(next => _table.SpawnFailedLocked(worker, error, next));
+        }
     }
 
-    private void OnTaskTimeout(WorkerProcess worker, ProcessWorkItem item)
+    private void RunBlocking(Action action)
     {
-        lock (_lock)
+        if (_options.RunBlocking is { } wrap)
         {
-            if (worker.Current != item || worker.State != WorkerState.Busy)
-            {
-                return;
-            }
-            worker.TimedOut = true;
+            wrap(action);
         }
-        worker.Kill();
-    }
-
-    /// <summary>Starts replacements for workers that left, from a reader thread, while there is work
-    /// (or the pool is open). If a worker cannot start, no caller can be told: the pool breaks and
-    /// the tasks it took are returned, to fail outside the lock.</summary>
-    private List<ProcessWorkItem>? ReplaceWorkersLocked(out BrokenProcessPoolException? error)
-    {
-        error = null;
-        if (_shutdown && _pending.Count == 0)
+        else
         {
-            return null;
-        }
-        try
-        {
-            AdjustWorkersLocked();
-            return null;
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or SocketException or InvalidOperationException)
-        {
-            error = new BrokenProcessPoolException(
-                $"A replacement worker process could not be started: {ex.Message}", ex);
-            return BreakLocked(error);
+            action();
         }
     }
-
-    /// <summary>Starts workers while queued tasks outnumber the workers that will be free
-    /// (CPython's <c>_adjust_process_count</c> with its idle semaphore).</summary>
-    private void AdjustWorkersLocked()
-    {
-        if (_options.StartAllWorkers)
-        {
-            while (_workers.Count < MaxWorkers)
-            {
-                StartWorkerLocked();
-            }
-            return;
-        }
-        int available = 0;
-        foreach (var w in _workers)
-        {
-            if (w.State is WorkerState.Starting or WorkerState.Idle && w.Current is null)
-            {
-                available++;
-            }
-        }
-        while (_pending.Count > available && _workers.Count < MaxWorkers)
-        {
-            StartWorkerLocked();
-            available++;
-        }
-    }
-
-    private void StartWorkerLocked()
-    {
-        int index = ++_started;
-        string path = Path.Combine(_socketDirectory.FullName, $"w{index}.sock");
-        var worker = WorkerProcess.Start(this, _options, path);
-        _workers.Add(worker);
-    }
-
-    /// <summary>Gives queued tasks to idle workers, and reserves one for each starting worker (sent
-    /// when it is ready). Such tasks are marked running, as CPython marks those it moves to its call
-    /// queue; cancelled ones are dropped.</summary>
-    private List<(WorkerProcess, ProcessWorkItem)> AssignLocked()
-    {
-        List<(WorkerProcess, ProcessWorkItem)> sends = [];
-        if (_pending.Count == 0)
-        {
-            return sends;
-        }
-        foreach (var worker in _workers)
-        {
-            bool idle = worker.State == WorkerState.Idle;
-            if (!idle && !(worker.State == WorkerState.Starting && worker.Current is null))
-            {
-                continue;
-            }
-            while (_pending.TryDequeue(out var item))
-            {
-                if (!item.Future.SetRunningOrNotifyCancel())
-                {
-                    continue;
-                }
-                worker.Current = item;
-                if (idle)
-                {
-                    worker.State = WorkerState.Busy;
-                    BeginLocked(worker, item);
-                    sends.Add((worker, item));
-                }
-                break;
-            }
-            if (_pending.Count == 0)
-            {
-                break;
-            }
-        }
-        return sends;
-    }
-
-    /// <summary>The task is about to be sent: its time limit starts now.</summary>
-    private void BeginLocked(WorkerProcess worker, ProcessWorkItem item)
-    {
-        if (TimeoutOf(item) is { } timeout)
-        {
-            worker.TaskTimer = new Timer(_ => OnTaskTimeout(worker, item), null, timeout, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private TimeSpan? TimeoutOf(ProcessWorkItem item) => item.Timeout ?? _options.TaskTimeout;
-
-    private void LeaveLocked(WorkerProcess worker)
-    {
-        worker.State = WorkerState.Stopping;
-        _workers.Remove(worker);
-        _leaving.Add(worker);
-    }
-
-    /// <summary>After shutdown, idle workers with nothing left to run are stopped.</summary>
-    private List<WorkerProcess> StopIdleLocked()
-    {
-        List<WorkerProcess> stops = [];
-        if (!_shutdown || _pending.Count > 0)
-        {
-            return stops;
-        }
-        foreach (var worker in _workers)
-        {
-            if (worker.State == WorkerState.Idle)
-            {
-                worker.State = WorkerState.Stopping;
-                stops.Add(worker);
-            }
-        }
-        return stops;
-    }
-
-    /// <summary>Marks the pool broken, takes every queued and running task, and terminates the workers.</summary>
-    private List<ProcessWorkItem> BreakLocked(BrokenProcessPoolException error)
-    {
-        List<ProcessWorkItem> failed = [.. _pending];
-        _pending.Clear();
-        if (_brokenError is not null)
-        {
-            return failed;
-        }
-        _brokenError = error;
-        _broken = BrokenMessage;
-        _shutdown = true;
-        foreach (var worker in _workers.Concat(_leaving))
-        {
-            if (worker.Current is { } running)
-            {
-                failed.Add(running);
-                worker.Current = null;
-                worker.TaskTimer?.Dispose();
-                worker.TaskTimer = null;
-            }
-            worker.State = WorkerState.Stopping;
-            // As CPython: the others are terminated, their state cannot be trusted.
-            worker.Terminate();
-        }
-        _logger.LogError("A process pool is broken: {Detail}", error.Detail);
-        return failed;
-    }
-
-    /// <summary>True when the pool is shut down and every worker is gone; the caller completes
-    /// <see cref="Join"/> with <see cref="SetTerminated"/> after failing its futures, outside the lock.</summary>
-    private bool IsTerminatedLocked() =>
-        _shutdown && _pending.Count == 0 && _workers.Count == 0 && _leaving.Count == 0;
 
     private void SetTerminated()
     {
@@ -627,58 +403,4 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             _terminated.TrySetResult();
         }
     }
-
-    private long NextTaskId() => Interlocked.Increment(ref _nextTaskId);
-
-    private void Send(List<(WorkerProcess Worker, ProcessWorkItem Item)> sends)
-    {
-        foreach (var (worker, item) in sends)
-        {
-            // A failed send means the worker died: its reader thread reports that and fails the task.
-            worker.Send(FrameKind.Task, NextTaskId(), item.Payload.Span);
-            item.ReleasePayload();
-        }
-    }
-
-    private static void Stop(List<WorkerProcess> stops)
-    {
-        foreach (var worker in stops)
-        {
-            worker.Send(FrameKind.Stop, 0, default);
-        }
-    }
-
-    private static void FailAll(List<ProcessWorkItem> items, Exception error)
-    {
-        foreach (var item in items)
-        {
-            item.Fail(error);
-        }
-    }
-
-    private static string DescribeExit(int pid, int? exitCode)
-    {
-        if (exitCode is null)
-        {
-            return $"worker process {pid} ended; its exit code is unknown";
-        }
-        int code = exitCode.Value;
-        if (!OperatingSystem.IsWindows() && code > 128 && code < 128 + 65)
-        {
-            int signal = code - 128;
-            return $"worker process {pid} was killed by signal {signal} ({SignalName(signal)}); exit code {code}";
-        }
-        return $"worker process {pid} exited with code {code}";
-    }
-
-    private static string SignalName(int signal) => signal switch
-    {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        6 => "SIGABRT",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        15 => "SIGTERM",
-        _ => "signal " + signal,
-    };
 }

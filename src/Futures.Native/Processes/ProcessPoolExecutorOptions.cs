@@ -55,6 +55,13 @@ public sealed class ProcessPoolExecutorOptions
     /// <summary>Runs last on each reader thread.</summary>
     public Action? ReaderStopping { get; init; }
 
+    /// <summary>Runs what may block a caller for long: starting worker processes (a spawn takes
+    /// milliseconds) and signalling them. The pool never holds its own lock there; a bridge whose
+    /// callers hold an interpreter lock releases it around the action (Python: the GIL, as CPython's
+    /// <c>Process.start()</c> does), so that other threads run meanwhile. <c>null</c> runs the action
+    /// as it is.</summary>
+    public Action<Action>? RunBlocking { get; init; }
+
     /// <summary>Where the pool logs worker exits and breaks; <see cref="FuturesLogging.Logger"/> when null.</summary>
     public ILogger? Logger { get; init; }
 }

@@ -1,34 +1,38 @@
-using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace CsFutures;
 
 /// <summary>
 /// One worker process of a <see cref="ProcessPoolExecutor"/> and the thread that reads its replies.
-/// The pool owns the state fields and changes them under its lock; this class does the I/O.
+/// The pool reserves it under its lock (state <see cref="WorkerState.Starting"/>, no process yet) and
+/// spawns it after releasing the lock (<see cref="Spawn"/>). The pool owns the state fields and
+/// changes them under its lock; this class does the I/O.
 /// </summary>
-internal sealed partial class WorkerProcess
+internal sealed class WorkerProcess
 {
     private readonly ProcessPoolExecutor _pool;
-    private readonly Socket _listener;
+    private readonly ProcessPoolExecutorOptions _options;
     private readonly string _socketPath;
     private readonly object _sendLock = new();
+    private readonly Lock _processLock = new();
     private readonly TaskCompletionSource<int?> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ChildProcess? _process;
+    private int _pendingSignal;
+    private Socket? _listener;
     private NetworkStream? _stream;
 
-    private WorkerProcess(ProcessPoolExecutor pool, Process process, Socket listener, string socketPath)
+    public WorkerProcess(ProcessPoolExecutor pool, ProcessPoolExecutorOptions options, string socketPath)
     {
         _pool = pool;
-        Process = process;
-        Pid = process.Id;
-        _listener = listener;
+        _options = options;
         _socketPath = socketPath;
     }
 
-    public Process Process { get; }
+    /// <summary>The process id; 0 until spawned.</summary>
+    public int Pid { get; private set; }
 
-    public int Pid { get; }
+    /// <summary>True once the process was started.</summary>
+    public bool IsSpawned => Volatile.Read(ref _process) is not null;
 
     // The fields below belong to the pool's lock.
     public WorkerState State { get; set; } = WorkerState.Starting;
@@ -37,67 +41,88 @@ internal sealed partial class WorkerProcess
 
     public int TasksDone { get; set; }
 
-    public bool StopRequested { get; set; }
-
     public bool TimedOut { get; set; }
 
     public bool InitFailed { get; set; }
 
     public Timer? TaskTimer { get; set; }
 
-    /// <summary>Completes with the exit code once the process has exited and the pool was told.</summary>
+    /// <summary>Completes with the exit code (null: the status was lost) once the process has exited
+    /// and been reaped, before the pool is told.</summary>
     public Task<int?> Exited => _exited.Task;
 
-    /// <summary>Starts the process and the thread that accepts its connection and reads its replies.</summary>
-    public static WorkerProcess Start(ProcessPoolExecutor pool, ProcessPoolExecutorOptions options, string socketPath)
+    /// <summary>Stops the task's time limit (under the pool's lock).</summary>
+    public void CancelTimerLocked()
+    {
+        LockAssert.Held(_pool.SyncObj);
+        TaskTimer?.Dispose();
+        TaskTimer = null;
+    }
+
+    /// <summary>Binds the worker's socket, starts the process and the thread that accepts its
+    /// connection and reads its replies. Never under the pool's lock. A signal asked for before
+    /// (the pool broke meanwhile) is sent right after the start.</summary>
+    public void Spawn()
     {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        ChildProcess process;
         try
         {
-            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
             listener.Listen(1);
-            var psi = new ProcessStartInfo(options.FileName) { UseShellExecute = false };
-            foreach (string argument in options.Arguments)
+            var environment = new Dictionary<string, string>();
+            if (_options.Environment is { } given)
             {
-                psi.ArgumentList.Add(argument);
-            }
-            if (options.Environment is { } environment)
-            {
-                psi.Environment.Clear();
-                foreach (var (key, value) in environment)
+                foreach (var (key, value) in given)
                 {
-                    psi.Environment[key] = value;
+                    environment[key] = value;
                 }
             }
-            psi.Environment[WorkerProtocol.SocketVariable] = socketPath;
-            var process = Process.Start(psi)
-                ?? throw new InvalidOperationException($"the worker process '{options.FileName}' did not start");
-            var worker = new WorkerProcess(pool, process, listener, socketPath);
-            var thread = new Thread(() =>
+            else
             {
-                options.ReaderStarted?.Invoke();
-                try
+                foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
                 {
-                    worker.Run(options.StartTimeout);
+                    environment[(string)entry.Key] = (string?)entry.Value ?? "";
                 }
-                finally
-                {
-                    options.ReaderStopping?.Invoke();
-                }
-            })
-            {
-                IsBackground = true,
-                Name = $"cs_futures process worker {process.Id}",
-            };
-            thread.Start();
-            return worker;
+            }
+            environment[WorkerProtocol.SocketVariable] = _socketPath;
+            process = ChildProcess.Start(_options.FileName, _options.Arguments, environment);
         }
         catch
         {
             listener.Dispose();
-            File.Delete(socketPath);
+            File.Delete(_socketPath);
             throw;
         }
+        _listener = listener;
+        Pid = process.Pid;
+        int signal;
+        lock (_processLock)
+        {
+            _process = process;
+            signal = _pendingSignal;
+        }
+        if (signal != 0)
+        {
+            process.Signal(signal);
+        }
+        var thread = new Thread(() =>
+        {
+            _options.ReaderStarted?.Invoke();
+            try
+            {
+                Run(_options.StartTimeout);
+            }
+            finally
+            {
+                _options.ReaderStopping?.Invoke();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"cs_futures process worker {process.Pid}",
+        };
+        thread.Start();
     }
 
     /// <summary>Sends a frame; false if the worker is gone (its reader thread reports the death).</summary>
@@ -122,41 +147,25 @@ internal sealed partial class WorkerProcess
     }
 
     /// <summary>Sends SIGTERM (Python's <c>Process.terminate()</c>); on Windows, kills.</summary>
-    public void Terminate()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Kill();
-        }
-        else if (!HasExited())
-        {
-            _ = SysKill(Pid, 15);
-        }
-    }
+    public void Terminate() => Signal(LinuxProcessApi.SIGTERM);
 
     /// <summary>Kills the process (Python's <c>Process.kill()</c>, SIGKILL).</summary>
-    public void Kill()
-    {
-        try
-        {
-            Process.Kill();
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already exited.
-        }
-    }
+    public void Kill() => Signal(LinuxProcessApi.SIGKILL);
 
-    public bool HasExited()
+    /// <summary>Sends <paramref name="signal"/>; before the spawn, remembers it for then (SIGKILL wins).</summary>
+    public void Signal(int signal)
     {
-        try
+        ChildProcess? process;
+        lock (_processLock)
         {
-            return Process.HasExited;
+            process = _process;
+            if (process is null)
+            {
+                _pendingSignal = _pendingSignal == LinuxProcessApi.SIGKILL ? _pendingSignal : signal;
+                return;
+            }
         }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
+        process.Signal(signal);
     }
 
     private void Run(TimeSpan startTimeout)
@@ -179,7 +188,7 @@ internal sealed partial class WorkerProcess
                 _stream?.Dispose();
                 _stream = null;
             }
-            _listener.Dispose();
+            _listener?.Dispose();
             File.Delete(_socketPath);
         }
         int? exitCode = WaitForExit();
@@ -189,20 +198,12 @@ internal sealed partial class WorkerProcess
 
     private bool Connect(TimeSpan startTimeout)
     {
-        var deadline = Stopwatch.StartNew();
-        while (!_listener.Poll(50_000, SelectMode.SelectRead))
+        if (!_process!.WaitForConnection(_listener!, startTimeout))
         {
-            if (HasExited())
-            {
-                return false;
-            }
-            if (deadline.Elapsed > startTimeout)
-            {
-                Kill();
-                return false;
-            }
+            Kill(); // timed out (or exited: then this does nothing)
+            return false;
         }
-        Socket socket = _listener.Accept();
+        Socket socket = _listener!.Accept();
         _listener.Dispose();
         File.Delete(_socketPath);
         lock (_sendLock)
@@ -216,7 +217,7 @@ internal sealed partial class WorkerProcess
     {
         var input = new BufferedStream(_stream!, 64 * 1024);
         var header = new byte[WorkerProtocol.HeaderSize];
-        while (WorkerProtocol.TryRead(input, header, out FrameKind kind, out long id, out byte[] body))
+        while (WorkerProtocol.TryRead(input, header, out FrameKind kind, out _, out byte[] body))
         {
             switch (kind)
             {
@@ -228,7 +229,7 @@ internal sealed partial class WorkerProcess
                     break;
                 case FrameKind.Ok:
                 case FrameKind.Error:
-                    _pool.OnWorkerReply(this, id, kind == FrameKind.Ok, body);
+                    _pool.OnWorkerReply(this, kind == FrameKind.Ok, body);
                     break;
                 default:
                     throw new InvalidDataException($"worker {Pid} sent an unknown frame kind {(int)kind}");
@@ -236,44 +237,18 @@ internal sealed partial class WorkerProcess
         }
     }
 
-    /// <summary>The exit code once the process has ended; a process that closed its end but lives on
-    /// gets a grace period, then is killed.</summary>
+    /// <summary>The exit code once the process has ended (null when its status was lost); a process
+    /// that closed its end but lives on gets a grace period, then is killed. The process is reaped
+    /// and its handle released.</summary>
     private int? WaitForExit()
     {
-        try
+        var process = _process!;
+        if (!process.WaitForExit(TimeSpan.FromSeconds(5)))
         {
-            if (!Process.WaitForExit(TimeSpan.FromSeconds(5)))
-            {
-                Kill();
-                Process.WaitForExit();
-            }
-            return Process.ExitCode;
+            process.Signal(LinuxProcessApi.SIGKILL);
         }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
+        int? code = process.Reap();
+        process.Dispose();
+        return code;
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SysKill(int pid, int signal);
-}
-
-/// <summary>Where a worker is in its life.</summary>
-internal enum WorkerState
-{
-    /// <summary>Started, not yet ready.</summary>
-    Starting,
-
-    /// <summary>Ready, without a task.</summary>
-    Idle,
-
-    /// <summary>Running <see cref="WorkerProcess.Current"/>.</summary>
-    Busy,
-
-    /// <summary>Asked to stop (shutdown, or max_tasks_per_child reached).</summary>
-    Stopping,
-
-    /// <summary>Gone.</summary>
-    Exited,
 }

@@ -17,8 +17,14 @@ public sealed class WorkerProcessInfo
     public bool IsAlive => !_worker.Exited.IsCompleted;
 
     /// <summary>The exit code once exited (on Unix, 128 + n for signal n), else <c>null</c>:
-    /// Python's <c>exitcode</c>.</summary>
-    public int? ExitCode => _worker.Exited.IsCompleted ? _worker.Exited.Result : null;
+    /// Python's <c>exitcode</c>. When the status was lost (SIGCHLD ignored, or a foreign
+    /// <c>waitpid(-1)</c> reaped the worker), 0, as Python's <c>subprocess</c> reports it; see
+    /// <see cref="ExitStatusLost"/>.</summary>
+    public int? ExitCode => _worker.Exited.IsCompleted ? _worker.Exited.Result ?? 0 : null;
+
+    /// <summary>True when the worker has exited and its exit status could not be collected (beyond
+    /// Python, which reads such a status as 0 in <c>subprocess</c>).</summary>
+    public bool ExitStatusLost => _worker.Exited.IsCompleted && _worker.Exited.Result is null;
 
     /// <summary>Sends SIGTERM: Python's <c>terminate()</c>.</summary>
     public void Terminate() => _worker.Terminate();
