@@ -10,8 +10,8 @@ namespace CsFutures;
 //                    │  and < max_workers: a new                     the future ─► waiters, callbacks,
 //                    │  WorkerThread (ParkedThreads                  awaiters
 //                    │  runs it on a parked thread)
-//                    ├─ outside the lock: start it (Blocking hook), IdleWorkers.WakeOne()
-//                    └─ queue longer than MaxBacklog: SubmitBacklog.Wait (Blocking hook) until the
+//                    ├─ outside the lock: start it (RunBlocking hook), IdleWorkers.WakeOne()
+//                    └─ queue longer than MaxBacklog: SubmitBacklog.Wait (RunBlocking hook) until the
 //                       workers drain it to half
 //
 //   Shutdown ─► WorkerPool.Shutdown: no more submits; cancel_futures cancels what is queued; idle

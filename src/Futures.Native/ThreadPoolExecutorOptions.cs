@@ -22,10 +22,10 @@ public sealed class ThreadPoolExecutorOptions
     /// (<see cref="MaxBacklog"/>). By default the step is called as it is. A bridge calls it with its own
     /// lock released: the Python bridge releases the GIL, which a new worker then takes for its first
     /// task, as a new CPython thread does.</summary>
-    public Action<Action>? Blocking { get; set; }
+    public Action<Action>? RunBlocking { get; set; }
 
     /// <summary>When above 0, a submit from a thread that is not one of the pool's workers, leaving more
-    /// than this many items queued, waits (through <see cref="Blocking"/>) until the workers bring the
+    /// than this many items queued, waits (through <see cref="RunBlocking"/>) until the workers bring the
     /// queue down to half, or take nothing for 5 ms. CPython has no such limit: its queue is unbounded,
     /// and its submitters, being Python code, are slowed down by the GIL as much as its workers are.
     /// The Python bridge sets it, so that threads submitting in a loop leave the GIL to the workers and

@@ -2,7 +2,7 @@ namespace Futures.Native.Tests;
 
 /// <summary>
 /// <see cref="ThreadPoolExecutorOptions.MaxBacklog"/>: a submit that leaves too many items queued waits
-/// until the workers drain half of them, through the <see cref="ThreadPoolExecutorOptions.Blocking"/>
+/// until the workers drain half of them, through the <see cref="ThreadPoolExecutorOptions.RunBlocking"/>
 /// hook, and never deadlocks: a stall of the workers, shutdown, and the pool's own workers end or skip
 /// the wait.
 /// </summary>
@@ -13,7 +13,7 @@ public class SubmitBacklogTests
         {
             MaxBacklog = maxBacklog,
             BacklogStallTimeout = stall,
-            Blocking = step =>
+            RunBlocking = step =>
             {
                 lock (blocking ?? [])
                 {
@@ -64,7 +64,7 @@ public class SubmitBacklogTests
         Assert.That(late.Result.Result(Waits.Long), Is.EqualTo(99));
         Assert.That(futures.Select(f => f.Result(Waits.Long)), Is.EqualTo(new[] { -1, 0, 1, 2, 3 }));
         Assert.That(executor.BacklogWaits, Is.EqualTo(1));
-        Assert.That(blocking.Count, Is.EqualTo(hookCallsBefore + 1), "the wait ran inside the Blocking hook (a bridge releases its lock there)");
+        Assert.That(blocking.Count, Is.EqualTo(hookCallsBefore + 1), "the wait ran inside the RunBlocking hook (a bridge releases its lock there)");
     }
 
     [Test]

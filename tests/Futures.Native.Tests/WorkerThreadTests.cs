@@ -56,7 +56,7 @@ public class WorkerThreadTests
         bool refuse = true;
         var options = new ThreadPoolExecutorOptions
         {
-            Blocking = start =>
+            RunBlocking = start =>
             {
                 if (refuse)
                 {
@@ -82,7 +82,7 @@ public class WorkerThreadTests
     [Test]
     public void AShutdownAfterAFailedStartDoesNotWaitForTheMissingWorker()
     {
-        var options = new ThreadPoolExecutorOptions { Blocking = _ => throw new OutOfMemoryException() };
+        var options = new ThreadPoolExecutorOptions { RunBlocking = _ => throw new OutOfMemoryException() };
         using var executor = new ThreadPoolExecutor(2, options: options);
         Assert.Throws<OutOfMemoryException>(() => executor.Submit(() => 1));
         executor.Shutdown(wait: false);

@@ -32,7 +32,7 @@ internal static unsafe class PythonThreads
     {
         WorkerStarted = static () => t_isWorker = true,
         WorkerStopping = Detach,
-        Blocking = WithoutGil,
+        RunBlocking = WithoutGil.Run,
         MaxBacklog = maxBacklog,
     };
 
@@ -68,31 +68,6 @@ internal static unsafe class PythonThreads
     /// <summary>Marks the current thread as one that keeps its thread state once it runs Python (for
     /// the process pool's reader threads); <see cref="Detach"/> must run when it ends.</summary>
     public static void MarkWorker() => t_isWorker = true;
-
-    /// <summary>
-    /// Runs a blocking step of a submit with the GIL released. Starting a worker this way is what
-    /// CPython's <c>Thread.start()</c> does: the worker takes the GIL for its first task before the
-    /// submitting thread gets it back, so a loop of submits starts each new worker's task at once
-    /// instead of after the loop. Waiting for the backlog this way leaves the GIL to the workers and to
-    /// every other Python thread.
-    /// </summary>
-    private static void WithoutGil(Action step)
-    {
-        if (PyApi.PyGILState_Check() == 0)
-        {
-            step();
-            return;
-        }
-        IntPtr state = PyApi.PyEval_SaveThread();
-        try
-        {
-            step();
-        }
-        finally
-        {
-            PyApi.PyEval_RestoreThread(state);
-        }
-    }
 
     /// <summary>Gives up the thread state of a thread marked as a worker, if it made one, and unmarks
     /// the thread (a parked thread may run another pool's worker next).</summary>

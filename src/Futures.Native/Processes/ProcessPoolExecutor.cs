@@ -289,7 +289,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
 
     private void ThrowIfClosedLocked()
     {
-        LockAssert.Held(_table.SyncObj);
+        Invariants.AssertHeld(_table.SyncObj);
         if (_table.BrokenError is not null)
         {
             throw new BrokenProcessPoolException(_table.BrokenText!);
@@ -321,7 +321,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// logs, and the futures last, since their callbacks run user code.</summary>
     private void Apply(PoolEffects effects)
     {
-        LockAssert.NotHeld(_table.SyncObj);
+        Invariants.AssertNotHeld(_table.SyncObj);
         foreach (var (worker, item) in effects.Sends)
         {
             // A failed send means the worker died: its reader thread reports that and fails the task.

@@ -54,7 +54,7 @@ internal sealed class WorkerProcess
     /// <summary>Stops the task's time limit (under the pool's lock).</summary>
     public void CancelTimerLocked()
     {
-        LockAssert.Held(_pool.SyncObj);
+        Invariants.AssertHeld(_pool.SyncObj);
         TaskTimer?.Dispose();
         TaskTimer = null;
     }

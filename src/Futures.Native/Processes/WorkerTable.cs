@@ -48,7 +48,7 @@ internal sealed class WorkerTable
     {
         get
         {
-            LockAssert.Held(SyncObj);
+            Invariants.AssertHeld(SyncObj);
             return _pending.Count;
         }
     }
@@ -56,21 +56,21 @@ internal sealed class WorkerTable
     /// <summary>The current workers that have a process (not the ones being spawned or leaving).</summary>
     public List<WorkerProcess> SpawnedWorkersLocked()
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         return _workers.Where(w => w.IsSpawned).ToList();
     }
 
     /// <summary>Every worker that may still be running, leaving ones included.</summary>
     public List<WorkerProcess> AllWorkersLocked()
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         return [.. _workers, .. _leaving];
     }
 
     /// <summary>Queues a submitted task, reserves workers for it and hands it out if a worker is idle.</summary>
     public void SubmitLocked(ProcessWorkItem item, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         _pending.Enqueue(item);
         AdjustWorkersLocked(effects);
         AssignLocked(effects);
@@ -82,7 +82,7 @@ internal sealed class WorkerTable
     /// is not given back (CPython's semaphore is released only when a task completes).</summary>
     public void NoteUnpicklableLocked(PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (_options.StartAllWorkers)
         {
             AdjustWorkersLocked(effects);
@@ -99,7 +99,7 @@ internal sealed class WorkerTable
     /// <paramref name="cancelFutures"/> (returned, to cancel outside the lock) and stops idle workers.</summary>
     public List<ProcessWorkItem> ShutdownLocked(bool cancelFutures, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         IsShutdown = true;
         List<ProcessWorkItem> cancelled = [];
         if (cancelFutures)
@@ -116,7 +116,7 @@ internal sealed class WorkerTable
     /// started, or takes a queued one.</summary>
     public void ReadyLocked(WorkerProcess worker, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (worker.State != WorkerState.Starting)
         {
             return;
@@ -139,7 +139,7 @@ internal sealed class WorkerTable
     /// <summary>A worker's initializer failed: the pool breaks, as in CPython.</summary>
     public void InitFailedLocked(WorkerProcess worker, string explanation, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         worker.InitFailed = true;
         var error = new BrokenProcessPoolException(ProcessPoolExecutor.TerminatedAbruptlyMessage, worker.Pid, null,
             $"the initializer of worker process {worker.Pid} failed:\n{explanation}");
@@ -150,7 +150,7 @@ internal sealed class WorkerTable
     /// <c>max_tasks_per_child</c>.</summary>
     public void ReplyLocked(WorkerProcess worker, bool succeeded, byte[] reply, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         var item = worker.Current;
         if (item is null || worker.State != WorkerState.Busy)
         {
@@ -175,7 +175,7 @@ internal sealed class WorkerTable
     /// fails its task (or breaks the pool), and a replacement is reserved while there is work.</summary>
     public void ExitedLocked(WorkerProcess worker, int? exitCode, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         var item = worker.Current;
         worker.Current = null;
         worker.CancelTimerLocked();
@@ -228,7 +228,7 @@ internal sealed class WorkerTable
     /// caller can be told, and its queued tasks would otherwise wait forever).</summary>
     public void SpawnFailedLocked(WorkerProcess worker, Exception error, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         var item = worker.Current;
         worker.Current = null;
         worker.State = WorkerState.Exited;
@@ -247,7 +247,7 @@ internal sealed class WorkerTable
     /// <summary>The task's time limit passed: true if it still runs, then the caller kills its worker.</summary>
     public bool TimedOutLocked(WorkerProcess worker, ProcessWorkItem item)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (worker.Current != item || worker.State != WorkerState.Busy)
         {
             return false;
@@ -259,7 +259,7 @@ internal sealed class WorkerTable
     /// <summary>Python 3.14's <c>terminate_workers()</c> / <c>kill_workers()</c>: every worker is signalled.</summary>
     public void SignalAllLocked(int signal, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         foreach (var worker in _workers.Concat(_leaving))
         {
             effects.Signals.Add((worker, signal));
@@ -269,7 +269,7 @@ internal sealed class WorkerTable
     /// <summary>Reserves replacements for workers that left, while there is work (or the pool is open).</summary>
     private void ReplaceWorkersLocked(PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (IsShutdown && _pending.Count == 0)
         {
             return;
@@ -281,7 +281,7 @@ internal sealed class WorkerTable
     /// (CPython's <c>_adjust_process_count</c> with its idle semaphore).</summary>
     private void AdjustWorkersLocked(PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (_options.StartAllWorkers)
         {
             while (_workers.Count < MaxWorkers)
@@ -302,7 +302,7 @@ internal sealed class WorkerTable
     /// calls that could not be serialized (<see cref="NoteUnpicklableLocked"/>).</summary>
     private int AvailableLocked()
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         int available = 0;
         foreach (var w in _workers)
         {
@@ -318,7 +318,7 @@ internal sealed class WorkerTable
     /// is released.</summary>
     private void ReserveWorkerLocked(PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         int index = ++_started;
         var worker = new WorkerProcess(_pool, _options, Path.Combine(_socketDirectory, $"w{index}.sock"));
         _workers.Add(worker);
@@ -330,7 +330,7 @@ internal sealed class WorkerTable
     /// queue; cancelled ones are dropped.</summary>
     private void AssignLocked(PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (_pending.Count == 0)
         {
             return;
@@ -367,7 +367,7 @@ internal sealed class WorkerTable
     /// <summary>The task is about to be sent: its time limit starts now.</summary>
     private void BeginLocked(WorkerProcess worker, ProcessWorkItem item)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (TimeoutOf(item) is { } timeout)
         {
             worker.TaskTimer = new Timer(_ => _pool.OnTaskTimeout(worker, item), null, timeout, Timeout.InfiniteTimeSpan);
@@ -378,7 +378,7 @@ internal sealed class WorkerTable
 
     private void LeaveLocked(WorkerProcess worker)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         worker.State = WorkerState.Stopping;
         _workers.Remove(worker);
         _leaving.Add(worker);
@@ -387,7 +387,7 @@ internal sealed class WorkerTable
     /// <summary>After shutdown, idle workers with nothing left to run are stopped.</summary>
     private void StopIdleLocked(PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         if (!IsShutdown || _pending.Count > 0)
         {
             return;
@@ -405,7 +405,7 @@ internal sealed class WorkerTable
     /// <summary>Marks the pool broken, fails every queued and running task, and terminates the workers.</summary>
     private void BreakLocked(BrokenProcessPoolException error, PoolEffects effects)
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         effects.FailAll(_pending, error);
         _pending.Clear();
         if (BrokenError is not null)
@@ -434,7 +434,7 @@ internal sealed class WorkerTable
     /// <summary>True when the pool is shut down and every worker is gone.</summary>
     private bool IsTerminatedLocked()
     {
-        LockAssert.Held(SyncObj);
+        Invariants.AssertHeld(SyncObj);
         return IsShutdown && _pending.Count == 0 && _workers.Count == 0 && _leaving.Count == 0;
     }
 }

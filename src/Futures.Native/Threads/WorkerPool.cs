@@ -106,16 +106,16 @@ internal sealed class WorkerPool
         _idleWorkers.WakeOne();
         if (_backlog.ShouldWait(_queue.Count) && t_workerOf != this)
         {
-            Blocking(() => _backlog.Wait(() => _queue.Count, () => _shutdown || _broken is not null));
+            RunBlocking(() => _backlog.Wait(() => _queue.Count, () => _shutdown || _broken is not null));
         }
     }
 
-    /// <summary>Runs a blocking step of a submit through <see cref="ThreadPoolExecutorOptions.Blocking"/>
+    /// <summary>Runs a blocking step of a submit through <see cref="ThreadPoolExecutorOptions.RunBlocking"/>
     /// (a bridge releases its own lock around it).</summary>
-    private void Blocking(Action step)
+    private void RunBlocking(Action step)
     {
         Invariants.AssertNotHeld(_lock);
-        if (_options.Blocking is { } hook)
+        if (_options.RunBlocking is { } hook)
         {
             hook(step);
         }
@@ -135,7 +135,7 @@ internal sealed class WorkerPool
         }
         try
         {
-            Blocking(() =>
+            RunBlocking(() =>
             {
                 ParkedThreads.Run(worker);
                 worker.WaitStarted();
