@@ -7,6 +7,10 @@ namespace CsFutures;
 /// </summary>
 public abstract class Executor : IDisposable, IAsyncDisposable
 {
+    /// <summary>CPython's message for a submit after shutdown (<c>RuntimeError</c>; here
+    /// <see cref="InvalidOperationException"/>), shared with the Python package.</summary>
+    public const string SubmitAfterShutdownMessage = "cannot schedule new futures after shutdown";
+
     /// <summary>
     /// Schedules <paramref name="fn"/> and returns its future: Python's <c>Executor.submit(fn, /, *args, **kwargs)</c>
     /// (arguments are captured by the delegate).
