@@ -515,12 +515,14 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     _bridge.check_process()
     count = len(futures)
     mask = ctypes.create_string_buffer(count)
-    # One waiter on the futures for the whole wait, however many slices it takes (as CPython).
-    cursor = _bridge.wait_new(_bridge.handles(futures), count, _RETURN_WHEN[return_when])
-    try:
-        _wait(_bridge.wait_next, timeout, cursor, mask)
-    finally:
-        _bridge.handle_free(cursor, 0)
+    # One waiter on the futures for the whole wait, however many slices it takes (as CPython);
+    # None when the condition already holds (the mask is filled).
+    cursor = _bridge.wait_new(_bridge.handles(futures), count, _RETURN_WHEN[return_when], mask)
+    if cursor is not None:
+        try:
+            _wait(_bridge.wait_next, timeout, cursor, mask)
+        finally:
+            _bridge.handle_free(cursor, 0)
     raw = mask.raw
     done = {futures[i] for i in range(count) if raw[i]}
     return DoneAndNotDoneFutures(done, fs - done)

@@ -157,7 +157,11 @@ public sealed unsafe class EntryPointGuardTests
                 var pin = GCHandle.Alloc(one, GCHandleType.Pinned);
                 try
                 {
-                    AssertPythonFailure("wait_new(return_when 99)", Invoke("wait_new", pin.AddrOfPinnedObject(), 1, 99), "return condition");
+                    byte[] mask = new byte[1];
+                    fixed (byte* m = mask)
+                    {
+                        AssertPythonFailure("wait_new(return_when 99)", Invoke("wait_new", pin.AddrOfPinnedObject(), 1, 99, (IntPtr)m), "return condition");
+                    }
                 }
                 finally
                 {
@@ -221,6 +225,37 @@ public sealed unsafe class EntryPointGuardTests
             Assert.That(mask, Is.EqualTo(new byte[] { 1, 1 }));
         }
         Assert.That(Waiters(pending), Is.Zero, "removed at the end");
+    }
+
+    [Test]
+    public void WaitNewAnswersAtOnceWhenTheConditionHolds()
+    {
+        var done = new Future<int>();
+        done.SetResult(1);
+        var pending = new Future<int>();
+        IntPtr[] handles = [Handles.New(done), Handles.New(pending)];
+        byte[] mask = new byte[2];
+        try
+        {
+            using (Py.GIL())
+            fixed (IntPtr* h = handles)
+            fixed (byte* m = mask)
+            {
+                object first = Invoke("wait_new", (IntPtr)h, 2, (int)ReturnWhen.FirstCompleted, (IntPtr)m);
+                Assert.That(first, Is.EqualTo(IntPtr.Zero), "no cursor: the wait is over");
+                Assert.That(PyApi.PyErr_Occurred(), Is.EqualTo(IntPtr.Zero), "and no error");
+                Assert.That(mask, Is.EqualTo(new byte[] { 1, 0 }));
+                var cursor = (IntPtr)Invoke("wait_new", (IntPtr)h, 2, (int)ReturnWhen.AllCompleted, (IntPtr)m);
+                Assert.That(cursor, Is.Not.EqualTo(IntPtr.Zero));
+                Assert.That(Handles.Get<WaitCursor>(cursor).Holds, Is.False);
+                Assert.That(Invoke("handle_free", cursor, 0), Is.EqualTo(0));
+            }
+        }
+        finally
+        {
+            Handles.Free(handles[0]);
+            Handles.Free(handles[1]);
+        }
     }
 
     [Test]

@@ -61,7 +61,7 @@ public static unsafe class NativeEntryPoints
         Py("future_force", "i:hiio", (delegate* unmanaged<IntPtr, int, int, IntPtr, int>)&FutureForce, nameof(FutureForce)),
         Py("future_notify_all", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureNotifyAll, nameof(FutureNotifyAll)),
         Wait("future_wait", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
-        Py("wait_new", "h:pii", (delegate* unmanaged<IntPtr*, int, int, IntPtr>)&WaitNew, nameof(WaitNew)),
+        Py("wait_new", "h:piib", (delegate* unmanaged<IntPtr*, int, int, byte*, IntPtr>)&WaitNew, nameof(WaitNew)),
         Wait("wait_next", "i:hbd", (delegate* unmanaged<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
         Py("cursor_new", "h:pi", (delegate* unmanaged<IntPtr*, int, IntPtr>)&CursorNew, nameof(CursorNew)),
         Wait("cursor_next", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&CursorNext, nameof(CursorNext)),
@@ -391,9 +391,11 @@ public static unsafe class NativeEntryPoints
     }
 
     /// <summary>py: starts a <c>concurrent.futures.wait</c> over <paramref name="count"/> futures with
-    /// the <see cref="ReturnWhen"/> condition: one waiter, installed once.</summary>
+    /// the <see cref="ReturnWhen"/> condition: one waiter, installed once. When the condition holds
+    /// already, fills <paramref name="doneMask"/> and returns NULL without an error (Python: None),
+    /// as CPython returns before installing a waiter; otherwise a handle for <see cref="WaitNext"/>.</summary>
     [UnmanagedCallersOnly]
-    private static IntPtr WaitNew(IntPtr* handles, int count, int returnWhen)
+    private static IntPtr WaitNew(IntPtr* handles, int count, int returnWhen, byte* doneMask)
     {
         try
         {
@@ -401,7 +403,14 @@ public static unsafe class NativeEntryPoints
             {
                 throw new ArgumentOutOfRangeException(nameof(returnWhen), returnWhen, "Invalid return condition");
             }
-            return Handles.New(new WaitCursor(Futures(handles, count), (ReturnWhen)returnWhen));
+            var cursor = new WaitCursor(Futures(handles, count), (ReturnWhen)returnWhen);
+            if (cursor.Holds)
+            {
+                cursor.Fill(doneMask);
+                cursor.Dispose();
+                return IntPtr.Zero;
+            }
+            return Handles.New(cursor);
         }
         catch (Exception ex)
         {

@@ -10,7 +10,7 @@ internal sealed class WaitCursor : IDisposable
     private readonly Future[] _fs;
     private readonly HashSet<Future> _done = new(ReferenceEqualityComparer.Instance);
     private readonly List<Future> _installed = new();
-    private readonly Waiter _waiter;
+    private readonly Waiter? _waiter; // none when the condition held at the first look
     private readonly ReturnWhen _returnWhen;
     private readonly int _distinct;
     private bool _anyException;
@@ -28,13 +28,13 @@ internal sealed class WaitCursor : IDisposable
                 Accept(f);
             }
         }
+        if (Holds)
+        {
+            return; // CPython returns before creating a waiter
+        }
         _waiter = returnWhen == ReturnWhen.FirstCompleted
             ? new Waiter.AnyCompleted()
             : new Waiter.AllCompleted(_distinct - _done.Count, stopOnException: returnWhen == ReturnWhen.FirstException);
-        if (Holds)
-        {
-            return; // CPython returns before installing any waiter
-        }
         foreach (var f in all)
         {
             if (_done.Contains(f))
@@ -65,7 +65,7 @@ internal sealed class WaitCursor : IDisposable
     /// <summary>Waits up to <paramref name="slice"/> for the condition; true once it holds.</summary>
     public bool Step(TimeSpan slice)
     {
-        if (!Holds)
+        if (!Holds && _waiter is not null)
         {
             _waiter.Event.Wait(slice);
             Collect();
@@ -87,14 +87,14 @@ internal sealed class WaitCursor : IDisposable
     {
         foreach (var f in _installed)
         {
-            f.RemoveWaiter(_waiter);
+            f.RemoveWaiter(_waiter!);
         }
         _installed.Clear();
     }
 
     private void Collect()
     {
-        foreach (var f in _waiter.TakeFinished())
+        foreach (var f in _waiter!.TakeFinished())
         {
             Accept(f);
         }
@@ -110,17 +110,18 @@ internal sealed class WaitCursor : IDisposable
 
     private void ReportLate(Future f)
     {
+        var waiter = _waiter!;
         if (f.State == FutureState.Finished && f.FinishedWithException)
         {
-            _waiter.AddException(f);
+            waiter.AddException(f);
         }
         else if (f.State == FutureState.Finished)
         {
-            _waiter.AddResult(f);
+            waiter.AddResult(f);
         }
         else
         {
-            _waiter.AddCancelled(f);
+            waiter.AddCancelled(f);
         }
     }
 }
