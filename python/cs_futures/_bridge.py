@@ -205,10 +205,20 @@ def _describe(exc):
 def start(worker_started, worker_stopping):
     """Give the bridge the stdlib exception classes, the worker-thread hooks and the markers."""
     from concurrent.futures import _base, thread, process
-    config = (_base.CancelledError, _base.TimeoutError, _base.InvalidStateError,
-              _base.BrokenExecutor, thread.BrokenThreadPool, process.BrokenProcessPool,
-              RuntimeError, ValueError, _describe, worker_started, worker_stopping,
-              PENDING, RAISED, CANCELLED, FOREIGN)
+    items = {
+        "CancelledError": _base.CancelledError, "TimeoutError": _base.TimeoutError,
+        "InvalidStateError": _base.InvalidStateError, "BrokenExecutor": _base.BrokenExecutor,
+        "BrokenThreadPool": thread.BrokenThreadPool, "BrokenProcessPool": process.BrokenProcessPool,
+        "RuntimeError": RuntimeError, "ValueError": ValueError, "DescribeException": _describe,
+        "WorkerStarted": worker_started, "WorkerStopping": worker_stopping,
+        "Pending": PENDING, "Raised": RAISED, "Cancelled": CANCELLED, "Foreign": FOREIGN,
+    }
+    # The tuple's order is .NET's (PythonBridge.Slot), read by name: nothing kept in step by hand.
+    slots = {name: value for name, value in _contract.enums["Slot"].items() if name != "Count"}
+    if set(slots) != set(items):
+        raise ImportError("cs_futures: the .NET bridge expects configuration items "
+                          f"{sorted(slots)}, this package has {sorted(items)}; rebuild the assemblies")
+    config = tuple(items[name] for name in sorted(slots, key=slots.get))
     try:
         failed = configure(ctypes.pythonapi._handle, config) != 0
     except Exception as exc:

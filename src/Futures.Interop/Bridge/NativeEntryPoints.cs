@@ -88,6 +88,7 @@ public static unsafe class NativeEntryPoints
     [
         typeof(CsFutures.FutureState), typeof(ReturnWhen), typeof(ExecutorInfo), typeof(ProcessPoolInfo),
         typeof(PoolShutdown), typeof(WorkerOp), typeof(Outcome), typeof(ForceField), typeof(EntryCode),
+        typeof(PythonBridge.Slot), // the items of configure's tuple, which the package orders by these values
     ];
 
     /// <summary>Messages that both the engine and the Python package show, by name
