@@ -403,7 +403,7 @@ class Executor(_std.Executor):
         if buffersize is not None and not isinstance(buffersize, int):
             raise TypeError("buffersize must be an integer or None")
         if buffersize is not None and buffersize < 1:
-            raise ValueError("buffersize must be None or > 0")
+            raise ValueError(_bridge.MESSAGES["BuffersizeNotPositive"])
 
         if timeout is not None:
             end_time = timeout + time.monotonic()

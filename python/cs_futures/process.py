@@ -314,7 +314,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 self._max_workers = min(_MAX_WINDOWS_WORKERS, self._max_workers)
         else:
             if max_workers <= 0:
-                raise ValueError("max_workers must be greater than 0")
+                raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
             elif (sys.platform == 'win32' and max_workers > _MAX_WINDOWS_WORKERS):
                 raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
             self._max_workers = max_workers
@@ -337,7 +337,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             if not isinstance(max_tasks_per_child, int):
                 raise TypeError("max_tasks_per_child must be an integer")
             elif max_tasks_per_child <= 0:
-                raise ValueError("max_tasks_per_child must be >= 1")
+                raise ValueError(_bridge.MESSAGES["MaxTasksPerChildNotPositive"])
             if self._mp_context.get_start_method(allow_none=False) == "fork":
                 raise ValueError("max_tasks_per_child is incompatible with"
                                  " the 'fork' multiprocessing start method;"

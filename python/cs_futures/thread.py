@@ -153,7 +153,7 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
             # on many core machine.
             max_workers = min(32, _cpu_count() + 4)
         if max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
+            raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
 
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")

@@ -7,10 +7,6 @@ namespace CsFutures;
 /// </summary>
 public abstract class Executor : IDisposable, IAsyncDisposable
 {
-    /// <summary>CPython's message for a submit after shutdown (<c>RuntimeError</c>; here
-    /// <see cref="InvalidOperationException"/>), shared with the Python package.</summary>
-    public const string SubmitAfterShutdownMessage = "cannot schedule new futures after shutdown";
-
     /// <summary>
     /// Schedules <paramref name="fn"/> and returns its future: Python's <c>Executor.submit(fn, /, *args, **kwargs)</c>
     /// (arguments are captured by the delegate).
@@ -68,7 +64,7 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(items);
         if (buffersize is < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(buffersize), "buffersize must be None or > 0");
+            throw new ArgumentOutOfRangeException(nameof(buffersize), FuturesMessages.BuffersizeNotPositive);
         }
         var deadline = Deadline.After(timeout);
         var source = items.GetEnumerator();

@@ -153,6 +153,7 @@ public sealed unsafe class EntryPointGuardTests
                 AssertPythonFailure("executor_info(99)", Invoke("executor_info", pool, 99), "ExecutorInfo");
                 AssertPythonFailure("future_force(state 99)", Invoke("future_force", future, (int)ForceField.State, 99, PyApi.None), "future state");
                 AssertPythonFailure("broken_reason(future)", Invoke("broken_reason", future), "no broken state");
+                AssertPythonFailure("executor_new(0)", Invoke("executor_new", 0, PyApi.None, PyApi.None), FuturesMessages.MaxWorkersNotPositive);
                 IntPtr[] one = [future];
                 var pin = GCHandle.Alloc(one, GCHandleType.Pinned);
                 try
@@ -284,13 +285,23 @@ public sealed unsafe class EntryPointGuardTests
         var executor = new ThreadPoolExecutor(1);
         executor.Shutdown();
         Assert.That(() => executor.Submit(() => 1),
-            Throws.InvalidOperationException.With.Message.EqualTo(Executor.SubmitAfterShutdownMessage));
+            Throws.InvalidOperationException.With.Message.EqualTo(FuturesMessages.SubmitAfterShutdown));
         var pool = new Processes.PythonProcessPoolExecutor(PythonFixture.Runtime, new Processes.PythonProcessPoolOptions { MaxWorkers = 1 });
         pool.Shutdown();
         var fn = PythonFixture.Runtime.GetCallable(PythonFixture.TestModule, "square");
         Assert.That(() => pool.SubmitPython<long>(fn, 2),
-            Throws.InvalidOperationException.With.Message.EqualTo(Executor.SubmitAfterShutdownMessage));
-        Assert.That(NativeEntryPoints.SharedMessages["SubmitAfterShutdown"], Is.EqualTo(Executor.SubmitAfterShutdownMessage));
+            Throws.InvalidOperationException.With.Message.EqualTo(FuturesMessages.SubmitAfterShutdown));
+        Assert.That(NativeEntryPoints.SharedMessages["SubmitAfterShutdown"], Is.EqualTo(FuturesMessages.SubmitAfterShutdown));
+        // The engine's argument checks spell CPython's messages as FuturesMessages does.
+        // (ThreadPoolExecutor(0) is left out: its finalizer then dereferences the pool that the
+        // constructor never set, and ends the test host; the bridge's executor_new checks first.)
+        Assert.That(() => new ProcessPoolExecutor(new ProcessPoolExecutorOptions { FileName = "true", MaxWorkers = 0 }),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.StartsWith(FuturesMessages.MaxWorkersNotPositive));
+        Assert.That(() => new ProcessPoolExecutor(new ProcessPoolExecutorOptions { FileName = "true", MaxWorkers = 1, MaxTasksPerChild = 0 }),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.StartsWith(FuturesMessages.MaxTasksPerChildNotPositive));
+        using var pool1 = new ThreadPoolExecutor(1);
+        Assert.That(() => pool1.Map(x => x, new[] { 1 }, buffersize: 0).ToList(),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.StartsWith(FuturesMessages.BuffersizeNotPositive));
     }
 
     [Test]
@@ -304,7 +315,7 @@ public sealed unsafe class EntryPointGuardTests
         }
         Assert.That(lines, Has.One.EqualTo($"enum\tExecutorInfo\tQueuedCount\t{(int)ExecutorInfo.QueuedCount}"));
         Assert.That(lines, Has.One.EqualTo($"enum\tFutureState\tFinished\t{(int)FutureState.Finished}"));
-        Assert.That(lines, Has.One.EqualTo($"message\tSubmitAfterShutdown\t{Executor.SubmitAfterShutdownMessage}"));
+        Assert.That(lines, Has.One.EqualTo($"message\tSubmitAfterShutdown\t{FuturesMessages.SubmitAfterShutdown}"));
         Assert.That(lines.Skip(1).All(l => l.Split('\t').Length >= 3), Is.True);
     }
 

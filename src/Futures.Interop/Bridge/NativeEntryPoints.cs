@@ -95,7 +95,10 @@ public static unsafe class NativeEntryPoints
     /// (<c>_bridge.MESSAGES[name]</c>): one spelling, here.</summary>
     public static IReadOnlyDictionary<string, string> SharedMessages { get; } = new Dictionary<string, string>
     {
-        ["SubmitAfterShutdown"] = Executor.SubmitAfterShutdownMessage,
+        [nameof(FuturesMessages.SubmitAfterShutdown)] = FuturesMessages.SubmitAfterShutdown,
+        [nameof(FuturesMessages.MaxWorkersNotPositive)] = FuturesMessages.MaxWorkersNotPositive,
+        [nameof(FuturesMessages.BuffersizeNotPositive)] = FuturesMessages.BuffersizeNotPositive,
+        [nameof(FuturesMessages.MaxTasksPerChildNotPositive)] = FuturesMessages.MaxTasksPerChildNotPositive,
         ["ProcessTerminatedAbruptly"] = ProcessPoolExecutor.TerminatedAbruptlyMessage,
         ["ProcessPoolBroken"] = ProcessPoolExecutor.BrokenMessage,
     };
@@ -472,6 +475,11 @@ public static unsafe class NativeEntryPoints
     {
         try
         {
+            if (maxWorkers <= 0)
+            {
+                // Checked here: a ThreadPoolExecutor whose constructor throws must never reach its finalizer.
+                throw new ArgumentException(FuturesMessages.MaxWorkersNotPositive);
+            }
             threadNamePrefix = PyApi.NullIfNone(threadNamePrefix);
             initializer = PyApi.NullIfNone(initializer);
             string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix)
