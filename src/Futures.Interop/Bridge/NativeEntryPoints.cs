@@ -153,6 +153,8 @@ public static unsafe class NativeEntryPoints
         }
     }
 
+    /// <summary>wait: <see cref="Version"/> (also in the description; kept as an entry so that a
+    /// package can check it before reading anything else). Nothing in it can throw.</summary>
     [UnmanagedCallersOnly]
     private static int GetVersion() => Version;
 
@@ -198,6 +200,7 @@ public static unsafe class NativeEntryPoints
         }
     }
 
+    /// <summary>py: a new pending future for Python's <c>Future()</c>.</summary>
     [UnmanagedCallersOnly]
     private static IntPtr FutureNew()
     {
@@ -267,6 +270,7 @@ public static unsafe class NativeEntryPoints
         }
     }
 
+    /// <summary>py: <c>cancel()</c>: 1 if cancelled.</summary>
     [UnmanagedCallersOnly]
     private static int FutureCancel(IntPtr handle)
     {
@@ -280,6 +284,7 @@ public static unsafe class NativeEntryPoints
         }
     }
 
+    /// <summary>py: <c>set_running_or_notify_cancel()</c>: 1 if now running, 0 if cancelled.</summary>
     [UnmanagedCallersOnly]
     private static int FutureSetRunningOrNotifyCancel(IntPtr handle)
     {
@@ -331,6 +336,7 @@ public static unsafe class NativeEntryPoints
         }
     }
 
+    /// <summary>py: <c>add_done_callback</c> with a zero-argument callable (the package binds the future).</summary>
     [UnmanagedCallersOnly]
     private static int FutureAddDoneCallback(IntPtr handle, IntPtr callable)
     {
@@ -366,6 +372,7 @@ public static unsafe class NativeEntryPoints
         }
     }
 
+    /// <summary>py: <c>future._condition.notify_all()</c>: wakes the threads blocked on the future.</summary>
     [UnmanagedCallersOnly]
     private static int FutureNotifyAll(IntPtr handle)
     {
