@@ -109,18 +109,20 @@ public static unsafe class NativeEntryPoints
     public static string Description()
     {
         var text = new StringBuilder();
-        text.Append("version\t").Append(Version).Append('\n');
+        var invariant = System.Globalization.CultureInfo.InvariantCulture; // no culture data to load at start-up
+        text.Append("version\t").Append(Version.ToString(invariant)).Append('\n');
         foreach (var entry in Entries())
         {
             text.Append("entry\t").Append(entry.Name).Append('\t').Append(entry.Kind == EntryKind.Py ? "py" : "wait")
-                .Append('\t').Append(entry.Signature).Append('\t').Append((long)entry.Address).Append('\n');
+                .Append('\t').Append(entry.Signature).Append('\t').Append(((long)entry.Address).ToString(invariant)).Append('\n');
         }
         foreach (var type in SharedEnums)
         {
-            foreach (string name in Enum.GetNames(type))
+            string[] names = Enum.GetNames(type);
+            int[] values = (int[])Enum.GetValuesAsUnderlyingType(type); // every shared enum is an int
+            for (int i = 0; i < names.Length; i++)
             {
-                text.Append("enum\t").Append(type.Name).Append('\t').Append(name).Append('\t')
-                    .Append(Convert.ToInt64(Enum.Parse(type, name), System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+                text.Append("enum\t").Append(type.Name).Append('\t').Append(names[i]).Append('\t').Append(values[i].ToString(invariant)).Append('\n');
             }
         }
         foreach (var (name, message) in SharedMessages)
@@ -129,6 +131,8 @@ public static unsafe class NativeEntryPoints
         }
         return text.ToString();
     }
+
+    private static byte[]? s_description;
 
     /// <summary>The one function the Python package looks up through hostfxr
     /// (<c>load_assembly_and_get_function_pointer</c>): writes <see cref="Description"/> as UTF-8 into
@@ -139,7 +143,7 @@ public static unsafe class NativeEntryPoints
     {
         try
         {
-            byte[] utf8 = Encoding.UTF8.GetBytes(Description());
+            byte[] utf8 = s_description ??= Encoding.UTF8.GetBytes(Description()); // asked twice: size, then bytes
             if (buffer != null && utf8.Length <= size)
             {
                 utf8.CopyTo(new Span<byte>(buffer, size));
