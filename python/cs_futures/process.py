@@ -386,14 +386,16 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         if pool is not None and pool.h and not _bridge.forked:
             if self.__dict__.get('_copied_from_live_executor'):
                 return  # a copy: dropping it leaves the pool alone, as in CPython
-            _shutdown(pool.h, 0, _bridge.PoolShutdown.Shutdown)  # queued work still runs; joined at exit, as in CPython
+            # Queued work still runs; the pool is joined at exit, as in CPython.
+            _shutdown(pool.h, 0, _bridge.PoolShutdown.Shutdown)
 
     def __copy__(self):
         """``copy.copy(executor)``: another view of the same pool, as the standard library's copy.
-        Dropping the copy does not shut the pool down."""
+        Dropping the copy does not shut the pool down. (Copied before its first submit, the copy
+        starts and owns a pool of its own.)"""
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._copied_from_live_executor = True
+        clone._copied_from_live_executor = self._pool is not None
         return clone
 
     def __reduce_ex__(self, protocol):

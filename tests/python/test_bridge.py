@@ -124,8 +124,10 @@ class CopyTests(unittest.TestCase):
                     self.assertEqual(_outcome(pickle.dumps, pool, protocol),
                                      _outcome(pickle.dumps, std_pool, protocol))
             self.assertEqual(_outcome(copy.deepcopy, pool), _outcome(copy.deepcopy, std_pool))
+            self.assertEqual(pool.submit(pow, 3, 1).result(timeout=WAIT), 3)
             clone = copy.copy(pool)
             self.assertIsInstance(clone, cs_futures.ProcessPoolExecutor)
+            self.assertIs(clone._pool, pool._pool)  # the same workers
             self.assertEqual(clone.submit(pow, 3, 2).result(timeout=WAIT), 9)
             del clone
             gc.collect()
