@@ -31,15 +31,27 @@ InvalidStateError = _std.InvalidStateError
 BrokenExecutor = _std.BrokenExecutor
 DoneAndNotDoneFutures = _std.DoneAndNotDoneFutures
 
-# The engine's FutureState numbering (CsFutures.FutureState).
-_STATES = (PENDING, RUNNING, CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
-_STATE_INDEX = {state: i for i, state in enumerate(_STATES)}
-_RETURN_WHEN = {FIRST_COMPLETED: 0, FIRST_EXCEPTION: 1, ALL_COMPLETED: 2}
+# The engine's FutureState and ReturnWhen values, by name from .NET (CsFutures.FutureState).
+_FS = _bridge.FutureState
+_STATE_INDEX = {PENDING: _FS.Pending, RUNNING: _FS.Running, CANCELLED: _FS.Cancelled,
+                CANCELLED_AND_NOTIFIED: _FS.CancelledAndNotified, FINISHED: _FS.Finished}
+_STATES = {value: state for state, value in _STATE_INDEX.items()}
+_RUNNING_STATE = _FS.Running
+_CANCELLED_STATES = (_FS.Cancelled, _FS.CancelledAndNotified)
+# done() is one comparison: the engine numbers the done states after the others.
+_FIRST_DONE_STATE = _FS.Cancelled
+assert {v for v in _STATES if v >= _FIRST_DONE_STATE} == {
+    _FS.Cancelled, _FS.CancelledAndNotified, _FS.Finished}, "FutureState order changed"
+_RETURN_WHEN = {FIRST_COMPLETED: _bridge.ReturnWhen.FirstCompleted,
+                FIRST_EXCEPTION: _bridge.ReturnWhen.FirstException,
+                ALL_COMPLETED: _bridge.ReturnWhen.AllCompleted}
+_RESULT = _bridge.Outcome.Result
+_EXCEPTION = _bridge.Outcome.Exception
 
 _outcome = _bridge.future_outcome
 _state_of = _bridge.future_state
 _wait_one = _bridge.future_wait
-_SLICE = _bridge.SLICE
+_wait = _bridge.wait
 _PENDING = _bridge.PENDING
 _RAISED = _bridge.RAISED
 _CANCELLED = _bridge.CANCELLED
@@ -55,27 +67,14 @@ def _refuse_after_fork():
 _bridge.fork_hooks.append(_refuse_after_fork)
 
 
-def _wait_done(handle, timeout):
-    """Block until the future is done or the timeout passes, in slices so that Ctrl-C is seen."""
-    if timeout is None:
-        while not _wait_one(handle, _SLICE):
-            pass
-        return
-    end_time = _monotonic() + timeout
-    while True:
-        remaining = end_time - _monotonic()
-        if remaining <= 0 or _wait_one(handle, min(remaining, _SLICE)):
-            return
-
-
 def _settled(handle, which, timeout):
-    """The future's result (which=0) or exception (1), or a marker (raised, foreign), once it is
-    done; CancelledError or TimeoutError as result() and exception() raise them."""
+    """The future's result (which=_RESULT) or exception (_EXCEPTION), or a marker (raised, foreign),
+    once it is done; CancelledError or TimeoutError as result() and exception() raise them."""
     value = _outcome(handle, which)
     if value is _PENDING:
         if _bridge.forked:
             _bridge.check_process()
-        _wait_done(handle, timeout)
+        _wait(_wait_one, timeout, handle)
         value = _outcome(handle, which)
     if value is _PENDING:
         raise TimeoutError()
@@ -118,7 +117,8 @@ class _Condition:
     notify = notify_all
 
     def wait(self, timeout=None):
-        _wait_done(self._future._h, timeout)
+        """Block until the future is done or ``timeout`` passes; True when done."""
+        _wait(_wait_one, timeout, self._future._h)
         return self._future.done()
 
 
@@ -142,10 +142,27 @@ class Future(_std.Future):
             self._h = None
             _free(handle, 1)
 
+    def __copy__(self):
+        """``copy.copy(future)``: another view of the same .NET future, with its own handle, so it
+        keeps working when the original is dropped. It sees the original's completion (the
+        standard library's copy is a snapshot that shares the condition; for a done future both
+        give the same result)."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.__dict__.pop('_condition_', None)
+        clone._h = _bridge.handle_copy(self._h)
+        return clone
+
+    def __reduce_ex__(self, protocol):
+        """Futures cannot be pickled (nor deep-copied), as with the standard library: the same
+        TypeError, raised by the lock that the standard library's Future holds."""
+        import threading
+        return threading.RLock().__reduce_ex__(protocol)
+
     def __repr__(self):
         state = self._state
         if state == FINISHED:
-            exception = _outcome(self._h, 1)
+            exception = _outcome(self._h, _EXCEPTION)
             if exception:
                 return '<%s at %#x state=%s raised %s>' % (
                     self.__class__.__name__, id(self), _STATE_TO_DESCRIPTION_MAP[state],
@@ -166,15 +183,15 @@ class Future(_std.Future):
 
     def cancelled(self):
         """Return True if the future was cancelled."""
-        return _state_of(self._h) in (2, 3)
+        return _state_of(self._h) in _CANCELLED_STATES
 
     def running(self):
         """Return True if the future is currently executing."""
-        return _state_of(self._h) == 1
+        return _state_of(self._h) == _RUNNING_STATE
 
     def done(self):
         """Return True if the future was cancelled or finished executing."""
-        return _state_of(self._h) >= 2
+        return _state_of(self._h) >= _FIRST_DONE_STATE
 
     def add_done_callback(self, fn):
         """Attaches a callable that will be called when the future finishes.
@@ -205,7 +222,7 @@ class Future(_std.Future):
                 timeout.
             Exception: If the call raised then that exception will be raised.
         """
-        value = _settled(self._h, 0, timeout)
+        value = _settled(self._h, _RESULT, timeout)
         if value is _RAISED:
             try:
                 raise self.exception(0)
@@ -232,7 +249,7 @@ class Future(_std.Future):
             TimeoutError: If the future didn't finish executing before the given
                 timeout.
         """
-        value = _settled(self._h, 1, timeout)
+        value = _settled(self._h, _EXCEPTION, timeout)
         if value is _FOREIGN:
             return _bridge.clr_bridge().ExceptionOf(self._h)
         return value
@@ -269,17 +286,17 @@ class Future(_std.Future):
 
         Should only be used by Executor implementations and unit tests.
         """
-        self._set(0, result)
+        self._set(_RESULT, result)
 
     def set_exception(self, exception):
         """Sets the result of the future as being the given exception.
 
         Should only be used by Executor implementations and unit tests.
         """
-        self._set(1, exception)
+        self._set(_EXCEPTION, exception)
 
     def _set(self, which, value):
-        """set_result (0) or set_exception (1); InvalidStateError with CPython's message."""
+        """set_result (_RESULT) or set_exception (_EXCEPTION); InvalidStateError with CPython's message."""
         try:
             _bridge.future_set(self._h, which, value)
         except InvalidStateError:
@@ -293,29 +310,29 @@ class Future(_std.Future):
 
     @_state.setter
     def _state(self, state):
-        _bridge.future_force(self._h, 0, _STATE_INDEX[state], None)
+        _bridge.future_force(self._h, _bridge.ForceField.State, _STATE_INDEX[state], None)
 
     @property
     def _result(self):
-        value = _outcome(self._h, 0)
+        value = _outcome(self._h, _RESULT)
         if value is _FOREIGN:
             return self.result(0)
         return None if value in (_PENDING, _RAISED, _CANCELLED) else value
 
     @_result.setter
     def _result(self, value):
-        _bridge.future_force(self._h, 1, 0, value)
+        _bridge.future_force(self._h, _bridge.ForceField.Result, 0, value)
 
     @property
     def _exception(self):
-        value = _outcome(self._h, 1)
+        value = _outcome(self._h, _EXCEPTION)
         if value is _FOREIGN:
             return self.exception(0)
         return None if value in (_PENDING, _CANCELLED) else value
 
     @_exception.setter
     def _exception(self, value):
-        _bridge.future_force(self._h, 2, 0, value)
+        _bridge.future_force(self._h, _bridge.ForceField.Exception, 0, value)
 
     @property
     def _condition(self):
@@ -386,7 +403,7 @@ class Executor(_std.Executor):
         if buffersize is not None and not isinstance(buffersize, int):
             raise TypeError("buffersize must be an integer or None")
         if buffersize is not None and buffersize < 1:
-            raise ValueError("buffersize must be None or > 0")
+            raise ValueError(_bridge.MESSAGES["BuffersizeNotPositive"])
 
         if timeout is not None:
             end_time = timeout + time.monotonic()
@@ -497,18 +514,15 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
         return _std.wait(fs, timeout, return_when)
     _bridge.check_process()
     count = len(futures)
-    handles = _bridge.handles(futures)
     mask = ctypes.create_string_buffer(count)
-    condition = _RETURN_WHEN[return_when]
-    end_time = None if timeout is None else _monotonic() + timeout
-    while True:
-        if end_time is None:
-            step = _SLICE
-        else:
-            step = min(max(end_time - _monotonic(), 0.0), _SLICE)
-        if _bridge.wait_many(handles, count, step, condition, mask) or (
-                end_time is not None and _monotonic() >= end_time):
-            break
+    # One waiter on the futures for the whole wait, however many slices it takes (as CPython);
+    # None when the condition already holds (the mask is filled).
+    cursor = _bridge.wait_new(_bridge.handles(futures), count, _RETURN_WHEN[return_when], mask)
+    if cursor is not None:
+        try:
+            _wait(_bridge.wait_next, timeout, cursor, mask)
+        finally:
+            _bridge.handle_free(cursor, 0)
     raw = mask.raw
     done = {futures[i] for i in range(count) if raw[i]}
     return DoneAndNotDoneFutures(done, fs - done)
@@ -552,22 +566,17 @@ def as_completed(fs, timeout=None):
     _bridge.check_process()
     cursor = _bridge.cursor_new(_bridge.handles(futures), total)
     yielded = 0
+    exhausted = _bridge.Code.CursorExhausted
     try:
         while True:
-            expired = timeout is not None and _monotonic() >= end_time
-            if expired:
-                step = 0.0
-            elif timeout is None:
-                step = _SLICE
-            else:
-                step = min(end_time - _monotonic(), _SLICE)
-            index = _bridge.cursor_next(cursor, max(step, 0.0))
-            if index >= 0:
+            found = _wait(_bridge.cursor_next, None if timeout is None else end_time - _monotonic(),
+                          cursor)
+            if found > 0:
                 yielded += 1
-                yield _take(futures, index)  # keeps no reference to what was yielded
-            elif index == -2:
+                yield _take(futures, found - 1)  # keeps no reference to what was yielded
+            elif found == exhausted:
                 return
-            elif expired:
+            else:
                 raise TimeoutError('%d (of %d) futures unfinished' % (total - yielded, total))
     finally:
         _bridge.handle_free(cursor, 0)

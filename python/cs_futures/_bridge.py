@@ -1,64 +1,148 @@
 """The .NET side of cs_futures: the entry points of Futures.Interop, declared for ctypes.
 
+The contract is by name: .NET describes each entry point (name, kind, signature, address), the
+selector enums and the shared messages (``NativeEntryPoints.Description``); this module looks up each
+entry it uses by name and checks the version, so nothing is kept in step by position or by hand.
+
 "py" entries run with the GIL held (``ctypes.PYFUNCTYPE``): they never block and report errors as
 Python exceptions. "wait" entries release the GIL (``ctypes.CFUNCTYPE``) and block for at most the
-slice they are given, so that signals such as Ctrl-C are handled between two calls.
+slice they are given, so that signals such as Ctrl-C are handled between two calls; :func:`wait` is
+the one loop that calls them, and turns their failure code into the Python exception. No .NET
+exception ever crosses into Python's native code: a freed or foreign handle is a RuntimeError.
 """
 import ctypes
 import os
 import sys
+import time
 import traceback
+import types
 
 from . import _loader
 
-VERSION = 2
+VERSION = 3
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
 
-_table = _loader.load()
+_contract = _loader.load()
+if _contract.version != VERSION:
+    raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
+                      f"{_contract.version}, expected {VERSION}); rebuild them")
 
-_py = ctypes.PYFUNCTYPE
-_c = ctypes.CFUNCTYPE
-_h = ctypes.c_void_p
-_o = ctypes.py_object
-_i = ctypes.c_int
-_d = ctypes.c_double
-_hp = ctypes.POINTER(ctypes.c_void_p)
+# The letters of the signatures that .NET describes (NativeEntryPoints' remarks).
+_TYPES = {
+    "h": ctypes.c_void_p,                   # a handle (or another native pointer)
+    "o": ctypes.py_object,                  # a Python object
+    "i": ctypes.c_int,
+    "q": ctypes.c_int64,
+    "d": ctypes.c_double,
+    "p": ctypes.POINTER(ctypes.c_void_p),   # an array of handles
+    "b": ctypes.c_char_p,                   # a byte buffer
+}
 
-configure = _py(_i, _h, _o)(_table[0])
-future_new = _py(_h)(_table[1])
-handle_free = _py(None, _h, _i)(_table[2])
-future_state = _py(_i, _h)(_table[3])
-future_cancel = _py(_i, _h)(_table[4])
-future_set_running_or_notify_cancel = _py(_i, _h)(_table[5])
-future_set = _py(_i, _h, _i, _o)(_table[6])
-future_outcome = _py(_o, _h, _i)(_table[7])
-future_add_done_callback = _py(_i, _h, _o)(_table[8])
-future_force = _py(_i, _h, _i, _i, _o)(_table[9])
-future_notify_all = _py(None, _h)(_table[10])
-future_wait = _c(_i, _h, _d)(_table[11])
-wait_many = _c(_i, _hp, _i, _d, _i, ctypes.c_char_p)(_table[12])
-cursor_new = _py(_h, _hp, _i)(_table[13])
-cursor_next = _c(_i, _h, _d)(_table[14])
-executor_new = _py(_h, _i, _o, _o)(_table[15])
-executor_submit = _py(_h, _h, _o, _o, _o)(_table[16])
-executor_shutdown = _py(_i, _h, _i)(_table[17])
-executor_join = _c(_i, _h, _d)(_table[18])
-executor_info = _py(ctypes.c_int64, _h, _i)(_table[19])
-executor_thread = _py(_h, _h, _i)(_table[20])
-thread_join = _c(_i, _h, _d)(_table[21])
-get_version = _c(_i)(_table[22])
-process_pool_new = _py(_h, _o, _o)(_table[23])
-process_pool_submit = _py(_h, _h, _o, _d)(_table[24])
-process_pool_shutdown = _py(_i, _h, _i, _i)(_table[25])
-process_pool_join = _c(_i, _h, _d)(_table[26])
-process_pool_info = _py(ctypes.c_int64, _h, _i)(_table[27])
-process_pool_workers = _py(_o, _h)(_table[28])
-process_worker_op = _py(ctypes.c_int64, _h, _i, _i)(_table[29])
-process_worker_join = _c(_i, _h, _i, _d)(_table[30])
+
+def _entry(name):
+    """The entry point ``name``, as a ctypes function built from the signature .NET describes:
+    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones."""
+    try:
+        kind, signature, address = _contract.entries[name]
+    except KeyError:
+        raise ImportError(f"cs_futures: the .NET bridge has no entry point {name!r}; "
+                          "rebuild the assemblies") from None
+    result, _, parameters = signature.partition(":")
+    prototype = ctypes.PYFUNCTYPE if kind == "py" else ctypes.CFUNCTYPE
+    return prototype(_TYPES[result], *[_TYPES[letter] for letter in parameters])(address)
+
+
+def _enum(name):
+    """A .NET enum shared with the package, as a namespace of its members (``FutureState.Pending``)."""
+    return types.SimpleNamespace(**_contract.enums[name])
+
+
+# Selectors and codes, by name from .NET (CsFutures.Interop.Bridge.BridgeContract).
+FutureState = _enum("FutureState")
+ReturnWhen = _enum("ReturnWhen")
+ExecutorInfo = _enum("ExecutorInfo")
+ProcessPoolInfo = _enum("ProcessPoolInfo")
+PoolShutdown = _enum("PoolShutdown")
+WorkerOp = _enum("WorkerOp")
+Outcome = _enum("Outcome")
+ForceField = _enum("ForceField")
+Code = _enum("EntryCode")
+# Messages that the engine and the package both show, spelled once, in .NET.
+MESSAGES = dict(_contract.messages)
+
+configure = _entry("configure")
+last_error = _entry("last_error")
+get_version = _entry("get_version")
+handle_free = _entry("handle_free")
+handle_copy = _entry("handle_copy")
+future_new = _entry("future_new")
+future_state = _entry("future_state")
+future_cancel = _entry("future_cancel")
+future_set_running_or_notify_cancel = _entry("future_set_running_or_notify_cancel")
+future_set = _entry("future_set")
+future_outcome = _entry("future_outcome")
+future_add_done_callback = _entry("future_add_done_callback")
+future_force = _entry("future_force")
+future_notify_all = _entry("future_notify_all")
+future_wait = _entry("future_wait")
+wait_new = _entry("wait_new")
+wait_next = _entry("wait_next")
+cursor_new = _entry("cursor_new")
+cursor_next = _entry("cursor_next")
+executor_new = _entry("executor_new")
+executor_submit = _entry("executor_submit")
+executor_shutdown = _entry("executor_shutdown")
+executor_join = _entry("executor_join")
+executor_info = _entry("executor_info")
+executor_thread = _entry("executor_thread")
+broken_reason = _entry("broken_reason")
+thread_join = _entry("thread_join")
+process_pool_new = _entry("process_pool_new")
+process_pool_submit = _entry("process_pool_submit")
+process_pool_shutdown = _entry("process_pool_shutdown")
+process_pool_join = _entry("process_pool_join")
+process_pool_info = _entry("process_pool_info")
+process_pool_workers = _entry("process_pool_workers")
+process_worker_op = _entry("process_worker_op")
+process_worker_join = _entry("process_worker_join")
 
 if get_version() != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
                       f"{get_version()}, expected {VERSION}); rebuild them")
+
+_FAILED = Code.Failed
+_monotonic = time.monotonic
+
+
+def _raise_wait_failure():
+    """Raise the failure that a "wait" entry reported with ``Code.Failed``."""
+    last_error()  # raises it (ctypes checks the error indicator of a PYFUNCTYPE call)
+    raise RuntimeError("cs_futures: a blocking call into .NET failed without saying why")
+
+
+def wait(entry, timeout, *args):
+    """Call the "wait" entry ``entry(*args, seconds)`` in slices of at most :data:`SLICE` seconds,
+    so that signals (Ctrl-C) are handled between two slices, until it returns non-zero or
+    ``timeout`` seconds (None: no limit) have passed.
+
+    Returns the entry's first non-zero result, or 0 when the timeout passed (the entry is called
+    once more with 0 seconds at the end, as a last look). A failure in .NET (``Code.Failed``) is
+    raised as a Python exception (a freed handle: RuntimeError).
+    """
+    if timeout is None:
+        result = entry(*args, SLICE)
+        while not result:
+            result = entry(*args, SLICE)
+    else:
+        end_time = _monotonic() + timeout
+        while True:
+            remaining = end_time - _monotonic()
+            result = entry(*args, (remaining if remaining < SLICE else SLICE) if remaining > 0 else 0.0)
+            if result or remaining <= 0:
+                break
+    if result == _FAILED:
+        _raise_wait_failure()
+    return result
 
 
 class _Marker:
@@ -121,11 +205,25 @@ def _describe(exc):
 def start(worker_started, worker_stopping):
     """Give the bridge the stdlib exception classes, the worker-thread hooks and the markers."""
     from concurrent.futures import _base, thread, process
-    config = (_base.CancelledError, _base.TimeoutError, _base.InvalidStateError,
-              _base.BrokenExecutor, thread.BrokenThreadPool, process.BrokenProcessPool,
-              RuntimeError, ValueError, _describe, worker_started, worker_stopping,
-              PENDING, RAISED, CANCELLED, FOREIGN)
-    if configure(ctypes.pythonapi._handle, config) != 0:
+    items = {
+        "CancelledError": _base.CancelledError, "TimeoutError": _base.TimeoutError,
+        "InvalidStateError": _base.InvalidStateError, "BrokenExecutor": _base.BrokenExecutor,
+        "BrokenThreadPool": thread.BrokenThreadPool, "BrokenProcessPool": process.BrokenProcessPool,
+        "RuntimeError": RuntimeError, "ValueError": ValueError, "DescribeException": _describe,
+        "WorkerStarted": worker_started, "WorkerStopping": worker_stopping,
+        "Pending": PENDING, "Raised": RAISED, "Cancelled": CANCELLED, "Foreign": FOREIGN,
+    }
+    # The tuple's order is .NET's (PythonBridge.Slot), read by name: nothing kept in step by hand.
+    slots = {name: value for name, value in _contract.enums["Slot"].items() if name != "Count"}
+    if set(slots) != set(items):
+        raise ImportError("cs_futures: the .NET bridge expects configuration items "
+                          f"{sorted(slots)}, this package has {sorted(items)}; rebuild the assemblies")
+    config = tuple(items[name] for name in sorted(slots, key=slots.get))
+    try:
+        failed = configure(ctypes.pythonapi._handle, config) != 0
+    except Exception as exc:
+        raise ImportError(f"cs_futures: the .NET bridge could not be configured: {exc}") from exc
+    if failed:
         raise ImportError("cs_futures: the .NET bridge could not be configured (see stderr)")
 
 

@@ -4,7 +4,7 @@ Two ways, in this order:
 
 1. the ``pythonnet`` package, when it is importable (``pythonnet.load("coreclr")``), the standard way;
 2. the standard library alone: ``ctypes`` loads ``libhostfxr`` and asks it for the bridge's
-   ``Bootstrap`` function. pythonnet's ``Python.Runtime`` (which makes ``import clr`` work, for
+   ``Describe`` function. pythonnet's ``Python.Runtime`` (which makes ``import clr`` work, for
    submitting .NET callables) is started only when asked for, by :func:`enable_clr`: it costs
    about 150 ms, and the hot path does not need it.
 
@@ -20,7 +20,6 @@ import sys
 ASSEMBLY = "Futures.Interop"
 ENTRY_TYPE = "CsFutures.Interop.Bridge.NativeEntryPoints"
 REQUIRED_RUNTIME = (10, 0)
-TABLE_SIZE = 64
 
 _USUAL_ROOTS = (
     "/usr/share/dotnet",
@@ -102,7 +101,7 @@ def _load_with_pythonnet(folder, root):
     import clr
     clr.AddReference(os.path.join(folder, ASSEMBLY + ".dll"))
     from CsFutures.Interop.Bridge import NativeEntryPoints
-    return [int(address) for address in NativeEntryPoints.Table()]
+    return str(NativeEntryPoints.Description())
 
 
 def _load_with_hostfxr(folder, root, hostfxr_path):
@@ -148,10 +147,12 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
         return address.value
 
     unmanaged_callers_only = ctypes.c_void_p(-1)
-    bootstrap = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(
-        function(f"{ENTRY_TYPE}, {ASSEMBLY}", "Bootstrap", unmanaged_callers_only))
-    table = (ctypes.c_int64 * TABLE_SIZE)()
-    count = bootstrap(ctypes.addressof(table), TABLE_SIZE)
+    describe = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(
+        function(f"{ENTRY_TYPE}, {ASSEMBLY}", "Describe", unmanaged_callers_only))
+    size = describe(None, 0)
+    buffer = ctypes.create_string_buffer(max(size, 0))
+    if size < 0 or describe(buffer, size) != size:
+        raise ImportError("cs_futures: the .NET bridge could not describe its entry points (see stderr)")
 
     def start_pythonnet():
         # In the bridge's load context (resolved through its deps.json), so that pythonnet and the
@@ -164,7 +165,7 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
 
     global _start_pythonnet
     _start_pythonnet = start_pythonnet
-    return list(table[:count])
+    return buffer.raw[:size].decode("utf-8")
 
 
 _start_pythonnet = None
@@ -183,8 +184,33 @@ def enable_clr():
     clr.AddReference(ASSEMBLY)
 
 
+class Contract:
+    """What the bridge offers, read from its description (``NativeEntryPoints.Description``).
+
+    ``version``: the bridge's version; ``entries``: name -> (kind, signature, address);
+    ``enums``: type name -> {member name: value}; ``messages``: name -> text.
+    """
+
+    def __init__(self, text):
+        self.version = None
+        self.entries = {}
+        self.enums = {}
+        self.messages = {}
+        for line in text.splitlines():
+            fields = line.split("\t")
+            if fields[0] == "version":
+                self.version = int(fields[1])
+            elif fields[0] == "entry":
+                name, kind, signature, address = fields[1:5]
+                self.entries[name] = (kind, signature, int(address))
+            elif fields[0] == "enum":
+                self.enums.setdefault(fields[1], {})[fields[2]] = int(fields[3])
+            elif fields[0] == "message":
+                self.messages[fields[1]] = fields[2]
+
+
 def load():
-    """Start .NET (once per process) and return the list of entry point addresses."""
+    """Start .NET (once per process) and return the bridge's :class:`Contract`."""
     # W^X maps JIT-compiled code through shared memory; a child forked from this process could then
     # write into code its parent runs. Off, the child's copy is private (and start-up is faster).
     os.environ.setdefault("DOTNET_EnableWriteXorExecute", "0")
@@ -193,5 +219,5 @@ def load():
     try:
         import pythonnet  # noqa: F401  (the standard loader, when installed)
     except ImportError:
-        return _load_with_hostfxr(folder, root, hostfxr_path)
-    return _load_with_pythonnet(folder, root)
+        return Contract(_load_with_hostfxr(folder, root, hostfxr_path))
+    return Contract(_load_with_pythonnet(folder, root))

@@ -32,7 +32,6 @@ from . import _base
 from . import _bridge
 from . import _serialize
 from . import _worker
-from .thread import _join
 
 BrokenProcessPool = _std_process.BrokenProcessPool
 _RemoteTraceback = _std_process._RemoteTraceback
@@ -40,8 +39,7 @@ _check_system_limits = _std_process._check_system_limits
 _process_chunk = _worker._process_chunk
 
 _MAX_WINDOWS_WORKERS = 63 - 2
-_TERMINATED = ("A process in the process pool was terminated abruptly while the future was "
-               "running or pending.")
+_TERMINATED = _bridge.MESSAGES["ProcessTerminatedAbruptly"]
 
 # The worker's entry: import cs_futures._worker without running the package's __init__ (which
 # loads .NET); the real package is loaded if a task uses it. _serialize is imported first, so that
@@ -74,9 +72,9 @@ def _python_exit():
     if _bridge.forked:
         return
     for pool in list(_pools):
-        _bridge.process_pool_shutdown(pool.h, 0, 0)
+        _bridge.process_pool_shutdown(pool.h, 0, _bridge.PoolShutdown.Shutdown)
     for pool in list(_pools):
-        _join(functools.partial(_bridge.process_pool_join, pool.h), None)
+        _bridge.wait(_bridge.process_pool_join, None, pool.h)
         _pools.discard(pool)
 
 
@@ -262,23 +260,24 @@ class _WorkerProcess:
 
     @property
     def exitcode(self):
-        code = _bridge.process_worker_op(self._pool.h, self.pid, 2)
-        return None if code in (-1000, -1001) else _mp_exitcode(code)
+        code = _bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.ExitCode)
+        return None if code in (_bridge.Code.WorkerAlive, _bridge.Code.WorkerUnknown) else _mp_exitcode(code)
 
     def is_alive(self):
-        return _bridge.process_worker_op(self._pool.h, self.pid, 2) == -1000
+        return (_bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.ExitCode)
+                == _bridge.Code.WorkerAlive)
 
     def terminate(self):
         """Send SIGTERM to the worker."""
-        _bridge.process_worker_op(self._pool.h, self.pid, 0)
+        _bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.Terminate)
 
     def kill(self):
         """Send SIGKILL to the worker."""
-        _bridge.process_worker_op(self._pool.h, self.pid, 1)
+        _bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.Kill)
 
     def join(self, timeout=None):
         """Wait until the worker has exited."""
-        _join(functools.partial(_bridge.process_worker_join, self._pool.h, self.pid), timeout)
+        _bridge.wait(_bridge.process_worker_join, timeout, self._pool.h, self.pid)
 
     def __repr__(self):
         return "<%s pid=%d %s>" % (type(self).__name__, self.pid,
@@ -293,10 +292,10 @@ class _PoolManager:
         self._pool = pool
 
     def join(self, timeout=None):
-        _join(functools.partial(_bridge.process_pool_join, self._pool.h), timeout)
+        _bridge.wait(_bridge.process_pool_join, timeout, self._pool.h)
 
     def is_alive(self):
-        return not _bridge.process_pool_join(self._pool.h, 0.0)
+        return not _bridge.wait(_bridge.process_pool_join, 0, self._pool.h)
 
 
 class _CallQueue:
@@ -370,7 +369,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 self._max_workers = min(_MAX_WINDOWS_WORKERS, self._max_workers)
         else:
             if max_workers <= 0:
-                raise ValueError("max_workers must be greater than 0")
+                raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
             elif (sys.platform == 'win32' and max_workers > _MAX_WINDOWS_WORKERS):
                 raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
             self._max_workers = max_workers
@@ -393,7 +392,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             if not isinstance(max_tasks_per_child, int):
                 raise TypeError("max_tasks_per_child must be an integer")
             elif max_tasks_per_child <= 0:
-                raise ValueError("max_tasks_per_child must be >= 1")
+                raise ValueError(_bridge.MESSAGES["MaxTasksPerChildNotPositive"])
             if self._mp_context.get_start_method(allow_none=False) == "fork":
                 raise ValueError("max_tasks_per_child is incompatible with"
                                  " the 'fork' multiprocessing start method;"
@@ -448,14 +447,31 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
     def __del__(self, _shutdown=_bridge.process_pool_shutdown, _bridge=_bridge):
         pool = self.__dict__.get('_pool')
         if pool is not None and pool.h and not _bridge.forked:
-            _shutdown(pool.h, 0, 0)  # queued work still runs; joined at exit, as in CPython
+            if self.__dict__.get('_copied_from_live_executor'):
+                return  # a copy: dropping it leaves the pool alone, as in CPython
+            # Queued work still runs; the pool is joined at exit, as in CPython.
+            _shutdown(pool.h, 0, _bridge.PoolShutdown.Shutdown)
+
+    def __copy__(self):
+        """``copy.copy(executor)``: another view of the same pool, as the standard library's copy.
+        Dropping the copy does not shut the pool down. (Copied before its first submit, the copy
+        starts and owns a pool of its own.)"""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._copied_from_live_executor = self._pool is not None
+        return clone
+
+    def __reduce_ex__(self, protocol):
+        """Executors cannot be pickled (nor deep-copied), as with the standard library: the same
+        TypeError, raised by the lock that the standard library's executor holds."""
+        return threading.Lock().__reduce_ex__(protocol)
 
     def submit(self, fn, /, *args, **kwargs):
         with self._shutdown_lock:
             if self._broken:
                 raise BrokenProcessPool(self._broken)
             if self._shutdown_thread:
-                raise RuntimeError('cannot schedule new futures after shutdown')
+                raise RuntimeError(_bridge.MESSAGES["SubmitAfterShutdown"])
             if _global_shutdown:
                 raise RuntimeError('cannot schedule new futures after '
                                    'interpreter shutdown')
@@ -525,9 +541,9 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             pool = self._pool
         if pool is None:
             return
-        _bridge.process_pool_shutdown(pool.h, 1 if cancel_futures else 0, 0)
+        _bridge.process_pool_shutdown(pool.h, 1 if cancel_futures else 0, _bridge.PoolShutdown.Shutdown)
         if wait:
-            _join(functools.partial(_bridge.process_pool_join, pool.h), None)
+            _bridge.wait(_bridge.process_pool_join, None, pool.h)
             _pools.discard(pool)
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
@@ -538,7 +554,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         Pending futures are cancelled; futures still running fail with
         BrokenProcessPool. The executor is shut down (Python 3.14).
         """
-        self._force_shutdown(1)
+        self._force_shutdown(_bridge.PoolShutdown.Terminate)
 
     def kill_workers(self):
         """Attempts to kill the executor's workers (SIGKILL).
@@ -546,7 +562,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         Pending futures are cancelled; futures still running fail with
         BrokenProcessPool. The executor is shut down (Python 3.14).
         """
-        self._force_shutdown(2)
+        self._force_shutdown(_bridge.PoolShutdown.Kill)
 
     def _force_shutdown(self, mode):
         with self._shutdown_lock:
@@ -560,10 +576,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
     @property
     def _broken(self):
         pool = self._pool
-        if pool is not None and _bridge.process_pool_info(pool.h, 2):
-            return ('A child process terminated abruptly, the process pool is not '
-                    'usable anymore')
-        return False
+        return (pool is not None and _bridge.broken_reason(pool.h)) or False
 
     @property
     def _processes(self):

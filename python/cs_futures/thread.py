@@ -2,6 +2,7 @@
 import functools
 import itertools
 import os
+import queue
 import sys
 import threading
 import weakref
@@ -11,8 +12,6 @@ from . import _base
 from . import _bridge
 
 BrokenThreadPool = _std_thread.BrokenThreadPool
-
-_BROKEN_MESSAGE = 'A thread initializer failed, the thread pool is not usable anymore'
 
 # Like CPython: set at interpreter exit, after which no executor accepts work.
 _shutdown = False
@@ -32,13 +31,13 @@ def _python_exit():
         executor._shutdown_at_exit()
     while _dropped_handles:
         handle = _dropped_handles.pop()
-        _join(functools.partial(_bridge.executor_join, handle), None)
+        _bridge.wait(_bridge.executor_join, None, handle)
         _bridge.handle_free(handle, 0)
 
 
 def _release_dropped(handle):
     """Keep a dropped executor's handle until its workers exited; free the ones that did."""
-    for old in [h for h in _dropped_handles if _bridge.executor_join(h, 0.0)]:
+    for old in [h for h in _dropped_handles if _bridge.wait(_bridge.executor_join, 0, h)]:
         _dropped_handles.remove(old)
         _bridge.handle_free(old, 0)
     _dropped_handles.append(handle)
@@ -68,29 +67,14 @@ class _PoolThread(threading.Thread):
         """Wait until the worker thread exits (after its executor shut down)."""
         if self._dotnet_thread is None:
             raise RuntimeError("cannot join a worker thread from inside itself")
-        _join(functools.partial(_bridge.thread_join, self._dotnet_thread), timeout)
+        _bridge.wait(_bridge.thread_join, timeout, self._dotnet_thread)
 
     def is_alive(self):
-        return self._dotnet_thread is None or not _bridge.thread_join(self._dotnet_thread, 0.0)
+        return self._dotnet_thread is None or not _bridge.wait(_bridge.thread_join, 0, self._dotnet_thread)
 
     def __repr__(self):
         return "<%s(%s, %s daemon)>" % (
             self.__class__.__name__, self.name, "started" if self.is_alive() else "stopped")
-
-
-def _join(step, timeout):
-    """Call a blocking 'wait' entry in slices until it reports done or the timeout passes."""
-    if timeout is None:
-        while not step(_bridge.SLICE):
-            pass
-        return True
-    end_time = _base._monotonic() + timeout
-    while True:
-        remaining = end_time - _base._monotonic()
-        if step(max(min(remaining, _bridge.SLICE), 0.0)):
-            return True
-        if remaining <= 0:
-            return False
 
 
 def _worker_started(name):
@@ -128,7 +112,7 @@ class _WorkQueue:
 
     def qsize(self):
         executor = self._executor()
-        return 0 if executor is None else _bridge.executor_info(executor._h, 2)
+        return 0 if executor is None else _bridge.executor_info(executor._h, _bridge.ExecutorInfo.QueuedCount)
 
     def empty(self):
         return self.qsize() == 0
@@ -169,7 +153,7 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
             # on many core machine.
             max_workers = min(32, _cpu_count() + 4)
         if max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
+            raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
 
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
@@ -189,8 +173,25 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         handle = self.__dict__.get('_h')
         if handle and not _bridge.forked:
             self._h = None
+            if self.__dict__.get('_copied_from_live_executor'):
+                _bridge.handle_free(handle, 0)  # a copy: dropping it leaves the pool alone, as in CPython
+                return
             _shutdown(handle, 0)  # workers exit once the queue is drained, as in CPython
             _release(handle)
+
+    def __copy__(self):
+        """``copy.copy(executor)``: another view of the same pool, as the standard library's copy
+        (it shares the queue and the threads). Dropping the copy does not shut the pool down."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._h = _bridge.handle_copy(self._h)
+        clone._copied_from_live_executor = True
+        return clone
+
+    def __reduce_ex__(self, protocol):
+        """Executors cannot be pickled (nor deep-copied), as with the standard library: the same
+        TypeError, raised by the queue that the standard library's executor holds."""
+        return queue.SimpleQueue().__reduce_ex__(protocol)
 
     def submit(self, fn, /, *args, **kwargs):
         """Submits a callable to be executed with the given arguments.
@@ -220,7 +221,7 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
     def shutdown(self, wait=True, *, cancel_futures=False):
         _bridge.executor_shutdown(self._h, 1 if cancel_futures else 0)
         if wait:
-            _join(functools.partial(_bridge.executor_join, self._h), None)
+            _bridge.wait(_bridge.executor_join, None, self._h)
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
@@ -232,7 +233,7 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
 
     @property
     def _threads(self):
-        count = _bridge.executor_info(self._h, 1)
+        count = _bridge.executor_info(self._h, _bridge.ExecutorInfo.ThreadCount)
         while len(self._thread_objects) < count:
             index = len(self._thread_objects)
             self._thread_objects.append(_PoolThread(
@@ -241,11 +242,11 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
 
     @property
     def _shutdown(self):
-        return bool(_bridge.executor_info(self._h, 3))
+        return bool(_bridge.executor_info(self._h, _bridge.ExecutorInfo.IsShutdown))
 
     @property
     def _broken(self):
-        return _BROKEN_MESSAGE if _bridge.executor_info(self._h, 4) else False
+        return _bridge.broken_reason(self._h) or False
 
     @property
     def _work_queue(self):

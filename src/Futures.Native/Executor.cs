@@ -64,7 +64,7 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(items);
         if (buffersize is < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(buffersize), "buffersize must be None or > 0");
+            throw new ArgumentOutOfRangeException(nameof(buffersize), FuturesMessages.BuffersizeNotPositive);
         }
         var deadline = Deadline.After(timeout);
         var source = items.GetEnumerator();

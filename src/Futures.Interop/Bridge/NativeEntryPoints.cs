@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Processes;
 
@@ -10,72 +10,171 @@ namespace CsFutures.Interop.Bridge;
 /// <c>cs_futures</c> (submit, result, done, wait) without pythonnet's method binding.
 /// </summary>
 /// <remarks>
-/// Two kinds, as the Python side declares them (<c>cs_futures/_bridge.py</c>):
-/// <list type="bullet">
-/// <item>"py" entries are called with the GIL held (<c>ctypes.PYFUNCTYPE</c>); they may raise a Python
-/// exception by setting the error indicator, and return -1 or NULL then. They never block.</item>
-/// <item>"wait" entries are called with the GIL released (<c>ctypes.CFUNCTYPE</c>); they block for at
-/// most the slice they are given, so that Python can handle signals between calls. They never touch
-/// Python objects.</item>
-/// </list>
-/// The order of <see cref="Table"/> is the contract with the Python side.
+/// <para>The contract is by name. <see cref="Describe"/>, the one function the package looks up
+/// through hostfxr, returns <see cref="Description"/>: the version, then each entry's name, kind
+/// (<see cref="EntryKind"/>), signature and address, then the selector enums and the messages both
+/// sides use. The package declares each entry it uses by name and builds its ctypes prototype from
+/// the signature, so neither side keeps a positional table or a number in step by hand.</para>
+/// <para>Signatures are <c>return:parameters</c>, one letter a value: <c>h</c> a handle
+/// (<see cref="Handles"/>) or other native pointer, <c>o</c> a Python object (a borrowed reference;
+/// as a return, a new one), <c>i</c> int32, <c>q</c> int64, <c>d</c> double, <c>p</c> an array of
+/// handles, <c>b</c> a byte buffer.</para>
+/// <para>No exception leaves an entry: one that escaped an <c>[UnmanagedCallersOnly]</c> method would
+/// end the process. "py" entries raise it as a Python exception (see <see cref="BridgeErrors"/>);
+/// "wait" entries return <see cref="EntryCode.Failed"/> and keep it for <c>last_error</c>. A handle
+/// that was freed or never issued is such an exception, not a crash.</para>
 /// </remarks>
 public static unsafe class NativeEntryPoints
 {
-    /// <summary>Bumped when an entry point changes; the Python side checks it.</summary>
-    public const int Version = 2;
+    /// <summary>Bumped when an entry point changes meaning; the Python package checks it.</summary>
+    public const int Version = 3;
 
-    /// <summary>The entry points' addresses, in the order the Python package expects.</summary>
-    public static long[] Table() =>
+    /// <summary>One entry point: its Python name, how it is called, its signature and address.</summary>
+    /// <param name="Name">The name the Python package looks up (<c>snake_case</c>).</param>
+    /// <param name="Kind">With or without the GIL.</param>
+    /// <param name="Signature"><c>return:parameters</c> (see the class remarks).</param>
+    /// <param name="Address">The <c>[UnmanagedCallersOnly]</c> method's address.</param>
+    /// <param name="Method">The C# method's name, for the tests.</param>
+    public sealed record Entry(string Name, EntryKind Kind, string Signature, IntPtr Address, string Method);
+
+    private static Entry Py(string name, string signature, void* address, string method) =>
+        new(name, EntryKind.Py, signature, (IntPtr)address, method);
+
+    private static Entry Wait(string name, string signature, void* address, string method) =>
+        new(name, EntryKind.Wait, signature, (IntPtr)address, method);
+
+    /// <summary>Every entry point (<see cref="Describe"/> aside).</summary>
+    public static IReadOnlyList<Entry> Entries() =>
     [
-        (long)(delegate* unmanaged<IntPtr, IntPtr, int>)&Configure,
-        (long)(delegate* unmanaged<IntPtr>)&FutureNew,
-        (long)(delegate* unmanaged<IntPtr, int, void>)&HandleFree,
-        (long)(delegate* unmanaged<IntPtr, int>)&FutureState,
-        (long)(delegate* unmanaged<IntPtr, int>)&FutureCancel,
-        (long)(delegate* unmanaged<IntPtr, int>)&FutureSetRunningOrNotifyCancel,
-        (long)(delegate* unmanaged<IntPtr, int, IntPtr, int>)&FutureSet,
-        (long)(delegate* unmanaged<IntPtr, int, IntPtr>)&FutureOutcome,
-        (long)(delegate* unmanaged<IntPtr, IntPtr, int>)&FutureAddDoneCallback,
-        (long)(delegate* unmanaged<IntPtr, int, int, IntPtr, int>)&FutureForce,
-        (long)(delegate* unmanaged<IntPtr, void>)&FutureNotifyAll,
-        (long)(delegate* unmanaged<IntPtr, double, int>)&FutureWait,
-        (long)(delegate* unmanaged<IntPtr*, int, double, int, byte*, int>)&WaitMany,
-        (long)(delegate* unmanaged<IntPtr*, int, IntPtr>)&CursorNew,
-        (long)(delegate* unmanaged<IntPtr, double, int>)&CursorNext,
-        (long)(delegate* unmanaged<int, IntPtr, IntPtr, IntPtr>)&ExecutorNew,
-        (long)(delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)&ExecutorSubmit,
-        (long)(delegate* unmanaged<IntPtr, int, int>)&ExecutorShutdown,
-        (long)(delegate* unmanaged<IntPtr, double, int>)&ExecutorJoin,
-        (long)(delegate* unmanaged<IntPtr, int, long>)&ExecutorInfo,
-        (long)(delegate* unmanaged<IntPtr, int, IntPtr>)&ExecutorThread,
-        (long)(delegate* unmanaged<IntPtr, double, int>)&ThreadJoin,
-        (long)(delegate* unmanaged<int>)&GetVersion,
-        (long)(delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew,
-        (long)(delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ProcessPoolSubmit,
-        (long)(delegate* unmanaged<IntPtr, int, int, int>)&ProcessPoolShutdown,
-        (long)(delegate* unmanaged<IntPtr, double, int>)&ProcessPoolJoin,
-        (long)(delegate* unmanaged<IntPtr, int, long>)&ProcessPoolInfo,
-        (long)(delegate* unmanaged<IntPtr, IntPtr>)&ProcessPoolWorkers,
-        (long)(delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp,
-        (long)(delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin,
+        Py("configure", "i:ho", (delegate* unmanaged<IntPtr, IntPtr, int>)&Configure, nameof(Configure)),
+        Py("last_error", "i:", (delegate* unmanaged<int>)&LastError, nameof(LastError)),
+        Wait("get_version", "i:", (delegate* unmanaged<int>)&GetVersion, nameof(GetVersion)),
+        Py("handle_free", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&HandleFree, nameof(HandleFree)),
+        Py("handle_copy", "h:h", (delegate* unmanaged<IntPtr, IntPtr>)&HandleCopy, nameof(HandleCopy)),
+        Py("future_new", "h:", (delegate* unmanaged<IntPtr>)&FutureNew, nameof(FutureNew)),
+        Py("future_state", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureState, nameof(FutureState)),
+        Py("future_cancel", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureCancel, nameof(FutureCancel)),
+        Py("future_set_running_or_notify_cancel", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureSetRunningOrNotifyCancel, nameof(FutureSetRunningOrNotifyCancel)),
+        Py("future_set", "i:hio", (delegate* unmanaged<IntPtr, int, IntPtr, int>)&FutureSet, nameof(FutureSet)),
+        Py("future_outcome", "o:hi", (delegate* unmanaged<IntPtr, int, IntPtr>)&FutureOutcome, nameof(FutureOutcome)),
+        Py("future_add_done_callback", "i:ho", (delegate* unmanaged<IntPtr, IntPtr, int>)&FutureAddDoneCallback, nameof(FutureAddDoneCallback)),
+        Py("future_force", "i:hiio", (delegate* unmanaged<IntPtr, int, int, IntPtr, int>)&FutureForce, nameof(FutureForce)),
+        Py("future_notify_all", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureNotifyAll, nameof(FutureNotifyAll)),
+        Wait("future_wait", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
+        Py("wait_new", "h:piib", (delegate* unmanaged<IntPtr*, int, int, byte*, IntPtr>)&WaitNew, nameof(WaitNew)),
+        Wait("wait_next", "i:hbd", (delegate* unmanaged<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
+        Py("cursor_new", "h:pi", (delegate* unmanaged<IntPtr*, int, IntPtr>)&CursorNew, nameof(CursorNew)),
+        Wait("cursor_next", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&CursorNext, nameof(CursorNext)),
+        Py("executor_new", "h:ioo", (delegate* unmanaged<int, IntPtr, IntPtr, IntPtr>)&ExecutorNew, nameof(ExecutorNew)),
+        Py("executor_submit", "h:hooo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)&ExecutorSubmit, nameof(ExecutorSubmit)),
+        Py("executor_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ExecutorShutdown, nameof(ExecutorShutdown)),
+        Wait("executor_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ExecutorJoin, nameof(ExecutorJoin)),
+        Py("executor_info", "q:hi", (delegate* unmanaged<IntPtr, int, long>)&ExecutorInfoOf, nameof(ExecutorInfoOf)),
+        Py("executor_thread", "h:hi", (delegate* unmanaged<IntPtr, int, IntPtr>)&ExecutorThread, nameof(ExecutorThread)),
+        Py("broken_reason", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&BrokenReason, nameof(BrokenReason)),
+        Wait("thread_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ThreadJoin, nameof(ThreadJoin)),
+        Py("process_pool_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew, nameof(ProcessPoolNew)),
+        Py("process_pool_submit", "h:hod", (delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ProcessPoolSubmit, nameof(ProcessPoolSubmit)),
+        Py("process_pool_shutdown", "i:hii", (delegate* unmanaged<IntPtr, int, int, int>)&ProcessPoolShutdown, nameof(ProcessPoolShutdown)),
+        Wait("process_pool_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ProcessPoolJoin, nameof(ProcessPoolJoin)),
+        Py("process_pool_info", "q:hi", (delegate* unmanaged<IntPtr, int, long>)&ProcessPoolInfoOf, nameof(ProcessPoolInfoOf)),
+        Py("process_pool_workers", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ProcessPoolWorkers, nameof(ProcessPoolWorkers)),
+        Py("process_worker_op", "q:hii", (delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
+        Wait("process_worker_join", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
     ];
 
+    /// <summary>The enums whose members the Python package reads by name (<c>_bridge.FutureState.Pending</c>...).</summary>
+    public static IReadOnlyList<Type> SharedEnums { get; } =
+    [
+        typeof(CsFutures.FutureState), typeof(ReturnWhen), typeof(ExecutorInfo), typeof(ProcessPoolInfo),
+        typeof(PoolShutdown), typeof(WorkerOp), typeof(Outcome), typeof(ForceField), typeof(EntryCode),
+        typeof(PythonBridge.Slot), // the items of configure's tuple, which the package orders by these values
+    ];
+
+    /// <summary>Messages that both the engine and the Python package show, by name
+    /// (<c>_bridge.MESSAGES[name]</c>): one spelling, here.</summary>
+    public static IReadOnlyDictionary<string, string> SharedMessages { get; } = new Dictionary<string, string>
+    {
+        [nameof(FuturesMessages.SubmitAfterShutdown)] = FuturesMessages.SubmitAfterShutdown,
+        [nameof(FuturesMessages.MaxWorkersNotPositive)] = FuturesMessages.MaxWorkersNotPositive,
+        [nameof(FuturesMessages.BuffersizeNotPositive)] = FuturesMessages.BuffersizeNotPositive,
+        [nameof(FuturesMessages.MaxTasksPerChildNotPositive)] = FuturesMessages.MaxTasksPerChildNotPositive,
+        ["ProcessTerminatedAbruptly"] = ProcessPoolExecutor.TerminatedAbruptlyMessage,
+        ["ProcessPoolBroken"] = ProcessPoolExecutor.BrokenMessage,
+    };
+
+    /// <summary>The contract as text, one item a line, fields separated by tabs:
+    /// <c>version N</c>; <c>entry name kind signature address</c>; <c>enum Type Member value</c>;
+    /// <c>message name text</c>. Read by <c>cs_futures/_loader.py</c>.</summary>
+    public static string Description()
+    {
+        var text = new StringBuilder();
+        var invariant = System.Globalization.CultureInfo.InvariantCulture; // no culture data to load at start-up
+        text.Append("version\t").Append(Version.ToString(invariant)).Append('\n');
+        foreach (var entry in Entries())
+        {
+            text.Append("entry\t").Append(entry.Name).Append('\t').Append(entry.Kind == EntryKind.Py ? "py" : "wait")
+                .Append('\t').Append(entry.Signature).Append('\t').Append(((long)entry.Address).ToString(invariant)).Append('\n');
+        }
+        foreach (var type in SharedEnums)
+        {
+            string[] names = Enum.GetNames(type);
+            int[] values = (int[])Enum.GetValuesAsUnderlyingType(type); // every shared enum is an int
+            for (int i = 0; i < names.Length; i++)
+            {
+                text.Append("enum\t").Append(type.Name).Append('\t').Append(names[i]).Append('\t').Append(values[i].ToString(invariant)).Append('\n');
+            }
+        }
+        foreach (var (name, message) in SharedMessages)
+        {
+            text.Append("message\t").Append(name).Append('\t').Append(message).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static byte[]? s_description;
+
+    /// <summary>The one function the Python package looks up through hostfxr
+    /// (<c>load_assembly_and_get_function_pointer</c>): writes <see cref="Description"/> as UTF-8 into
+    /// <paramref name="buffer"/> when it fits in <paramref name="size"/> bytes, and returns its length
+    /// (call with NULL and 0 first to learn it); -1 on failure, reported on stderr. Needs no GIL.</summary>
+    [UnmanagedCallersOnly]
+    public static int Describe(byte* buffer, int size)
+    {
+        try
+        {
+            byte[] utf8 = s_description ??= Encoding.UTF8.GetBytes(Description()); // asked twice: size, then bytes
+            if (buffer != null && utf8.Length <= size)
+            {
+                utf8.CopyTo(new Span<byte>(buffer, size));
+            }
+            return utf8.Length;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"cs_futures: describing the .NET bridge failed: {ex}");
+            return -1;
+        }
+    }
+
+    /// <summary>wait: <see cref="Version"/> (also in the description; kept as an entry so that a
+    /// package can check it before reading anything else). Nothing in it can throw.</summary>
     [UnmanagedCallersOnly]
     private static int GetVersion() => Version;
 
-    /// <summary>Writes up to <paramref name="count"/> entry point addresses into
-    /// <paramref name="table"/> and returns how many exist: the one function that the Python package
-    /// looks up through hostfxr (<c>load_assembly_and_get_function_pointer</c>).</summary>
+    /// <summary>py: raises the failure that the last "wait" entry on this thread reported with
+    /// <see cref="EntryCode.Failed"/> (-1); 0 when there is none.</summary>
     [UnmanagedCallersOnly]
-    public static int Bootstrap(IntPtr table, int count)
+    private static int LastError()
     {
-        long[] entries = Table();
-        for (int i = 0; i < Math.Min(count, entries.Length); i++)
+        try
         {
-            ((long*)table)[i] = entries[i];
+            return BridgeErrors.RaiseLastWaitError();
         }
-        return entries.Length;
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
     }
 
     /// <summary>py: resolves the C API from the interpreter handle and keeps the configuration tuple.</summary>
@@ -84,7 +183,16 @@ public static unsafe class NativeEntryPoints
     {
         try
         {
-            PyApi.Load(pythonLibrary);
+            if (!PyApi.Loaded)
+            {
+                if (pythonLibrary == IntPtr.Zero)
+                {
+                    // Without the C API, nothing can be raised in Python: report through stderr.
+                    Console.Error.WriteLine("cs_futures: configuring the .NET bridge failed: no interpreter handle");
+                    return -1;
+                }
+                PyApi.Load(pythonLibrary);
+            }
             PythonBridge.Configure(config);
             // While the import goes on: a worker thread for the first submit, and its code made ready.
             ParkedThreads.PrepareSpare();
@@ -93,153 +201,308 @@ public static unsafe class NativeEntryPoints
         }
         catch (Exception ex)
         {
-            // Without the exception classes, report through stderr and a failure code.
-            Console.Error.WriteLine($"cs_futures: configuring the .NET bridge failed: {ex}");
-            return -1;
+            return BridgeErrors.Raise(ex, -1);
         }
     }
 
+    /// <summary>py: a new pending future for Python's <c>Future()</c>.</summary>
     [UnmanagedCallersOnly]
-    private static IntPtr FutureNew() => Handles.New(new Future<PyRef>());
+    private static IntPtr FutureNew()
+    {
+        try
+        {
+            return Handles.New(new Future<PyRef>());
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
 
     /// <summary>py: frees a handle; <paramref name="releaseValues"/> also releases a done future's
-    /// Python values now (Python held the only way to reach them).</summary>
+    /// Python values now when it was the object's last handle (Python held the only way to reach
+    /// them). 0, or -1 for a bad handle.</summary>
     [UnmanagedCallersOnly]
-    private static void HandleFree(IntPtr handle, int releaseValues)
+    private static int HandleFree(IntPtr handle, int releaseValues)
     {
-        object? target = Handles.Target(handle);
-        if (releaseValues != 0 && target is Future future)
+        try
         {
-            PythonFutureOps.ReleaseValues(future);
+            object target = Handles.Target(handle);
+            if (!Handles.Free(handle))
+            {
+                return 0; // a copy's handle is still live (copy.copy): the values stay
+            }
+            if (releaseValues != 0 && target is Future future)
+            {
+                PythonFutureOps.ReleaseValues(future);
+            }
+            (target as Cursor)?.Dispose(); // never an executor: its Dispose waits for workers that need the GIL
+            (target as WaitCursor)?.Dispose();
+            return 0;
         }
-        (target as Cursor)?.Dispose(); // never an executor: its Dispose waits for workers that need the GIL
-        Handles.Free(handle);
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
     }
 
+    /// <summary>py: a second handle to the object behind <paramref name="handle"/> (for
+    /// <c>copy.copy</c>: each Python object frees its own).</summary>
     [UnmanagedCallersOnly]
-    private static int FutureState(IntPtr handle) => (int)Handles.Get<Future>(handle).State;
-
-    [UnmanagedCallersOnly]
-    private static int FutureCancel(IntPtr handle) => Guard(() => Handles.Get<Future>(handle).Cancel() ? 1 : 0);
-
-    [UnmanagedCallersOnly]
-    private static int FutureSetRunningOrNotifyCancel(IntPtr handle) =>
-        Guard(() => Handles.Get<Future>(handle).SetRunningOrNotifyCancel() ? 1 : 0);
-
-    /// <summary>py: <c>set_result</c> (0) or <c>set_exception</c> (1).</summary>
-    [UnmanagedCallersOnly]
-    private static int FutureSet(IntPtr handle, int which, IntPtr value) => Guard(() =>
+    private static IntPtr HandleCopy(IntPtr handle)
     {
-        var future = Handles.Get<Future>(handle);
-        if (which == 0)
+        try
         {
-            PythonFutureOps.SetResult(future, value);
+            return Handles.Copy(handle);
         }
-        else
+        catch (Exception ex)
         {
-            PythonFutureOps.SetException(future, value);
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
-        return 0;
-    });
+    }
 
-    /// <summary>py: the outcome (a new reference, as ctypes' py_object expects) or a marker; None
-    /// for exception() of a future that did not raise.</summary>
+    /// <summary>py: the future's <see cref="CsFutures.FutureState"/>.</summary>
     [UnmanagedCallersOnly]
-    private static IntPtr FutureOutcome(IntPtr handle, int which) =>
-        PyApi.NewRef(PythonFutureOps.Outcome(Handles.Get<Future>(handle), which));
-
-    [UnmanagedCallersOnly]
-    private static int FutureAddDoneCallback(IntPtr handle, IntPtr callable) => Guard(() =>
+    private static int FutureState(IntPtr handle)
     {
-        PythonFutureOps.AddDoneCallback(Handles.Get<Future>(handle), callable);
-        return 0;
-    });
+        try
+        {
+            return (int)Handles.Get<Future>(handle).State;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
 
+    /// <summary>py: <c>cancel()</c>: 1 if cancelled.</summary>
     [UnmanagedCallersOnly]
-    private static int FutureForce(IntPtr handle, int which, int state, IntPtr value) => Guard(() =>
+    private static int FutureCancel(IntPtr handle)
     {
-        PythonFutureOps.Force(Handles.Get<Future>(handle), which, state, value);
-        return 0;
-    });
+        try
+        {
+            return Handles.Get<Future>(handle).Cancel() ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
 
+    /// <summary>py: <c>set_running_or_notify_cancel()</c>: 1 if now running, 0 if cancelled.</summary>
     [UnmanagedCallersOnly]
-    private static void FutureNotifyAll(IntPtr handle) => Handles.Get<Future>(handle).NotifyAll();
+    private static int FutureSetRunningOrNotifyCancel(IntPtr handle)
+    {
+        try
+        {
+            return Handles.Get<Future>(handle).SetRunningOrNotifyCancel() ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+
+    /// <summary>py: <c>set_result</c> or <c>set_exception</c> (<see cref="Outcome"/>).</summary>
+    [UnmanagedCallersOnly]
+    private static int FutureSet(IntPtr handle, int which, IntPtr value)
+    {
+        try
+        {
+            var future = Handles.Get<Future>(handle);
+            if ((Outcome)which == Outcome.Result)
+            {
+                PythonFutureOps.SetResult(future, value);
+            }
+            else
+            {
+                PythonFutureOps.SetException(future, value);
+            }
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+
+    /// <summary>py: the outcome (<see cref="Outcome"/>; a new reference, as ctypes' py_object
+    /// expects) or a marker; None for exception() of a future that did not raise.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr FutureOutcome(IntPtr handle, int which)
+    {
+        try
+        {
+            return PyApi.NewRef(PythonFutureOps.Outcome(Handles.Get<Future>(handle), which));
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: <c>add_done_callback</c> with a zero-argument callable (the package binds the future).</summary>
+    [UnmanagedCallersOnly]
+    private static int FutureAddDoneCallback(IntPtr handle, IntPtr callable)
+    {
+        try
+        {
+            PythonFutureOps.AddDoneCallback(Handles.Get<Future>(handle), callable);
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+
+    /// <summary>py: Python code assigning <c>_state</c>, <c>_result</c> or <c>_exception</c>
+    /// (<see cref="ForceField"/>).</summary>
+    [UnmanagedCallersOnly]
+    private static int FutureForce(IntPtr handle, int which, int state, IntPtr value)
+    {
+        try
+        {
+            var future = Handles.Get<Future>(handle);
+            if ((ForceField)which == ForceField.State && !Enum.IsDefined((CsFutures.FutureState)state))
+            {
+                throw new ArgumentOutOfRangeException(nameof(state), state, "not a future state");
+            }
+            PythonFutureOps.Force(future, which, state, value);
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+
+    /// <summary>py: <c>future._condition.notify_all()</c>: wakes the threads blocked on the future.</summary>
+    [UnmanagedCallersOnly]
+    private static int FutureNotifyAll(IntPtr handle)
+    {
+        try
+        {
+            Handles.Get<Future>(handle).NotifyAll();
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
 
     /// <summary>wait: blocks up to <paramref name="seconds"/> for the future to be done; 1 if done.</summary>
     [UnmanagedCallersOnly]
-    private static int FutureWait(IntPtr handle, double seconds) =>
-        Handles.Get<Future>(handle).Wait(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
-
-    /// <summary>wait: one slice of <c>concurrent.futures.wait</c>; fills <paramref name="doneMask"/>
-    /// and returns 1 when the return condition holds.</summary>
-    [UnmanagedCallersOnly]
-    private static int WaitMany(IntPtr* handles, int count, double seconds, int returnWhen, byte* doneMask)
+    private static int FutureWait(IntPtr handle, double seconds)
     {
-        var fs = new Future[count];
-        for (int i = 0; i < count; i++)
+        try
         {
-            fs[i] = Handles.Get<Future>(handles[i]);
+            return Handles.Get<Future>(handle).Wait(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
         }
-        var rw = (ReturnWhen)returnWhen;
-        var (done, _) = Futures.Wait(fs, TimeSpan.FromSeconds(seconds), rw);
-        bool anyException = false;
-        for (int i = 0; i < count; i++)
+        catch (Exception ex)
         {
-            bool isDone = done.Contains(fs[i]);
-            doneMask[i] = isDone ? (byte)1 : (byte)0;
-            anyException |= isDone && fs[i].FinishedWithException;
+            return BridgeErrors.WaitFailed(ex);
         }
-        bool allDone = done.Count == fs.Distinct().Count();
-        return rw switch
-        {
-            ReturnWhen.FirstCompleted => done.Count > 0,
-            ReturnWhen.FirstException => anyException || allDone,
-            _ => allDone,
-        } ? 1 : 0;
     }
 
-    /// <summary>py: starts an <c>as_completed</c> iteration over distinct futures.</summary>
+    /// <summary>py: starts a <c>concurrent.futures.wait</c> over <paramref name="count"/> futures with
+    /// the <see cref="ReturnWhen"/> condition: one waiter, installed once. When the condition holds
+    /// already, fills <paramref name="doneMask"/> and returns NULL without an error (Python: None),
+    /// as CPython returns before installing a waiter; otherwise a handle for <see cref="WaitNext"/>.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr WaitNew(IntPtr* handles, int count, int returnWhen, byte* doneMask)
+    {
+        try
+        {
+            if (!Enum.IsDefined((ReturnWhen)returnWhen))
+            {
+                throw new ArgumentOutOfRangeException(nameof(returnWhen), returnWhen, "Invalid return condition");
+            }
+            var cursor = new WaitCursor(Futures(handles, count), (ReturnWhen)returnWhen);
+            if (cursor.Holds)
+            {
+                cursor.Fill(doneMask);
+                cursor.Dispose();
+                return IntPtr.Zero;
+            }
+            return Handles.New(cursor);
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>wait: one slice of <c>concurrent.futures.wait</c>; fills <paramref name="doneMask"/>
+    /// (one byte a future) and returns 1 when the return condition holds, 0 when the slice passed.</summary>
+    [UnmanagedCallersOnly]
+    private static int WaitNext(IntPtr handle, byte* doneMask, double seconds)
+    {
+        try
+        {
+            var cursor = Handles.Get<WaitCursor>(handle);
+            bool holds = cursor.Step(TimeSpan.FromSeconds(seconds));
+            cursor.Fill(doneMask);
+            return holds ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
+    }
+
+    /// <summary>py: starts an <c>as_completed</c> iteration.</summary>
     [UnmanagedCallersOnly]
     private static IntPtr CursorNew(IntPtr* handles, int count)
     {
-        var fs = new List<IndexedFuture>(count);
-        for (int i = 0; i < count; i++)
+        try
         {
-            fs.Add(new IndexedFuture(Handles.Get<Future>(handles[i]), i));
+            return Handles.New(new Cursor(Futures(handles, count)));
         }
-        return Handles.New(new Cursor(fs));
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
     }
 
-    /// <summary>wait: the index of the next completed future, -1 if none in the slice, -2 when all
-    /// were yielded.</summary>
+    /// <summary>wait: the index plus one of the next completed future, 0 if none in the slice,
+    /// <see cref="EntryCode.CursorExhausted"/> when all were yielded.</summary>
     [UnmanagedCallersOnly]
     private static int CursorNext(IntPtr handle, double seconds)
     {
-        var cursor = Handles.Get<Cursor>(handle);
-        if (cursor.Inner.TryNext(TimeSpan.FromSeconds(seconds), out var next))
+        try
         {
-            return cursor.IndexOf(next!);
+            return Handles.Get<Cursor>(handle).Next(TimeSpan.FromSeconds(seconds));
         }
-        return cursor.Inner.Exhausted ? -2 : -1;
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
     }
 
-    /// <summary>py: a thread pool for Python work (<paramref name="initializer"/> NULL for none).</summary>
+    /// <summary>py: a thread pool for Python work (<paramref name="initializer"/> None for none).</summary>
     [UnmanagedCallersOnly]
     private static IntPtr ExecutorNew(int maxWorkers, IntPtr threadNamePrefix, IntPtr initializer)
     {
         try
         {
+            if (maxWorkers <= 0)
+            {
+                // Checked here: a ThreadPoolExecutor whose constructor throws must never reach its finalizer.
+                throw new ArgumentException(FuturesMessages.MaxWorkersNotPositive);
+            }
             threadNamePrefix = PyApi.NullIfNone(threadNamePrefix);
             initializer = PyApi.NullIfNone(initializer);
-            string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix);
+            string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix)
+                ?? throw new ArgumentException("thread_name_prefix must be a str");
             Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
             var options = PythonThreads.Options(PythonThreads.SubmitBacklog(maxWorkers));
             return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, options));
         }
         catch (Exception ex)
         {
-            PyErr.Raise(ex);
-            return IntPtr.Zero;
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
     }
 
@@ -255,52 +518,110 @@ public static unsafe class NativeEntryPoints
         }
         catch (Exception ex)
         {
-            PyErr.Raise(ex);
-            return IntPtr.Zero;
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
     }
 
     /// <summary>py: the non-blocking part of <c>shutdown</c>; the wait is <see cref="ExecutorJoin"/>.</summary>
     [UnmanagedCallersOnly]
-    private static int ExecutorShutdown(IntPtr handle, int cancelFutures) => Guard(() =>
+    private static int ExecutorShutdown(IntPtr handle, int cancelFutures)
     {
-        Handles.Get<Executor>(handle).Shutdown(wait: false, cancelFutures: cancelFutures != 0);
-        return 0;
-    });
+        try
+        {
+            Handles.Get<Executor>(handle).Shutdown(wait: false, cancelFutures: cancelFutures != 0);
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
 
     /// <summary>wait: 1 when every worker thread has exited.</summary>
     [UnmanagedCallersOnly]
-    private static int ExecutorJoin(IntPtr handle, double seconds) =>
-        Handles.Get<ThreadPoolExecutor>(handle).Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
-
-    /// <summary>py: 0 max workers, 1 threads started, 2 queued items, 3 shut down, 4 broken.</summary>
-    [UnmanagedCallersOnly]
-    private static long ExecutorInfo(IntPtr handle, int what)
+    private static int ExecutorJoin(IntPtr handle, double seconds)
     {
-        var executor = Handles.Get<ThreadPoolExecutor>(handle);
-        return what switch
+        try
         {
-            0 => executor.MaxWorkers,
-            1 => executor.Threads.Count,
-            2 => executor.QueuedCount,
-            3 => executor.IsShutdown ? 1 : 0,
-            _ => executor.Broken is null ? 0 : 1,
-        };
+            return Handles.Get<ThreadPoolExecutor>(handle).Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
     }
 
-    /// <summary>py: a handle to worker thread number <paramref name="index"/>, or NULL.</summary>
+    /// <summary>py: what <see cref="ExecutorInfo"/> selects.</summary>
+    [UnmanagedCallersOnly]
+    private static long ExecutorInfoOf(IntPtr handle, int what)
+    {
+        try
+        {
+            var executor = Handles.Get<ThreadPoolExecutor>(handle);
+            return (ExecutorInfo)what switch
+            {
+                ExecutorInfo.MaxWorkers => executor.MaxWorkers,
+                ExecutorInfo.ThreadCount => executor.Threads.Count,
+                ExecutorInfo.QueuedCount => executor.QueuedCount,
+                ExecutorInfo.IsShutdown => executor.IsShutdown ? 1 : 0,
+                ExecutorInfo.IsBroken => executor.Broken is null ? 0 : 1,
+                _ => throw new ArgumentOutOfRangeException(nameof(what), what, "not an ExecutorInfo selector"),
+            };
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1L);
+        }
+    }
+
+    /// <summary>py: a handle to worker thread number <paramref name="index"/>, or NULL (no error).</summary>
     [UnmanagedCallersOnly]
     private static IntPtr ExecutorThread(IntPtr handle, int index)
     {
-        var threads = Handles.Get<ThreadPoolExecutor>(handle).Threads;
-        return index < threads.Count ? Handles.New(threads.ElementAt(index)) : IntPtr.Zero;
+        try
+        {
+            var threads = Handles.Get<ThreadPoolExecutor>(handle).Threads;
+            return index >= 0 && index < threads.Count ? Handles.New(threads.ElementAt(index)) : IntPtr.Zero;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: why a thread pool or a process pool is broken (the engine's text, CPython's
+    /// <c>_broken</c>), or None.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr BrokenReason(IntPtr handle)
+    {
+        try
+        {
+            string? reason = Handles.Target(handle) switch
+            {
+                ThreadPoolExecutor executor => executor.Broken,
+                PythonProcessPool pool => pool.Engine.Broken,
+                var other => throw new InvalidCastException($"cs_futures: a {other.GetType().Name} has no broken state"),
+            };
+            return reason is null ? PyApi.NewRef(IntPtr.Zero) : PyApi.NewString(reason);
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
     }
 
     /// <summary>wait: 1 when the thread has exited.</summary>
     [UnmanagedCallersOnly]
     private static int ThreadJoin(IntPtr handle, double seconds)
     {
-        return Handles.Get<WorkerThread>(handle).Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+        try
+        {
+            return Handles.Get<WorkerThread>(handle).Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
     }
 
     /// <summary>py: a process pool for pickled Python calls; <paramref name="decoder"/> is the package's
@@ -310,13 +631,17 @@ public static unsafe class NativeEntryPoints
     {
         try
         {
+            if (PyApi.PyTuple_Size(config) < 0)
+            {
+                PyApi.PyErr_Clear();
+                throw new ArgumentException("the process pool configuration must be a tuple");
+            }
             var options = PythonProcessPool.ReadOptions(config);
             return Handles.New(new PythonProcessPool(options, PyRef.Borrow(decoder)));
         }
         catch (Exception ex)
         {
-            PyErr.Raise(ex);
-            return IntPtr.Zero;
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
     }
 
@@ -333,84 +658,125 @@ public static unsafe class NativeEntryPoints
         }
         catch (Exception ex)
         {
-            PyErr.Raise(ex);
-            return IntPtr.Zero;
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
     }
 
-    /// <summary>py: mode 0 <c>shutdown(wait=False)</c>, 1 <c>terminate_workers()</c>, 2 <c>kill_workers()</c>.</summary>
+    /// <summary>py: what <see cref="PoolShutdown"/> selects.</summary>
     [UnmanagedCallersOnly]
-    private static int ProcessPoolShutdown(IntPtr handle, int cancelFutures, int mode) => Guard(() =>
+    private static int ProcessPoolShutdown(IntPtr handle, int cancelFutures, int mode)
     {
-        var engine = Handles.Get<PythonProcessPool>(handle).Engine;
-        switch (mode)
+        try
         {
-            case 1:
-                engine.TerminateWorkers();
-                break;
-            case 2:
-                engine.KillWorkers();
-                break;
-            default:
-                engine.Shutdown(wait: false, cancelFutures: cancelFutures != 0);
-                break;
+            var engine = Handles.Get<PythonProcessPool>(handle).Engine;
+            switch ((PoolShutdown)mode)
+            {
+                case PoolShutdown.Terminate:
+                    engine.TerminateWorkers();
+                    break;
+                case PoolShutdown.Kill:
+                    engine.KillWorkers();
+                    break;
+                case PoolShutdown.Shutdown:
+                    engine.Shutdown(wait: false, cancelFutures: cancelFutures != 0);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a PoolShutdown mode");
+            }
+            return 0;
         }
-        return 0;
-    });
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
 
     /// <summary>wait: 1 once the pool shut down and every worker exited.</summary>
     [UnmanagedCallersOnly]
-    private static int ProcessPoolJoin(IntPtr handle, double seconds) =>
-        Handles.Get<PythonProcessPool>(handle).Engine.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
-
-    /// <summary>py: 0 max workers, 1 workers, 2 broken, 3 shut down, 4 queued tasks.</summary>
-    [UnmanagedCallersOnly]
-    private static long ProcessPoolInfo(IntPtr handle, int what)
+    private static int ProcessPoolJoin(IntPtr handle, double seconds)
     {
-        var engine = Handles.Get<PythonProcessPool>(handle).Engine;
-        return what switch
+        try
         {
-            0 => engine.MaxWorkers,
-            1 => engine.Workers.Count,
-            2 => engine.Broken is null ? 0 : 1,
-            3 => engine.IsShutdown ? 1 : 0,
-            _ => engine.QueuedCount,
-        };
+            return Handles.Get<PythonProcessPool>(handle).Engine.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
+    }
+
+    /// <summary>py: what <see cref="ProcessPoolInfo"/> selects.</summary>
+    [UnmanagedCallersOnly]
+    private static long ProcessPoolInfoOf(IntPtr handle, int what)
+    {
+        try
+        {
+            var engine = Handles.Get<PythonProcessPool>(handle).Engine;
+            return (ProcessPoolInfo)what switch
+            {
+                ProcessPoolInfo.MaxWorkers => engine.MaxWorkers,
+                ProcessPoolInfo.WorkerCount => engine.Workers.Count,
+                ProcessPoolInfo.IsBroken => engine.Broken is null ? 0 : 1,
+                ProcessPoolInfo.IsShutdown => engine.IsShutdown ? 1 : 0,
+                ProcessPoolInfo.QueuedCount => engine.QueuedCount,
+                _ => throw new ArgumentOutOfRangeException(nameof(what), what, "not a ProcessPoolInfo selector"),
+            };
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1L);
+        }
     }
 
     /// <summary>py: a list of the current workers' pids.</summary>
     [UnmanagedCallersOnly]
     private static IntPtr ProcessPoolWorkers(IntPtr handle)
     {
-        int[] pids = Handles.Get<PythonProcessPool>(handle).WorkerPids();
-        IntPtr list = PyApi.PyList_New(pids.Length);
-        for (int i = 0; i < pids.Length; i++)
+        try
         {
-            PyApi.PyList_SetItem(list, i, PyApi.PyLong_FromLongLong(pids[i]));
+            int[] pids = Handles.Get<PythonProcessPool>(handle).WorkerPids();
+            IntPtr list = PyApi.PyList_New(pids.Length);
+            for (int i = 0; i < pids.Length; i++)
+            {
+                PyApi.PyList_SetItem(list, i, PyApi.PyLong_FromLongLong(pids[i]));
+            }
+            return list;
         }
-        return list;
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
     }
 
-    /// <summary>py: for worker <paramref name="pid"/>: op 0 terminate, 1 kill (both return 0), 2 its exit
-    /// code (-1000 while alive); -1001 for a pid the pool never listed.</summary>
+    /// <summary>py: <see cref="WorkerOp"/> on worker <paramref name="pid"/>;
+    /// <see cref="EntryCode.WorkerUnknown"/> for a pid the pool never listed.</summary>
     [UnmanagedCallersOnly]
     private static long ProcessWorkerOp(IntPtr handle, int pid, int op)
     {
-        var worker = Handles.Get<PythonProcessPool>(handle).Worker(pid);
-        if (worker is null)
+        try
         {
-            return -1001;
+            var worker = Handles.Get<PythonProcessPool>(handle).Worker(pid);
+            if (worker is null)
+            {
+                return (long)EntryCode.WorkerUnknown;
+            }
+            switch ((WorkerOp)op)
+            {
+                case WorkerOp.Terminate:
+                    worker.Terminate();
+                    return 0;
+                case WorkerOp.Kill:
+                    worker.Kill();
+                    return 0;
+                case WorkerOp.ExitCode:
+                    return worker.IsAlive ? (long)EntryCode.WorkerAlive : worker.ExitCode ?? (long)EntryCode.WorkerUnknown;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(op), op, "not a WorkerOp");
+            }
         }
-        switch (op)
+        catch (Exception ex)
         {
-            case 0:
-                worker.Terminate();
-                return 0;
-            case 1:
-                worker.Kill();
-                return 0;
-            default:
-                return worker.IsAlive ? -1000 : worker.ExitCode ?? -1001;
+            return BridgeErrors.Raise(ex, -1L);
         }
     }
 
@@ -418,43 +784,29 @@ public static unsafe class NativeEntryPoints
     [UnmanagedCallersOnly]
     private static int ProcessWorkerJoin(IntPtr handle, int pid, double seconds)
     {
-        var worker = Handles.Get<PythonProcessPool>(handle).Worker(pid);
-        return worker is null || worker.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
-    }
-
-    /// <summary>Runs a "py" entry's body; a .NET exception becomes the Python exception (-1).</summary>
-    private static int Guard(Func<int> body)
-    {
         try
         {
-            return body();
+            var worker = Handles.Get<PythonProcessPool>(handle).Worker(pid);
+            return worker is null || worker.Join(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
         }
         catch (Exception ex)
         {
-            PyErr.Raise(ex);
-            return -1;
+            return BridgeErrors.WaitFailed(ex);
         }
     }
 
-    private sealed record IndexedFuture(Future Future, int Index);
-
-    private sealed class Cursor : IDisposable
+    private static Future[] Futures(IntPtr* handles, int count)
     {
-        private readonly Dictionary<Future, int> _index = new(ReferenceEqualityComparer.Instance);
-
-        public Cursor(List<IndexedFuture> fs)
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > 0 && handles == null)
         {
-            foreach (var f in fs)
-            {
-                _index.TryAdd(f.Future, f.Index);
-            }
-            Inner = new CompletionCursor<Future>(new HashSet<Future>(_index.Keys), new Waiter.AnyCompleted());
+            throw new ArgumentNullException(nameof(handles));
         }
-
-        public CompletionCursor<Future> Inner { get; }
-
-        public int IndexOf(Future future) => _index[future];
-
-        public void Dispose() => Inner.Dispose();
+        var fs = new Future[count];
+        for (int i = 0; i < count; i++)
+        {
+            fs[i] = Handles.Get<Future>(handles[i]);
+        }
+        return fs;
     }
 }

@@ -12,7 +12,7 @@ internal static unsafe class PythonBridge
 {
     /// <summary>The members of the configuration tuple, in the order the Python package passes them
     /// (<c>cs_futures/_bridge.py</c>, <c>_configure</c>).</summary>
-    private enum Slot
+    internal enum Slot
     {
         CancelledError,
         TimeoutError,

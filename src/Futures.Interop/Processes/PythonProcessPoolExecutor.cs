@@ -91,7 +91,7 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(items);
         var futures = items.Select(item => SubmitPython<TResult>(fn, item)).ToList();
-        return PythonExecutorExtensions.Results(futures, timeout.HasValue ? DateTime.UtcNow + timeout.Value : null);
+        return PythonExecutorExtensions.Results(futures, Deadline.After(timeout));
     }
 
     /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>.</summary>

@@ -67,19 +67,19 @@ public static class PythonExecutorExtensions
         ArgumentNullException.ThrowIfNull(fn);
         ArgumentNullException.ThrowIfNull(items);
         var futures = items.Select(item => executor.SubmitPython<TResult>(fn, item)).ToList();
-        return Results(futures, timeout.HasValue ? DateTime.UtcNow + timeout.Value : null);
+        return Results(futures, Deadline.After(timeout));
     }
 
     /// <summary>The results of <paramref name="futures"/> in order; the rest are cancelled when the
     /// caller stops early.</summary>
-    internal static IEnumerable<TResult> Results<TResult>(List<Future<TResult>> futures, DateTime? deadline)
+    internal static IEnumerable<TResult> Results<TResult>(List<Future<TResult>> futures, Deadline deadline)
     {
         int taken = 0;
         try
         {
             for (; taken < futures.Count; taken++)
             {
-                TimeSpan? left = deadline is { } d ? Max(d - DateTime.UtcNow, TimeSpan.Zero) : null;
+                TimeSpan? left = deadline.IsNever ? null : deadline.Remaining; // monotonic, as Python's map
                 yield return futures[taken].Result(left);
             }
         }
@@ -92,5 +92,4 @@ public static class PythonExecutorExtensions
         }
     }
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
