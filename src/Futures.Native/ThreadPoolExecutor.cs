@@ -60,7 +60,7 @@ public class ThreadPoolExecutor : Executor
         int workers = maxWorkers ?? DefaultMaxWorkers;
         if (workers <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(maxWorkers), maxWorkers, "max_workers must be greater than 0");
+            throw new ArgumentOutOfRangeException(nameof(maxWorkers), maxWorkers, FuturesMessages.MaxWorkersNotPositive);
         }
         string prefix = string.IsNullOrEmpty(threadNamePrefix)
             ? $"ThreadPoolExecutor-{Interlocked.Increment(ref s_counter)}"

@@ -10,8 +10,9 @@ namespace CsFutures.Interop.Bridge;
 /// </summary>
 internal static unsafe class PythonBridge
 {
-    /// <summary>The members of the configuration tuple, in the order the Python package passes them
-    /// (<c>cs_futures/_bridge.py</c>, <c>_configure</c>).</summary>
+    /// <summary>The members of the configuration tuple. The order is this enum's: the Python package reads
+    /// these names and values from the bridge's description and builds the tuple in this order
+    /// (<c>cs_futures/_bridge.py</c>, <c>start</c>).</summary>
     internal enum Slot
     {
         CancelledError,

@@ -69,7 +69,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         int workers = options.MaxWorkers ?? Environment.ProcessorCount;
         if (workers <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxWorkers, "max_workers must be greater than 0");
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxWorkers, FuturesMessages.MaxWorkersNotPositive);
         }
         if (options.MaxTasksPerChild is < 1)
         {
@@ -296,7 +296,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         }
         if (_table.IsShutdown)
         {
-            throw new InvalidOperationException("cannot schedule new futures after shutdown");
+            throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
         }
     }
 

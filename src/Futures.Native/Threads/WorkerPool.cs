@@ -93,7 +93,7 @@ internal sealed class WorkerPool
             }
             if (_shutdown)
             {
-                throw new InvalidOperationException("cannot schedule new futures after shutdown");
+                throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
             }
             _queue.Enqueue(item);
             newThread = AdjustThreadCountLocked();
