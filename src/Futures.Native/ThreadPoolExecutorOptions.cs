@@ -35,6 +35,17 @@ public sealed class ThreadPoolExecutorOptions
     /// <summary>How long a submit waiting for the backlog accepts no progress from the workers (for tests).</summary>
     internal TimeSpan BacklogStallTimeout { get; set; } = Threads.SubmitBacklog.DefaultStallTimeout;
 
+    /// <summary>Runs on a worker's thread before it runs each item: a bridge that keeps its own lock
+    /// between its items (see <see cref="WorkerIdle"/>) gives it back here before an item of another
+    /// kind.</summary>
+    public Action<WorkItem>? ItemStarting { get; set; }
+
+    /// <summary>Runs on a worker's thread when it finds the queue empty, before it waits for work or
+    /// exits. The Python bridge keeps the GIL from one Python task to the next while the queue holds
+    /// more, as CPython's workers do (one GIL hand-over per task instead of two), and gives it back
+    /// here.</summary>
+    public Action? WorkerIdle { get; set; }
+
     /// <summary>Runs last on each worker's thread as the worker exits, even after a failure. The thread
     /// may then run another pool's worker: a bridge undoes here what <see cref="WorkerStarted"/> set up.</summary>
     public Action? WorkerStopping { get; set; }

@@ -8,17 +8,16 @@ namespace Futures.Native.Tests;
 /// </summary>
 public class SubmitBacklogTests
 {
-    private static ThreadPoolExecutor Pool(int maxBacklog, TimeSpan stall, List<string>? blocking = null) =>
+    /// <summary>A one-worker pool; <paramref name="blocking"/> is set each time a submit enters the
+    /// RunBlocking hook (a worker start or a backlog wait).</summary>
+    private static ThreadPoolExecutor Pool(int maxBacklog, TimeSpan stall, ManualResetEventSlim? blocking = null) =>
         new(1, "Backlog", options: new ThreadPoolExecutorOptions
         {
             MaxBacklog = maxBacklog,
             BacklogStallTimeout = stall,
             RunBlocking = step =>
             {
-                lock (blocking ?? [])
-                {
-                    blocking?.Add("enter");
-                }
+                blocking?.Set();
                 step();
             },
         });
@@ -49,14 +48,15 @@ public class SubmitBacklogTests
     [Test]
     public void ASubmitPastTheBacklogWaitsThroughTheHookUntilTheWorkersDrainHalf()
     {
-        var blocking = new List<string>();
+        using var blocking = new ManualResetEventSlim();
         using var gate = new ManualResetEventSlim();
         using var executor = Pool(maxBacklog: 4, stall: Waits.Long, blocking);
         var futures = Fill(executor, gate, queued: 4);
         Assert.That(executor.BacklogWaits, Is.Zero, "up to MaxBacklog queued items, submits never wait");
-        int hookCallsBefore = blocking.Count;
+        blocking.Reset(); // set by the worker's start
 
         var late = Task.Run(() => executor.Submit(() => 99));
+        Assert.That(blocking.Wait(Waits.Long), Is.True, "the wait runs inside the RunBlocking hook (a bridge releases its lock there)");
         Assert.That(late.Wait(TimeSpan.FromMilliseconds(100)), Is.False, "5 queued > 4: the submit waits for the workers");
         Assert.That(executor.QueuedCount, Is.EqualTo(5), "its item is queued before it waits");
         gate.Set();
@@ -64,7 +64,6 @@ public class SubmitBacklogTests
         Assert.That(late.Result.Result(Waits.Long), Is.EqualTo(99));
         Assert.That(futures.Select(f => f.Result(Waits.Long)), Is.EqualTo(new[] { -1, 0, 1, 2, 3 }));
         Assert.That(executor.BacklogWaits, Is.EqualTo(1));
-        Assert.That(blocking.Count, Is.EqualTo(hookCallsBefore + 1), "the wait ran inside the RunBlocking hook (a bridge releases its lock there)");
     }
 
     [Test]
@@ -86,10 +85,13 @@ public class SubmitBacklogTests
     [Test]
     public void ShutdownEndsAWait()
     {
+        using var blocking = new ManualResetEventSlim();
         using var gate = new ManualResetEventSlim();
-        var executor = Pool(maxBacklog: 1, stall: Waits.Long);
+        var executor = Pool(maxBacklog: 1, stall: Waits.Long, blocking);
         var futures = Fill(executor, gate, queued: 1);
+        blocking.Reset();
         var late = Task.Run(() => executor.Submit(() => 7));
+        Assert.That(blocking.Wait(Waits.Long), Is.True, "the submit is waiting");
         Assert.That(late.Wait(TimeSpan.FromMilliseconds(100)), Is.False);
         executor.Shutdown(wait: false, cancelFutures: true);
         Assert.That(late.Wait(Waits.Long), Is.True, "shutdown releases the waiting submit");

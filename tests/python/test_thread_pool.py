@@ -5,6 +5,7 @@ import logging
 import os
 import re
 import threading
+import time
 import traceback
 import unittest
 import weakref
@@ -541,6 +542,22 @@ class DotnetCallableTests(unittest.TestCase):
         sqrt = System.Func[float, float](System.Math.Sqrt)
         with ThreadPoolExecutor(2) as executor:
             self.assertEqual(executor.submit(sqrt, 16.0).result(timeout=WAIT), 4.0)
+
+    def test_dotnet_delegate_after_a_long_python_task_runs_without_the_gil(self):
+        # A worker keeps the GIL from a long Python task to its next Python task; it must give it back
+        # before .NET code runs, or this thread, which sets what the delegate waits for, would wait
+        # for the delegate's timeout instead.
+        import System
+        from System.Threading import ManualResetEventSlim
+        gate = ManualResetEventSlim(False)
+        # A delegate bound in .NET (one made from a Python callable would run Python, not .NET).
+        wait = System.Delegate.CreateDelegate(System.Func[System.TimeSpan, bool], gate, "Wait")
+        with ThreadPoolExecutor(1) as executor:
+            long_task = executor.submit(time.sleep, 0.005)
+            waiting = executor.submit(wait, System.TimeSpan.FromSeconds(10))
+            long_task.result(timeout=WAIT)
+            gate.Set()
+            self.assertTrue(waiting.result(timeout=WAIT), "the delegate ran while its worker held the GIL")
 
     def test_dotnet_exception_is_raised_from_result(self):
         import System

@@ -11,6 +11,9 @@ internal readonly ref struct Gil
     /// <summary>Not a <c>PyGILState_STATE</c>: this scope attached a pool worker.</summary>
     private const int ReleaseAfterAttach = -1;
 
+    /// <summary>Not a <c>PyGILState_STATE</c>: this scope resumed a GIL its worker kept.</summary>
+    private const int Kept = -2;
+
     private readonly int _state;
 
     private Gil(int state) => _state = state;
@@ -26,6 +29,31 @@ internal readonly ref struct Gil
         var gil = new Gil(PythonThreads.AttachHoldingGil() ? ReleaseAfterAttach : PyApi.PyGILState_Ensure());
         PyRef.DrainPending();
         return gil;
+    }
+
+    /// <summary>For a Python task on a pool worker: takes the GIL, unless the worker kept it after its
+    /// previous task (<see cref="PythonThreads.Keep"/>). End the scope with <see cref="DisposeForTask"/>.</summary>
+    /// <exception cref="InvalidOperationException">The interpreter is finalizing.</exception>
+    public static Gil AcquireForTask() => PythonThreads.ResumeKept() ? new Gil(Kept) : Acquire();
+
+    /// <summary>Ends a <see cref="AcquireForTask"/> scope. With <paramref name="keep"/>, a pool worker
+    /// keeps the GIL for its next task (see <see cref="PythonThreads.Keep"/>); otherwise, and on any
+    /// other thread, the GIL is released.</summary>
+    public void DisposeForTask(bool keep)
+    {
+        if (_state == Kept)
+        {
+            PythonThreads.KeepAgain();
+            if (!keep)
+            {
+                PythonThreads.ReleaseKept();
+            }
+            return;
+        }
+        if (!keep || !PythonThreads.Keep(_state, afterAttach: _state == ReleaseAfterAttach))
+        {
+            Dispose();
+        }
     }
 
     /// <summary>Returns the GIL to the state before <see cref="Acquire"/>.</summary>

@@ -25,6 +25,14 @@ internal static unsafe class PythonThreads
     [ThreadStatic]
     private static IntPtr t_threadState;
 
+    [ThreadStatic]
+    private static bool t_kept; // this worker holds the GIL between two Python tasks
+
+    [ThreadStatic]
+    private static int t_keptState; // the PyGILState_STATE to release a kept GIL with, or KeptAfterAttach
+
+    private const int KeptAfterAttach = -1;
+
     /// <summary>The engine's <see cref="ThreadPoolExecutorOptions"/> with these hooks.</summary>
     /// <param name="maxBacklog">For pools that Python threads submit to: see
     /// <see cref="SubmitBacklog(int)"/>; 0 for pools that only .NET threads submit to.</param>
@@ -34,7 +42,74 @@ internal static unsafe class PythonThreads
         WorkerStopping = Detach,
         RunBlocking = WithoutGil.Run,
         MaxBacklog = maxBacklog,
+        ItemStarting = static item =>
+        {
+            if (item is not PythonCallWorkItem)
+            {
+                ReleaseKept();
+            }
+        },
+        WorkerIdle = ReleaseKept,
     };
+
+    /// <summary>A Python task starting on a pool worker that kept the GIL after its previous task: true,
+    /// and the task runs at once (the GIL is still this thread's).</summary>
+    public static bool ResumeKept()
+    {
+        if (!t_kept)
+        {
+            return false;
+        }
+        t_kept = false;
+        return true;
+    }
+
+    /// <summary>A Python task ended on a pool worker: instead of releasing the GIL (with
+    /// <paramref name="state"/>, or <see cref="ReleaseAfterAttach"/> when <paramref name="afterAttach"/>),
+    /// keep it for the worker's next task, as CPython's workers keep it from one <c>work_queue.get()</c>
+    /// to the next. The engine gives it back (<see cref="ReleaseKept"/>) when the queue is empty or the
+    /// next item is not a Python task; a thread waiting for the GIL gets it meanwhile as from any
+    /// CPython thread, by asking for it (the tasks' bytecode honours the request). False when the
+    /// thread is not a pool worker: the caller releases as usual.</summary>
+    public static bool Keep(int state, bool afterAttach)
+    {
+        if (!t_isWorker || !t_attached || PyApi.IsFinalizing)
+        {
+            return false;
+        }
+        t_kept = true;
+        t_keptState = afterAttach ? KeptAfterAttach : state;
+        return true;
+    }
+
+    /// <summary>A task that <see cref="ResumeKept"/> started ended: keep the GIL again, with the state
+    /// kept before (or give it back when keeping is no longer allowed).</summary>
+    public static void KeepAgain()
+    {
+        t_kept = true;
+        if (!t_isWorker || !t_attached || PyApi.IsFinalizing)
+        {
+            ReleaseKept();
+        }
+    }
+
+    /// <summary>Gives back a GIL that <see cref="Keep"/> kept, if any.</summary>
+    public static void ReleaseKept()
+    {
+        if (!t_kept)
+        {
+            return;
+        }
+        t_kept = false;
+        if (t_keptState == KeptAfterAttach)
+        {
+            ReleaseAfterAttach();
+        }
+        else
+        {
+            PyApi.PyGILState_Release(t_keptState);
+        }
+    }
 
     /// <summary>The backlog past which a Python thread's submit waits for the workers with the GIL
     /// released (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>): four items per worker, at least 64,
@@ -73,6 +148,7 @@ internal static unsafe class PythonThreads
     /// the thread (a parked thread may run another pool's worker next).</summary>
     public static void Detach()
     {
+        ReleaseKept();
         t_isWorker = false;
         if (!t_attached)
         {

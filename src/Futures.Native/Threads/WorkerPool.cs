@@ -272,6 +272,7 @@ internal sealed class WorkerPool
                     if (_queue.TryDequeue(out var item))
                     {
                         _backlog.ItemTaken(_queue.Count);
+                        _options.ItemStarting?.Invoke(item);
                         slot.Current = item;
                         RunItem(item);
                         slot.Current = null;
@@ -279,6 +280,7 @@ internal sealed class WorkerPool
                         continue;
                     }
                     Interlocked.Increment(ref _idle);
+                    _options.WorkerIdle?.Invoke();
                     if (!_idleWorkers.WaitForWork(_queue, () => _shutdown))
                     {
                         return;
