@@ -14,7 +14,8 @@ namespace Futures.Native.Tests;
 /// </summary>
 public class TelemetryTests
 {
-    private static readonly ActivitySource s_testSource = new("Futures.Native.Tests.Telemetry");
+    private const string TestSourceName = "Futures.Native.Tests.Telemetry";
+    private static readonly ActivitySource s_testSource = new(TestSourceName);
 
     [Test]
     public void ThreadPoolInstrumentsMoveByExactlyTheTasksItRan()
@@ -238,7 +239,7 @@ public class TelemetryTests
             _meters.Start();
             _activities = new ActivityListener
             {
-                ShouldListenTo = source => source.Name is FuturesTelemetry.ActivitySourceName || source == s_testSource,
+                ShouldListenTo = source => source.Name is FuturesTelemetry.ActivitySourceName or TestSourceName,
                 Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
                 ActivityStopped = activity =>
                 {
