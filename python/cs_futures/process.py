@@ -584,7 +584,8 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         ``cancelled`` (cancelled before they ran) and ``queued`` (waiting for a worker now), and the
         worker processes: ``workers`` (live now), ``worker_starts``, ``worker_deaths`` (ended
         unexpectedly) and ``worker_restarts`` (replacements started). All zero before the first
-        submit starts the pool."""
+        submit starts the pool. A task is counted just after its future completes; after
+        ``shutdown(wait=True)`` the counts are exact."""
         pool = self._pool
         if pool is None:
             return dict(name=self._name, submitted=0, completed=0, failed=0, cancelled=0, queued=0,

@@ -198,7 +198,8 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         ``name`` (the thread name prefix, the tag of the pool's .NET metrics), and the counts
         ``submitted``, ``completed`` (returned a result), ``failed`` (raised), ``cancelled``
         (cancelled before they ran), ``queued`` (waiting for a thread now) and ``workers`` (live
-        threads now)."""
+        threads now). A task is counted just after its future completes; after
+        ``shutdown(wait=True)`` the counts are exact."""
         return _bridge.executor_stats(self._h)
 
     def submit(self, fn, /, *args, **kwargs):

@@ -6,6 +6,9 @@ namespace CsFutures;
 /// fields in <c>snake_case</c>). CPython's <c>concurrent.futures</c> has no such call. The same figures
 /// are published as metrics (see <see cref="FuturesTelemetry"/>).
 /// </summary>
+/// <remarks>A task is counted just after its future completes, on the thread that completed it: a read
+/// right after a result was received may not include that task yet. After a shutdown with wait the
+/// counts are exact.</remarks>
 /// <param name="Name">The executor's name (the tag of its metrics).</param>
 /// <param name="Submitted">Tasks accepted by submit.</param>
 /// <param name="Completed">Tasks that returned a result.</param>
