@@ -23,10 +23,12 @@ for id in CsFutures CsFutures.Interop; do
     f="$feed/$id.$version.$ext"
     [ -f "$f" ] || { echo "consumer: $f was not produced" >&2; exit 1; }
   done
-  # The package README and the XML docs are in the package; the symbols hold the PDB.
-  unzip -l "$feed/$id.$version.nupkg" | grep -q " README.md$" || { echo "consumer: $id has no README" >&2; exit 1; }
-  unzip -l "$feed/$id.$version.nupkg" | grep -qE "lib/net10.0/.*\.xml$" || { echo "consumer: $id has no XML docs" >&2; exit 1; }
-  unzip -l "$feed/$id.$version.snupkg" | grep -qE "lib/net10.0/.*\.pdb$" || { echo "consumer: $id.snupkg has no PDB" >&2; exit 1; }
+  # The package README and the XML docs are in the package; the symbols hold the PDB. (The listings
+  # are read whole first: grep -q would close the pipe early, and pipefail would count unzip's SIGPIPE.)
+  listing="$(unzip -l "$feed/$id.$version.nupkg")" symbols="$(unzip -l "$feed/$id.$version.snupkg")"
+  grep -q " README.md$" <<<"$listing" || { echo "consumer: $id has no README" >&2; exit 1; }
+  grep -qE "lib/net10.0/.*\.xml$" <<<"$listing" || { echo "consumer: $id has no XML docs" >&2; exit 1; }
+  grep -qE "lib/net10.0/.*\.pdb$" <<<"$symbols" || { echo "consumer: $id.snupkg has no PDB" >&2; exit 1; }
   echo "   $id.$version.nupkg $(stat -c %s "$feed/$id.$version.nupkg") bytes, .snupkg $(stat -c %s "$feed/$id.$version.snupkg") bytes"
 done
 here="$(cd "$(dirname "$0")" && pwd)"
