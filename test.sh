@@ -3,7 +3,7 @@
 # Debug, where the [Conditional("DEBUG")] invariant checks run), the Python
 # unittest suite on CPython 3.11, 3.12 and 3.13, CPython's own concurrent.futures suite against
 # cs_futures (thread pool and Future tests, Python 3.13), CPython's test_asyncio under python -m cs_futures,
-# and the wheel built and installed offline.
+# the wheel built and installed offline, and the NuGet packages used by a project outside the repository.
 # Ends with one line: "N passed, N failed".
 source "$(dirname "$0")/scripts/common.sh"
 cd "$ROOT"
@@ -130,6 +130,13 @@ p = cs_futures.ProcessPoolExecutor(1); assert p.submit(abs, -3).result(timeout=6
       echo "   Python $v: the wheel did not install or run"; failed=$((failed + 1))
     fi
   done
+fi
+
+echo "== NuGet packages: CsFutures and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
+if bash tests/consumer/run.sh >"$LOG/consumer.txt" 2>&1 && grep -q "^consumer: OK$" "$LOG/consumer.txt"; then
+  grep -E "^   CsFutures|^consumer:" "$LOG/consumer.txt"; passed=$((passed + 1))
+else
+  tail -30 "$LOG/consumer.txt"; echo "   the consumer project did not build or run"; failed=$((failed + 1))
 fi
 
 echo

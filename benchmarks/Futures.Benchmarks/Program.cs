@@ -12,6 +12,8 @@ namespace Futures.Benchmarks;
 ///              (e.g. --filter '*Map*').
 ///   --quick    Stopwatch loop alternating ours and the baselines (about 20 s), for CI smoke;
 ///              --max-ratio X makes it exit 1 when Submit+Result / Task.Run+WhenAll exceeds X.
+///   --quick --telemetry  what the instrumentation costs: Submit+Result with no listener, with a
+///              MeterListener on the "CsFutures" meter, and with an ActivityListener too (about 30 s).
 ///   --stress   correctness: 1,000,000 tiny tasks from 2 submitters, wake-ups, shutdown, collection.
 /// </summary>
 public static class Program
@@ -20,6 +22,10 @@ public static class Program
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args.Contains("--quick") && args.Contains("--telemetry"))
+        {
+            return TelemetryMode.Run();
+        }
         if (args.Contains("--quick"))
         {
             return QuickMode.Run(args);

@@ -13,14 +13,20 @@ import pickle
 import socket
 import struct
 import sys
+import time
 import traceback
 import types
 
 from . import _serialize
 
 _HEADER = struct.Struct("<IBq")
-INIT, TASK, STOP = 1, 2, 3
-READY, INIT_FAILED, OK, ERROR = 10, 11, 12, 13
+INIT, TASK, STOP, TRACED_TASK = 1, 2, 3, 4
+READY, INIT_FAILED, OK, ERROR, OK_TIMED, ERROR_TIMED = 10, 11, 12, 13, 14, 15
+_TIMES = struct.Struct("<qq")
+
+# The W3C traceparent of the task running now (its span in the parent process), or None: sent by
+# the pool while its ActivitySource has listeners (FrameKind.TracedTask); a task may pass it on.
+traceparent = None
 
 
 class _Connection:
@@ -179,6 +185,22 @@ def _run(body):
         return ERROR, _dump_error(exc)
 
 
+def _run_traced(body):
+    """Run a TracedTask: the trace context, then the call; reply with the run's start and end
+    (nanoseconds since the epoch) ahead of the usual reply, for the parent to build the span."""
+    global traceparent
+    (length,) = struct.unpack_from("<H", body)
+    traceparent = body[2:2 + length].decode("ascii")
+    body = memoryview(body)[2 + length:]
+    start = time.time_ns()
+    try:
+        kind, reply = _run(body)
+    finally:
+        traceparent = None
+    end = time.time_ns()
+    return (OK_TIMED if kind == OK else ERROR_TIMED), _TIMES.pack(start, end) + reply
+
+
 def _flush():
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -204,7 +226,10 @@ def main():
                 return 0
             kind, task_id, body = frame
             del frame
-            reply_kind, reply = _run(body)
+            if kind == TRACED_TASK:
+                reply_kind, reply = _run_traced(body)
+            else:
+                reply_kind, reply = _run(body)
             del body
             _flush()
             conn.send(reply_kind, task_id, reply)

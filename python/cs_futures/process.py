@@ -232,6 +232,9 @@ def _release_descriptors(tokens):
     return lambda future: _descriptor_server.release(tokens)
 
 
+_pool_counter = itertools.count().__next__
+
+
 class _Pool:
     """The .NET pool's handle, freed when the executor and every worker view are gone (with the
     descriptors its initializer shares)."""
@@ -404,6 +407,8 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         self._task_timeout = task_timeout
         self._isolate_crashes = bool(isolate_crashes)
 
+        self._name = "ProcessPoolExecutor-%d" % _pool_counter()
+
         self._shutdown_lock = threading.Lock()
         self._shutdown_thread = False
         self._cancel_pending_futures = False
@@ -434,6 +439,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             0 if self._safe_to_dynamically_spawn_children else 1,
             1 if self._isolate_crashes else 0,
             float(self._task_timeout or 0.0),
+            self._name,
         )
         try:
             self._pool = _Pool(_bridge.process_pool_new(config, _decode), tokens)
@@ -570,6 +576,21 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             pool = self._pool
         if pool is not None:
             _bridge.process_pool_shutdown(pool.h, 1, mode)
+
+    def stats(self):
+        """Return what the pool has done so far, as a dict (cs_futures; CPython has no such call):
+        ``name`` (the tag of the pool's .NET metrics), the task counts ``submitted``,
+        ``completed`` (returned a result), ``failed`` (raised, or lost their worker, or timed out),
+        ``cancelled`` (cancelled before they ran) and ``queued`` (waiting for a worker now), and the
+        worker processes: ``workers`` (live now), ``worker_starts``, ``worker_deaths`` (ended
+        unexpectedly) and ``worker_restarts`` (replacements started). All zero before the first
+        submit starts the pool. A task is counted just after its future completes; after
+        ``shutdown(wait=True)`` the counts are exact."""
+        pool = self._pool
+        if pool is None:
+            return dict(name=self._name, submitted=0, completed=0, failed=0, cancelled=0, queued=0,
+                        workers=0, worker_starts=0, worker_deaths=0, worker_restarts=0)
+        return _bridge.executor_stats(pool.h)
 
     # CPython's attributes, for code and tests that read them.
 

@@ -193,6 +193,15 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         TypeError, raised by the queue that the standard library's executor holds."""
         return queue.SimpleQueue().__reduce_ex__(protocol)
 
+    def stats(self):
+        """Return what the pool has done so far, as a dict (cs_futures; CPython has no such call):
+        ``name`` (the thread name prefix, the tag of the pool's .NET metrics), and the counts
+        ``submitted``, ``completed`` (returned a result), ``failed`` (raised), ``cancelled``
+        (cancelled before they ran), ``queued`` (waiting for a thread now) and ``workers`` (live
+        threads now). A task is counted just after its future completes; after
+        ``shutdown(wait=True)`` the counts are exact."""
+        return _bridge.executor_stats(self._h)
+
     def submit(self, fn, /, *args, **kwargs):
         """Submits a callable to be executed with the given arguments.
 

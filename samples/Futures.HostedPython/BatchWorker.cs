@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CsFutures;
 using CsFutures.Interop;
 using CsFutures.Interop.Processes;
@@ -28,6 +29,14 @@ public sealed class BatchWorker(
     IHostApplicationLifetime lifetime,
     ILogger<BatchWorker> logger) : BackgroundService
 {
+    /// <summary>The sample's own activity source: the spans that submit work.</summary>
+    public const string SourceName = "Futures.HostedPython";
+
+    /// <summary>The span around the process-pool phase; the tasks' spans are its children.</summary>
+    public const string PrimesSpan = "count-primes";
+
+    private static readonly ActivitySource s_source = new(SourceName);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = options.Value;
@@ -68,6 +77,7 @@ public sealed class BatchWorker(
     /// <summary>CPU-bound Python on the process pool: the calls run in parallel in worker processes.</summary>
     private async Task CountPrimesAsync(string module, CancellationToken stoppingToken)
     {
+        using var span = s_source.StartActivity(PrimesSpan);
         var countPrimes = python.GetCallable(module, "count_primes");
         var limits = new[] { 60_000, 70_000, 80_000, 90_000 };
         var futures = limits.Select(limit => processes.SubmitPython<List<long>>(countPrimes, limit)).ToList();
@@ -76,5 +86,8 @@ public sealed class BatchWorker(
             var r = await future.AsTask().WaitAsync(stoppingToken);
             logger.LogInformation("primes below {Limit}: {Count} (worker process {Pid})", r[0], r[1], r[2]);
         }
+        var stats = processes.Stats();
+        logger.LogInformation("process pool {Name}: {Submitted} submitted, {Completed} completed, {Starts} workers started",
+            stats.Name, stats.Submitted, stats.Completed, stats.WorkerStarts);
     }
 }

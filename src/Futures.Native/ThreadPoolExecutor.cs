@@ -85,6 +85,12 @@ public class ThreadPoolExecutor : Executor
     /// <c>_work_queue.qsize()</c>.</summary>
     public int QueuedCount => _pool.QueuedCount;
 
+    /// <summary>What the pool has done so far (tasks submitted, completed, failed, cancelled; queued
+    /// tasks and live threads now): Python's <c>executor.stats()</c> in cs_futures (CPython has none).
+    /// The same figures are published as metrics tagged with <see cref="ThreadNamePrefix"/> (see
+    /// <see cref="FuturesTelemetry"/>).</summary>
+    public ExecutorStats Stats() => _pool.Counters.Snapshot();
+
     /// <summary>How many submits waited for the backlog (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>), for tests.</summary>
     internal int BacklogWaits => _pool.BacklogWaits;
 

@@ -15,6 +15,9 @@ public abstract class WorkItem
     /// <summary>Executes the work unless its future was cancelled: CPython's <c>_WorkItem.run()</c>.</summary>
     public abstract void Run();
 
+    /// <summary>Telemetry of this task (queue time, the submitter's span), kept by its executor.</summary>
+    internal TaskTrace Trace;
+
     /// <summary>Fails the future of work that will never run (a broken pool), unless it is done.</summary>
     internal void Fail(Exception exception) => FailFuture(Future, exception);
 

@@ -11,7 +11,7 @@ namespace Futures.Native.Tests;
 /// </summary>
 public class ProcessPoolExecutorTests
 {
-    private static readonly Lazy<string> s_python = new(FindPython);
+    internal static readonly Lazy<string> s_python = new(FindPython);
 
     // ---- results and errors ----
 

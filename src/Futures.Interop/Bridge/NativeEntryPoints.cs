@@ -71,6 +71,7 @@ public static unsafe class NativeEntryPoints
         Wait("executor_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ExecutorJoin, nameof(ExecutorJoin)),
         Py("executor_info", "q:hi", (delegate* unmanaged<IntPtr, int, long>)&ExecutorInfoOf, nameof(ExecutorInfoOf)),
         Py("executor_thread", "h:hi", (delegate* unmanaged<IntPtr, int, IntPtr>)&ExecutorThread, nameof(ExecutorThread)),
+        Py("executor_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ExecutorStatsOf, nameof(ExecutorStatsOf)),
         Py("broken_reason", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&BrokenReason, nameof(BrokenReason)),
         Wait("thread_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ThreadJoin, nameof(ThreadJoin)),
         Py("process_pool_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew, nameof(ProcessPoolNew)),
@@ -586,6 +587,72 @@ public static unsafe class NativeEntryPoints
         catch (Exception ex)
         {
             return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: <c>executor.stats()</c> of a thread pool or a process pool: a new dict of
+    /// <see cref="ExecutorStats"/> (<c>name</c>, <c>submitted</c>, <c>completed</c>, <c>failed</c>,
+    /// <c>cancelled</c>, <c>queued</c>, <c>workers</c>, and for a process pool <c>worker_starts</c>,
+    /// <c>worker_deaths</c>, <c>worker_restarts</c>).</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ExecutorStatsOf(IntPtr handle)
+    {
+        try
+        {
+            var (stats, processes) = Handles.Target(handle) switch
+            {
+                ThreadPoolExecutor e => (e.Stats(), false),
+                PythonProcessPool p => (p.Engine.Stats(), true),
+                var other => throw new InvalidCastException($"cs_futures: a {other.GetType().Name} has no stats"),
+            };
+            (string, long)[] fields =
+            [
+                ("submitted", stats.Submitted), ("completed", stats.Completed), ("failed", stats.Failed),
+                ("cancelled", stats.Cancelled), ("queued", stats.Queued), ("workers", stats.Workers),
+            ];
+            if (processes)
+            {
+                fields = [.. fields, ("worker_starts", stats.WorkerStarts), ("worker_deaths", stats.WorkerDeaths),
+                    ("worker_restarts", stats.WorkerRestarts)];
+            }
+            IntPtr dict = PyApi.PyDict_New();
+            try
+            {
+                SetItem(dict, "name", PyApi.NewString(stats.Name));
+                foreach (var (key, value) in fields)
+                {
+                    SetItem(dict, key, PyApi.PyLong_FromLongLong(value));
+                }
+            }
+            catch
+            {
+                PyApi.Py_DecRef(dict);
+                throw;
+            }
+            return dict;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>Sets <paramref name="dict"/>[<paramref name="key"/>] to <paramref name="value"/> (a new
+    /// reference, consumed).</summary>
+    private static void SetItem(IntPtr dict, string key, IntPtr value)
+    {
+        IntPtr name = PyApi.NewString(key);
+        try
+        {
+            if (value == IntPtr.Zero || PyApi.PyDict_SetItem(dict, name, value) != 0)
+            {
+                throw new InvalidOperationException($"cannot set {key} in the stats dict");
+            }
+        }
+        finally
+        {
+            PyApi.Py_DecRef(name);
+            PyApi.Py_DecRef(value);
         }
     }
 

@@ -76,7 +76,8 @@ public static class HostingExtensions
     /// Registers a named <see cref="PythonProcessPoolExecutor"/> (Python's <c>ProcessPoolExecutor</c>
     /// for Python callables) with options bound from <paramref name="configuration"/> (keys of
     /// <see cref="PythonProcessPoolOptions"/>: <c>MaxWorkers</c>, <c>MaxTasksPerChild</c>,
-    /// <c>TaskTimeout</c>, <c>IsolateCrashes</c>, <c>PythonExecutable</c>). Resolve it as a keyed
+    /// <c>TaskTimeout</c>, <c>IsolateCrashes</c>, <c>PythonExecutable</c>, <c>Name</c>, which defaults to
+    /// <paramref name="name"/> and tags the pool's metrics and spans). Resolve it as a keyed
     /// <see cref="PythonProcessPoolExecutor"/>; the container shuts it down (waiting for running tasks)
     /// when the host is disposed, before the interpreter.
     /// </summary>
@@ -84,7 +85,7 @@ public static class HostingExtensions
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<PythonProcessPoolOptions>(name).Bind(configuration);
+        services.AddOptions<PythonProcessPoolOptions>(name).Bind(configuration).PostConfigure(o => o.Name ??= name);
         services.AddKeyedSingleton(name, (sp, _) => new PythonProcessPoolExecutor(
             sp.GetRequiredService<PythonRuntime>(),
             sp.GetRequiredService<IOptionsMonitor<PythonProcessPoolOptions>>().Get(name)));

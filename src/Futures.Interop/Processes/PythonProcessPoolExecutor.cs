@@ -59,6 +59,8 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
                     ReaderStarted = PythonThreads.MarkWorker, // decoding replies keeps one thread state
                     ReaderStopping = PythonThreads.Detach,
                     RunBlocking = WithoutGil.Run,
+                    Name = options.Name,
+                    TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
                 });
             }
         }
@@ -71,6 +73,10 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>The engine pool underneath (workers, <see cref="ProcessPoolExecutor.Broken"/>, ...).</summary>
     public ProcessPoolExecutor Engine { get; }
+
+    /// <summary>What the pool has done so far: <see cref="ProcessPoolExecutor.Stats"/> (Python's
+    /// <c>executor.stats()</c> in cs_futures).</summary>
+    public ExecutorStats Stats() => Engine.Stats();
 
     /// <summary>Schedules <c>fn(*args)</c> in a worker process: Python's <c>executor.submit(fn, *args)</c>.</summary>
     /// <typeparam name="T">The .NET type of the result (see <see cref="PythonConvert"/>).</typeparam>

@@ -33,6 +33,11 @@ public sealed class PythonProcessPoolOptions
     /// <summary>Beyond CPython: see <see cref="ProcessPoolExecutorOptions.IsolateCrashes"/>.</summary>
     public bool IsolateCrashes { get; init; }
 
+    /// <summary>The pool's name, the tag of its metrics and task spans: see
+    /// <see cref="ProcessPoolExecutorOptions.Name"/> (CPython's process pools have none). A pool
+    /// registered with <c>AddPythonProcessPool(name, ...)</c> defaults to its registration name.</summary>
+    public string? Name { get; set; }
+
     /// <summary>Where the pool logs worker deaths; <see cref="FuturesLogging.Logger"/> when null.</summary>
     public ILogger? Logger { get; init; }
 }

@@ -29,6 +29,15 @@ internal sealed class PoolEffects
     /// <summary>A reply that completes its task's future.</summary>
     public (ProcessWorkItem Item, bool Succeeded, byte[] Reply)? Completion { get; set; }
 
+    /// <summary>Cancelled tasks dropped from the queue (for the telemetry).</summary>
+    public List<ProcessWorkItem> Dropped { get; } = [];
+
+    /// <summary>Workers that ended unexpectedly in this transition (for the telemetry).</summary>
+    public int Deaths { get; set; }
+
+    /// <summary>Replacement workers reserved in this transition (for the telemetry).</summary>
+    public int Restarts { get; set; }
+
     /// <summary>The pool is shut down and every worker is gone: <see cref="ProcessPoolExecutor.Join"/> returns.</summary>
     public bool Terminated { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace CsFutures;
@@ -56,6 +57,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     private readonly WorkerTable _table;
     private readonly TaskCompletionSource _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DirectoryInfo _socketDirectory;
+    private static int s_counter = -1;
     private long _nextTaskId;
 
     /// <summary>Creates the pool; no process starts before the first submit.</summary>
@@ -85,7 +87,23 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         // Created with mode 0700 on Unix: only this user can reach the workers' sockets.
         _socketDirectory = Directory.CreateTempSubdirectory("csf-");
         _table = new WorkerTable(this, options, workers, _logger, _socketDirectory.FullName);
+        Name = string.IsNullOrEmpty(options.Name)
+            ? $"ProcessPoolExecutor-{Interlocked.Increment(ref s_counter)}"
+            : options.Name;
+        Counters = new ExecutorCounters(Name, () => QueuedCount, () => Workers.Count);
     }
+
+    /// <summary>The pool's name (<see cref="ProcessPoolExecutorOptions.Name"/>), the tag of its metrics
+    /// and task spans. CPython's process pools have no name.</summary>
+    public string Name { get; }
+
+    internal ExecutorCounters Counters { get; }
+
+    /// <summary>What the pool has done so far (tasks submitted, completed, failed, cancelled; worker
+    /// processes started, died and restarted; queued tasks and live workers now): Python's
+    /// <c>executor.stats()</c> in cs_futures (CPython has none). The same figures are published as
+    /// metrics tagged with <see cref="Name"/> (see <see cref="FuturesTelemetry"/>).</summary>
+    public ExecutorStats Stats() => Counters.Snapshot();
 
     /// <summary>The most worker processes: Python's <c>_max_workers</c>.</summary>
     public int MaxWorkers { get; }
@@ -186,6 +204,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         lock (_table.SyncObj)
         {
             ThrowIfClosedLocked();
+            Counters.Submitted(ref item.Trace);
             _table.SubmitLocked(item, effects);
         }
         Apply(effects);
@@ -224,6 +243,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
             {
                 item.Fail(new CancelledException());
             }
+            Counters.Count(ref item.Trace, item.Future);
         }
         Apply(effects);
         if (wait)
@@ -325,7 +345,17 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         foreach (var (worker, item) in effects.Sends)
         {
             // A failed send means the worker died: its reader thread reports that and fails the task.
-            worker.Send(FrameKind.Task, Interlocked.Increment(ref _nextTaskId), item.Payload.Span);
+            Counters.Started(ref item.Trace);
+            string? traceParent = StartSpan(item, worker);
+            long id = Interlocked.Increment(ref _nextTaskId);
+            if (traceParent is not null)
+            {
+                worker.Send(FrameKind.TracedTask, id, WorkerProtocol.TracedTaskBody(traceParent, item.Payload.Span));
+            }
+            else
+            {
+                worker.Send(FrameKind.Task, id, item.Payload.Span);
+            }
             item.ReleasePayload();
         }
         foreach (var worker in effects.Stops)
@@ -346,6 +376,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
                     try
                     {
                         worker.Spawn();
+                        Counters.WorkerStarted();
                     }
                     catch (Exception ex)
                     {
@@ -358,13 +389,24 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         {
             log();
         }
+        for (int i = 0; i < effects.Deaths; i++)
+        {
+            Counters.WorkerDied();
+        }
+        Counters.WorkersRestarted(effects.Restarts);
+        foreach (var item in effects.Dropped)
+        {
+            Counters.Count(ref item.Trace, item.Future);
+        }
         if (effects.Completion is var (done, succeeded, reply))
         {
             done.Complete(succeeded, reply);
+            Ended(done);
         }
         foreach (var (item, error) in effects.Failures)
         {
             item.Fail(error);
+            Ended(item);
         }
         if (effects.Terminated)
         {
@@ -373,6 +415,55 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         foreach (var (worker, error) in spawnFailures ?? [])
         {
             Transition(next => _table.SpawnFailedLocked(worker, error, next));
+        }
+    }
+
+    /// <summary>Starts the span of a task sent to <paramref name="worker"/>, child of its submitter's
+    /// span, without making it current here; returns its W3C id for a worker that takes it
+    /// (<see cref="ProcessPoolExecutorOptions.TraceWorkers"/>), else null. Null without listeners.</summary>
+    private string? StartSpan(ProcessWorkItem item, WorkerProcess worker)
+    {
+        if (!FuturesTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+        var current = Activity.Current;
+        Activity.Current = null;
+        var parent = item.Trace.Parent;
+        item.Trace.Parent = null;
+        var span = FuturesTelemetry.Source.StartActivity(
+            FuturesTelemetry.TaskActivityName, ActivityKind.Internal, parent?.Context ?? default);
+        Activity.Current = current;
+        if (span is null)
+        {
+            return null;
+        }
+        span.SetTag(FuturesTelemetry.ExecutorTag, Name);
+        span.SetTag("process.pid", worker.Pid);
+        item.Trace.Span = span;
+        return _options.TraceWorkers && span.IdFormat == ActivityIdFormat.W3C ? span.Id : null;
+    }
+
+    /// <summary>A task's future is done (a reply, or a failure): counts its outcome once, records its
+    /// duration and ends its span, with the run's times from the worker when it reported them.</summary>
+    private void Ended(ProcessWorkItem item)
+    {
+        string? outcome = Counters.Count(ref item.Trace, item.Future);
+        ref var trace = ref item.Trace;
+        bool reported = trace.WorkerEnd != default && trace.WorkerEnd >= trace.WorkerStart;
+        Counters.RecordTimes(ref trace, outcome, reported ? trace.WorkerEnd - trace.WorkerStart : null);
+        if (Interlocked.Exchange(ref trace.Span, null) is { } span)
+        {
+            var current = Activity.Current;
+            if (reported)
+            {
+                span.SetStartTime(trace.WorkerStart);
+                span.SetEndTime(trace.WorkerEnd);
+                span.SetTag("csfutures.timing", "worker");
+            }
+            ExecutorCounters.Close(span, outcome);
+            span.Stop();
+            Activity.Current = current; // Stop restores the sender's current activity on this thread
         }
     }
 

@@ -9,6 +9,17 @@ namespace CsFutures;
 /// </summary>
 public sealed class ProcessPoolExecutorOptions
 {
+    /// <summary>The pool's name, the <see cref="FuturesTelemetry.ExecutorTag"/> of its metrics and task
+    /// spans (as a thread pool's thread name prefix); <c>null</c> names it <c>ProcessPoolExecutor-{k}</c>,
+    /// k counting process pools in the process.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The worker program understands <see cref="FrameKind.TracedTask"/> (the Python worker
+    /// does): while the pool's activity source has listeners, tasks carry their span's trace context
+    /// and their spans take the run's start and end from the worker. Otherwise a task's span spans the
+    /// time from its send to its reply.</summary>
+    public bool TraceWorkers { get; init; }
+
     /// <summary>The worker program (for Python workers, the interpreter).</summary>
     public required string FileName { get; init; }
 

@@ -40,6 +40,9 @@ public abstract class ProcessWorkItem
     /// timeout), unless it is done already.</summary>
     public virtual void Fail(Exception exception) => WorkItem.FailFuture(Future, exception);
 
+    /// <summary>Telemetry of this task (queue time, the submitter's span, the worker's times), kept by its pool.</summary>
+    internal TaskTrace Trace;
+
     /// <summary>Drops the payload once sent, so that large arguments do not stay alive.</summary>
     internal void ReleasePayload() => Payload = default;
 }

@@ -47,6 +47,10 @@ internal sealed class WorkerProcess
 
     public Timer? TaskTimer { get; set; }
 
+    /// <summary>The start and end (UTC) of the last run as the worker reported them
+    /// (<see cref="FrameKind.OkTimed"/>), or defaults; set by the reader thread before it reports the reply.</summary>
+    public (DateTime Start, DateTime End) ReportedRun { get; private set; }
+
     /// <summary>Completes with the exit code (null: the status was lost) once the process has exited
     /// and been reaped, before the pool is told.</summary>
     public Task<int?> Exited => _exited.Task;
@@ -229,7 +233,13 @@ internal sealed class WorkerProcess
                     break;
                 case FrameKind.Ok:
                 case FrameKind.Error:
+                    ReportedRun = default;
                     _pool.OnWorkerReply(this, kind == FrameKind.Ok, body);
+                    break;
+                case FrameKind.OkTimed:
+                case FrameKind.ErrorTimed:
+                    ReportedRun = WorkerProtocol.ReadTimes(body, out byte[] reply);
+                    _pool.OnWorkerReply(this, kind == FrameKind.OkTimed, reply);
                     break;
                 default:
                     throw new InvalidDataException($"worker {Pid} sent an unknown frame kind {(int)kind}");

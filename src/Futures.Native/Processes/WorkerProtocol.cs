@@ -51,6 +51,34 @@ public static class WorkerProtocol
         }
     }
 
+    /// <summary>The body of a <see cref="FrameKind.TracedTask"/>: the trace context, then the payload.</summary>
+    internal static byte[] TracedTaskBody(string traceParent, ReadOnlySpan<byte> payload)
+    {
+        int n = System.Text.Encoding.ASCII.GetByteCount(traceParent);
+        var body = new byte[2 + n + payload.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)n);
+        System.Text.Encoding.ASCII.GetBytes(traceParent, body.AsSpan(2));
+        payload.CopyTo(body.AsSpan(2 + n));
+        return body;
+    }
+
+    /// <summary>Splits a <see cref="FrameKind.OkTimed"/> / <see cref="FrameKind.ErrorTimed"/> body
+    /// into the run's start and end (UTC) and the reply.</summary>
+    internal static (DateTime Start, DateTime End) ReadTimes(byte[] body, out byte[] reply)
+    {
+        if (body.Length < 16)
+        {
+            throw new InvalidDataException("a worker sent a timed reply without its times");
+        }
+        long start = BinaryPrimitives.ReadInt64LittleEndian(body);
+        long end = BinaryPrimitives.ReadInt64LittleEndian(body.AsSpan(8));
+        reply = body.AsSpan(16).ToArray();
+        return (FromUnixNanoseconds(start), FromUnixNanoseconds(end));
+    }
+
+    private static DateTime FromUnixNanoseconds(long ns) =>
+        DateTime.UnixEpoch.AddTicks(ns / 100);
+
     /// <summary>Reads one frame, or returns false at the end of the stream.</summary>
     internal static bool TryRead(Stream stream, byte[] header, out FrameKind kind, out long id, out byte[] body)
     {

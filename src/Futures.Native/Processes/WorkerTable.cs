@@ -158,6 +158,7 @@ internal sealed class WorkerTable
         }
         worker.Current = null;
         worker.CancelTimerLocked();
+        (item.Trace.WorkerStart, item.Trace.WorkerEnd) = worker.ReportedRun;
         worker.TasksDone++;
         worker.State = WorkerState.Idle;
         if (_options.MaxTasksPerChild is { } max && worker.TasksDone >= max)
@@ -189,11 +190,13 @@ internal sealed class WorkerTable
         }
         else if (worker.TimedOut && item is not null)
         {
+            effects.Deaths++;
             effects.Failures.Add((item, new TimeoutException(
                 $"the task ran longer than {TimeoutOf(item)!.Value.TotalSeconds:0.###} s; its worker process {worker.Pid} was killed")));
         }
         else if (!expected)
         {
+            effects.Deaths++;
             string detail = ExitDescription.Describe(worker.Pid, exitCode);
             int pid = worker.Pid;
             effects.Logs.Add(() => _logger.LogError("Worker process {Pid} of a process pool ended unexpectedly: {Detail}", pid, detail));
@@ -274,7 +277,9 @@ internal sealed class WorkerTable
         {
             return;
         }
+        int before = effects.Spawns.Count;
         AdjustWorkersLocked(effects);
+        effects.Restarts += effects.Spawns.Count - before;
     }
 
     /// <summary>Reserves workers while queued tasks outnumber the workers that will be free
@@ -346,6 +351,7 @@ internal sealed class WorkerTable
             {
                 if (!item.Future.SetRunningOrNotifyCancel())
                 {
+                    effects.Dropped.Add(item);
                     continue;
                 }
                 worker.Current = item;

@@ -35,12 +35,16 @@ internal sealed class WorkerPool
     {
         MaxWorkers = maxWorkers;
         Prefix = prefix;
+        Counters = new ExecutorCounters(prefix, () => _queue.Count, () => Volatile.Read(ref _running));
         _initializer = initializer;
         _options = options;
         _backlog = new SubmitBacklog(options.MaxBacklog, options.BacklogStallTimeout);
     }
 
     public int MaxWorkers { get; }
+
+    /// <summary>The pool's telemetry (<see cref="ExecutorStats"/>, metrics, task spans).</summary>
+    public ExecutorCounters Counters { get; }
 
     public string Prefix { get; }
 
@@ -95,6 +99,7 @@ internal sealed class WorkerPool
             {
                 throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
             }
+            Counters.Submitted(ref item.Trace);
             _queue.Enqueue(item);
             newThread = AdjustThreadCountLocked();
             growing = _threads.Count < MaxWorkers;
@@ -151,6 +156,8 @@ internal sealed class WorkerPool
             }
             worker.MarkExited();
             item.Future.Cancel();
+            Counters.Unsubmitted();
+            Interlocked.Exchange(ref item.Trace.Counted, 1); // the caller got an error, not a future
             throw;
         }
     }
@@ -228,6 +235,7 @@ internal sealed class WorkerPool
             {
                 item.Future.SetRunningOrNotifyCancel();
             }
+            Counters.Count(ref item.Trace, item.Future);
         }
     }
 
@@ -323,6 +331,8 @@ internal sealed class WorkerPool
 
     private void RunItem(WorkItem item)
     {
+        Counters.Started(ref item.Trace);
+        var activity = Counters.StartRunActivity(ref item.Trace);
         try
         {
             item.Run();
@@ -331,6 +341,7 @@ internal sealed class WorkerPool
         {
             Logger.LogCritical(ex, "Exception in worker");
         }
+        Counters.Ended(ref item.Trace, item.Future, activity);
     }
 
     private bool RunInitializer()
@@ -361,6 +372,7 @@ internal sealed class WorkerPool
         foreach (var item in pending)
         {
             item.Fail(new BrokenThreadPoolException(InitializerFailedMessage));
+            Counters.Count(ref item.Trace, item.Future);
         }
     }
 }

@@ -71,3 +71,13 @@ def set_greeting(text):
 
 def greeting():
     return _GREETING
+
+
+def current_traceparent():
+    """In a process-pool worker: the trace context the pool sent with this task (None if none)."""
+    import sys
+    for name in ("_cs_futures_worker._worker", "cs_futures._worker"):  # a .NET host's copy, or the package
+        module = sys.modules.get(name)
+        if module is not None:
+            return module.traceparent
+    raise RuntimeError("not in a cs_futures worker process")

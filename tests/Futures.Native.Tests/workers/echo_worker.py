@@ -16,6 +16,12 @@ Task bodies (UTF-8):
   init?          Ok <the init payload received>
   env:<NAME>     Ok <os.environ[NAME]>, Error "missing" if unset
 
+A TracedTask frame (kind 4: uint16 LE length, the traceparent, then the task body) is answered
+with OkTimed / ErrorTimed (14 / 15: two int64 LE, start and end in ns since the epoch, then the
+reply). Its times are fixed, so that tests can check that the pool's span takes them:
+FIXED_START_NS and FIXED_START_NS + 1.5 s. One more command, for traced tasks only:
+  traceparent?   Ok <the traceparent received>
+
 Stop, or the end of the stream, exits with 0. Standard library only.
 """
 
@@ -28,8 +34,10 @@ import time
 
 HEADER = struct.Struct("<IBq")
 
-INIT, TASK, STOP = 1, 2, 3
-READY, INIT_FAILED, OK, ERROR = 10, 11, 12, 13
+INIT, TASK, STOP, TRACED_TASK = 1, 2, 3, 4
+READY, INIT_FAILED, OK, ERROR, OK_TIMED, ERROR_TIMED = 10, 11, 12, 13, 14, 15
+FIXED_START_NS = 1_700_000_000_000_000_000
+FIXED_RUN_NS = 1_500_000_000
 
 
 def recv_exact(sock, size):
@@ -124,6 +132,16 @@ def main():
         kind, ident, body = frame
         if kind == STOP:
             return 0
+        if kind == TRACED_TASK:
+            (length,) = struct.unpack_from("<H", body)
+            traceparent, text = body[2:2 + length], body[2 + length:].decode("utf-8")
+            if text == "traceparent?":
+                reply_kind, reply = OK, traceparent
+            else:
+                reply_kind, reply = run_task(text, init_payload)
+            times = struct.pack("<qq", FIXED_START_NS, FIXED_START_NS + FIXED_RUN_NS)
+            send_frame(sock, OK_TIMED if reply_kind == OK else ERROR_TIMED, ident, times + reply)
+            continue
         if kind != TASK:
             sys.stderr.write("echo_worker: unexpected frame kind %d\n" % kind)
             return 2
