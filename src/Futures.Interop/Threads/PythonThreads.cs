@@ -36,6 +36,28 @@ internal static unsafe class PythonThreads
         MaxBacklog = maxBacklog,
     };
 
+    /// <summary>Options for an interpreter pool (Python 3.14's <c>InterpreterPoolExecutor</c>): as
+    /// <see cref="Options"/>, and each worker owns an isolated subinterpreter
+    /// (<see cref="SubInterpreter"/>) that runs <paramref name="bootstrap"/> when it is created at the
+    /// worker's first task, and ends as the worker exits, before the worker's thread state goes.</summary>
+    public static ThreadPoolExecutorOptions InterpreterOptions(string bootstrap, int maxBacklog = 0, Microsoft.Extensions.Logging.ILogger? logger = null) => new()
+    {
+        WorkerStarted = () =>
+        {
+            t_isWorker = true;
+            SubInterpreter.Prepare(bootstrap);
+        },
+        WorkerStopping = static () =>
+        {
+            SubInterpreter.EndCurrent();
+            Detach();
+        },
+        RunBlocking = WithoutGil.Run,
+        MaxBacklog = maxBacklog,
+        Logger = logger,
+        BrokenException = static message => new BrokenInterpreterPoolException(message),
+    };
+
     /// <summary>The backlog past which a Python thread's submit waits for the workers with the GIL
     /// released (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>): four items per worker, at least 64,
     /// so that the workers never run dry while a submitter waits. Measured on 2 cores (CPython 3.13,
