@@ -553,7 +553,8 @@ public static unsafe class NativeEntryPoints
             nint size;
             if (PyApi.PyBytes_AsStringAndSize(payload, &data, &size) != 0)
             {
-                return IntPtr.Zero; // TypeError set
+                PyApi.PyErr_Clear();
+                throw new ArgumentException("interpreter_run: the payload must be bytes");
             }
             byte[] reply;
             // The caller keeps payload alive; its buffer is read, never its reference count.

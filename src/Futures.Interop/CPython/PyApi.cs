@@ -64,6 +64,9 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<IntPtr*, PyInterpreterConfig*, PyStatus> Py_NewInterpreterFromConfig;
     /// <summary><c>Py_EndInterpreter</c>: ends the interpreter of the current thread state (held).</summary>
     public static delegate* unmanaged<IntPtr, void> Py_EndInterpreter;
+    public static delegate* unmanaged<IntPtr> PyGILState_GetThisThreadState;
+    public static delegate* unmanaged<IntPtr, void> PyThreadState_Clear;
+    public static delegate* unmanaged<void> PyThreadState_DeleteCurrent;
     public static delegate* unmanaged<byte*, int, IntPtr, IntPtr, IntPtr> PyRun_String;
     public static delegate* unmanaged<IntPtr> PyEval_GetBuiltins;
     public static delegate* unmanaged<IntPtr, byte*, IntPtr> PyDict_GetItemString;
@@ -153,6 +156,9 @@ internal static unsafe class PyApi
             Py_NewInterpreterFromConfig = (delegate* unmanaged<IntPtr*, PyInterpreterConfig*, PyStatus>)Get("Py_NewInterpreterFromConfig");
         }
         Py_EndInterpreter = (delegate* unmanaged<IntPtr, void>)Get("Py_EndInterpreter");
+        PyGILState_GetThisThreadState = (delegate* unmanaged<IntPtr>)Get("PyGILState_GetThisThreadState");
+        PyThreadState_Clear = (delegate* unmanaged<IntPtr, void>)Get("PyThreadState_Clear");
+        PyThreadState_DeleteCurrent = (delegate* unmanaged<void>)Get("PyThreadState_DeleteCurrent");
         Loaded = true;
     }
 

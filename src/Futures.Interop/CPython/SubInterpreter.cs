@@ -122,6 +122,10 @@ internal static unsafe class SubInterpreter
         }
         string bootstrap = t_bootstrap
             ?? throw new InvalidOperationException("this thread is not an interpreter-pool worker");
+        // CPython (3.13) may make the new interpreter's thread state this thread's PyGILState one:
+        // from now on the worker takes the main GIL with its own thread state, never through
+        // PyGILState_Ensure (PythonThreads.AcquireOwnState), or main-interpreter code would run in
+        // the subinterpreter.
         var config = PyInterpreterConfig.Isolated;
         IntPtr threadState = IntPtr.Zero;
         PyStatus status = PyApi.Py_NewInterpreterFromConfig(&threadState, &config);
