@@ -1,4 +1,8 @@
+using CsFutures.Interop.Hosting;
 using CsFutures.Interop.Interpreters;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Python.Runtime;
 
 namespace CsFutures.Interop.Tests;
@@ -127,5 +131,34 @@ public sealed class InterpreterPoolTests
         }
         int threadsAfter = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
         Assert.That(threadsAfter - threadsBefore, Is.LessThanOrEqualTo(4));
+    }
+
+    [Test]
+    public async Task RegistersNamedInterpreterPoolsBoundFromConfiguration()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["InterpreterPools:par:MaxWorkers"] = "2",
+            ["InterpreterPools:par:ThreadNamePrefix"] = "par",
+        });
+        builder.Services.AddPythonRuntime(builder.Configuration.GetSection("Python"));
+        builder.Services.AddPythonInterpreterPool("par", builder.Configuration.GetSection("InterpreterPools:par"));
+        var host = builder.Build();
+        await host.StartAsync();
+        if (!Supported)
+        {
+            Assert.Throws<NotSupportedException>(() => host.Services.GetRequiredKeyedService<PythonInterpreterPoolExecutor>("par"));
+            await host.StopAsync();
+            host.Dispose();
+            return;
+        }
+        var pool = host.Services.GetRequiredKeyedService<PythonInterpreterPoolExecutor>("par");
+        Assert.That(pool.Engine.MaxWorkers, Is.EqualTo(2));
+        Assert.That(pool.SubmitPython<long>(Fn("add"), 20, 22).Result(Timeout), Is.EqualTo(42));
+        Assert.That(pool.Engine.Threads.Select(t => t.Name), Has.All.StartWith("par"));
+        await host.StopAsync();
+        host.Dispose();
+        Assert.That(pool.Engine.IsShutdown, "disposing the host shuts the pool down");
     }
 }
