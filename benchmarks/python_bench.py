@@ -26,10 +26,17 @@ Workloads:
   startup        fresh subprocess: interpreter start -> first result of
                  `import X; X.ThreadPoolExecutor(1).submit(int).result()` (ms)
 
+--only interpreter (Python 3.12+): cs_futures.InterpreterPoolExecutor(2) against the stdlib's
+ThreadPoolExecutor(2) and ProcessPoolExecutor(2) (and cs_futures' ProcessPoolExecutor(2) for the
+start-up), rotating the order each round, medians:
+  cpu 5 ms x 32  map of a pure-Python loop of about 5 ms, 32 calls, warm pools (wall ms)
+  trivial        submit + result of N trivial tasks, warm pools (us/task)
+  start-up       create the pool, one trivial task on each of the 2 workers at once, shut down (ms)
+
 For the three per-task workloads, the executor is created and warmed up (its workers started)
 before the clock starts, and shut down after it stops: they measure the per-task cost only.
 
-Usage: python benchmarks/python_bench.py [--quick] [--only thread|process] [--json FILE] [--rounds R] [-n N]
+Usage: python benchmarks/python_bench.py [--quick] [--only thread|process|interpreter] [--json FILE] [--rounds R] [-n N]
        [--fresh-rounds R] [--startup-runs R]
 Ratio = cs_futures / stdlib: below 1 means cs_futures is faster.
 """
@@ -280,6 +287,123 @@ WORKLOADS = (
 )
 
 
+def spin(n):
+    """The CPU-bound task: a pure-Python loop."""
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def _calibrate_spin(seconds=0.005):
+    n = 20000
+    while True:
+        t0 = time.perf_counter()
+        spin(n)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= seconds / 4:
+            return max(1, int(n * seconds / elapsed))
+        n *= 2
+
+
+def _interpreter_sides():
+    return (("cs_futures interpreter", cs_futures.InterpreterPoolExecutor),
+            ("stdlib thread", std_futures.ThreadPoolExecutor),
+            ("stdlib process", std_futures.ProcessPoolExecutor))
+
+
+def _warm_pool(factory):
+    ex = factory(2)
+    for f in [ex.submit(time.sleep, 0.05) for _ in range(2)]:  # both workers started
+        f.result()
+    return ex
+
+
+def run_interpreter(args):
+    """The interpreter-pool group: {workload: {side: median, ...}}."""
+    rounds = args.rounds or (5 if args.quick else 9)
+    n_trivial = args.n or (500 if args.quick else 2000)
+    loops = _calibrate_spin()
+    calls = 32
+    sides = _interpreter_sides()
+    # The stdlib's process pool forks: its workers are forked before any subinterpreter exists (a
+    # process forked while subinterpreters run cannot start; see the README).
+    pools = {name: _warm_pool(factory) for name, factory in sides[::-1]}
+    results = {}
+    try:
+        def cpu(ex):
+            t0 = time.perf_counter()
+            out = list(ex.map(spin, [loops] * calls))
+            assert len(out) == calls
+            return (time.perf_counter() - t0) * 1e3
+
+        def trivial(ex):
+            gc.collect()
+            t0 = time.perf_counter()
+            for f in [ex.submit(task, i) for i in range(n_trivial)]:
+                f.result()
+            return (time.perf_counter() - t0) * 1e6 / n_trivial
+
+        t0 = time.perf_counter()
+        spin(loops)
+        one_call_ms = (time.perf_counter() - t0) * 1e3
+        for name, body, unit, n in (("cpu 5 ms x %d" % calls, cpu, "ms", calls),
+                                    ("trivial", trivial, "us/task", n_trivial)):
+            samples = {side: [] for side, _ in sides}
+            for side, _ in sides:
+                body(pools[side])  # untimed warm-up
+            for r in range(rounds):
+                order = sides[r % len(sides):] + sides[:r % len(sides)]
+                for side, _ in order:
+                    samples[side].append(body(pools[side]))
+            results[name] = {"unit": unit, "n": n,
+                             **{side: statistics.median(v) for side, v in samples.items()}}
+            _progress(name, results[name])
+    finally:
+        for ex in pools.values():
+            ex.shutdown(wait=True)
+
+    startup_sides = sides + (("cs_futures process", cs_futures.ProcessPoolExecutor),)
+    samples = {side: [] for side, _ in startup_sides}
+
+    def startup(factory):
+        t0 = time.perf_counter()
+        ex = factory(2)
+        for f in [ex.submit(time.sleep, 0.001) for _ in range(2)]:
+            f.result()
+        ex.shutdown(wait=True)
+        return (time.perf_counter() - t0) * 1e3
+
+    for side, factory in startup_sides:
+        startup(factory)  # untimed: imports, code paths
+    for r in range(rounds):
+        order = startup_sides[r % len(startup_sides):] + startup_sides[:r % len(startup_sides)]
+        for side, factory in order:
+            samples[side].append(startup(factory))
+    results["start-up"] = {"unit": "ms", "n": 2, **{s: statistics.median(v) for s, v in samples.items()}}
+    _progress("start-up", results["start-up"])
+    results["_info"] = {"loops": loops, "one_call_ms": one_call_ms}
+    return results
+
+
+def print_interpreter_table(results):
+    info = results.pop("_info")
+    names = ["cs_futures interpreter", "stdlib thread", "stdlib process", "cs_futures process"]
+    print(f"spin({info['loops']}) takes {info['one_call_ms']:.1f} ms on one thread")
+    header = f"{'workload':<16} {'unit':>8} " + " ".join(f"{n:>22}" for n in names)
+    print(header)
+    print("-" * len(header))
+    for name, res in results.items():
+        cells = " ".join(f"{res[n]:>22.2f}" if n in res else f"{'-':>22}" for n in names)
+        print(f"{name:<16} {res['unit']:>8} {cells}")
+    cpu = next(v for k, v in results.items() if k.startswith("cpu"))
+    print(f"cpu: interpreter pool {cpu['stdlib thread'] / cpu['cs_futures interpreter']:.2f}x faster than the "
+          f"thread pool, {cpu['stdlib process'] / cpu['cs_futures interpreter']:.2f}x the process pool's speed")
+    st = results["start-up"]
+    print(f"start-up: interpreter pool {st['cs_futures interpreter']:.1f} ms vs process pools "
+          f"{st['stdlib process']:.1f} ms (stdlib, fork) and {st['cs_futures process']:.1f} ms (cs_futures)")
+
+
 def run(args):
     results = {}
     rounds = args.rounds or (5 if args.quick else 9)
@@ -369,7 +493,7 @@ def print_table(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller N (< 60 s)")
-    parser.add_argument("--only", choices=("thread", "process"),
+    parser.add_argument("--only", choices=("thread", "process", "interpreter"),
                         help="only the thread-pool (and start-up) or only the process-pool workloads")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--rounds", type=int,
@@ -386,6 +510,15 @@ def main():
     print(f"cs_futures: {os.path.dirname(cs_futures.__file__)}")
     print(f"mode: {'quick' if args.quick else 'full'}")
     t0 = time.perf_counter()
+    if args.only == "interpreter":
+        results = run_interpreter(args)
+        print()
+        print_interpreter_table(dict(results))
+        print(f"(total {time.perf_counter() - t0:.1f} s)")
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"interpreter": sys.executable, "version": sys.version, "results": results}, fh, indent=2)
+        return
     results = run(args)
     print()
     print_table(results)

@@ -4,8 +4,9 @@ Execute computations asynchronously using threads or processes, exactly as the s
 ``concurrent.futures`` does; the futures, queues and worker threads live in .NET.
 
 Every public name of the running interpreter's ``concurrent.futures`` can be imported from here.
-The names that cs_futures does not implement on its engine (``InterpreterPoolExecutor`` on
-Python 3.14 and later) are the standard library's own objects, forwarded as they are.
+``InterpreterPoolExecutor`` (Python 3.14's) runs on the engine too, on Python 3.12 and later.
+Names of a newer standard library that cs_futures does not implement are the standard library's
+own objects, forwarded as they are.
 """
 
 __author__ = 'cs_futures developers'
@@ -43,9 +44,10 @@ from ._base import (FIRST_COMPLETED,  # noqa: E402
                     as_completed)
 from .thread import ThreadPoolExecutor  # noqa: E402
 from .process import ProcessPoolExecutor  # noqa: E402
+from .interpreter import InterpreterPoolExecutor  # noqa: E402
 from ._loader import enable_clr  # noqa: E402
 from ._alias import install, uninstall  # noqa: E402
-from . import _base, thread, process  # noqa: E402
+from . import _base, thread, process, interpreter  # noqa: E402
 
 # The standard library's public names that cs_futures does not define: taken from the standard
 # module on first access (its own lazy import, bound to its own submodules).
@@ -67,6 +69,7 @@ __all__ = tuple(_std.__all__) + tuple(name for name in (
     'as_completed',
     'ProcessPoolExecutor',
     'ThreadPoolExecutor',
+    'InterpreterPoolExecutor',
     'enable_clr',
     'install',
     'uninstall',

@@ -1,7 +1,7 @@
 """Serve ``concurrent.futures`` (and its submodules) from cs_futures in this process."""
 import sys
 
-_NAMES = ("_base", "thread", "process")
+_NAMES = ("_base", "thread", "process", "interpreter")
 _saved = None
 
 
@@ -26,11 +26,12 @@ def _stdlib_extras(std):
 
 
 def install():
-    """Make ``import concurrent.futures`` (and ``_base``, ``thread``, ``process``) give cs_futures.
+    """Make ``import concurrent.futures`` (and ``_base``, ``thread``, ``process``,
+    ``interpreter``) give cs_futures, on every Python version (``InterpreterPoolExecutor`` is
+    cs_futures' on 3.14 too).
 
-    The standard library's other submodules (``concurrent.futures.interpreter`` on Python 3.14)
-    stay the standard library's, bound to its real modules, and remain importable under their
-    names; so do the names they provide (``from concurrent.futures import InterpreterPoolExecutor``).
+    The standard library's other submodules, if a later version adds some, stay the standard
+    library's, bound to its real modules, and remain importable under their names.
 
     Affects the whole process, third-party libraries included, from the next import on: call it
     before they import ``concurrent.futures``. Calling it again does nothing.
@@ -51,14 +52,14 @@ def install():
             "cs_futures.install(): %d standard-library executor(s) already run workers in this "
             "process; call install() before any concurrent.futures executor is created" % started)
     import cs_futures
-    from cs_futures import _base, process, thread
+    from cs_futures import _base, process, thread, interpreter
     extras = _stdlib_extras(std)
     _saved = {name: sys.modules.get(name) for name in
               ["concurrent.futures"] + ["concurrent.futures." + n for n in _NAMES]}
     _saved["attribute"] = std
     _saved["extras"] = [name for name in extras if name not in vars(cs_futures)]
     sys.modules["concurrent.futures"] = cs_futures
-    for name, module in zip(_NAMES, (_base, thread, process)):
+    for name, module in zip(_NAMES, (_base, thread, process, interpreter)):
         sys.modules["concurrent.futures." + name] = module
     for name in _saved["extras"]:
         # ``import concurrent.futures.interpreter`` binds the name through the parent's attribute.

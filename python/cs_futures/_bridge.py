@@ -98,6 +98,8 @@ executor_thread = _entry("executor_thread")
 executor_stats = _entry("executor_stats")
 broken_reason = _entry("broken_reason")
 thread_join = _entry("thread_join")
+interpreter_pool_new = _entry("interpreter_pool_new")
+interpreter_run = _entry("interpreter_run")
 process_pool_new = _entry("process_pool_new")
 process_pool_submit = _entry("process_pool_submit")
 process_pool_shutdown = _entry("process_pool_shutdown")
@@ -203,8 +205,9 @@ def _describe(exc):
             "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 
-def start(worker_started, worker_stopping):
-    """Give the bridge the stdlib exception classes, the worker-thread hooks and the markers."""
+def start(worker_started, worker_stopping, broken_interpreter_pool):
+    """Give the bridge the stdlib exception classes (and the interpreter pool's, which the
+    standard library has from 3.14 only), the worker-thread hooks and the markers."""
     from concurrent.futures import _base, thread, process
     items = {
         "CancelledError": _base.CancelledError, "TimeoutError": _base.TimeoutError,
@@ -213,6 +216,7 @@ def start(worker_started, worker_stopping):
         "RuntimeError": RuntimeError, "ValueError": ValueError, "DescribeException": _describe,
         "WorkerStarted": worker_started, "WorkerStopping": worker_stopping,
         "Pending": PENDING, "Raised": RAISED, "Cancelled": CANCELLED, "Foreign": FOREIGN,
+        "BrokenInterpreterPool": broken_interpreter_pool,
     }
     # The tuple's order is .NET's (PythonBridge.Slot), read by name: nothing kept in step by hand.
     slots = {name: value for name, value in _contract.enums["Slot"].items() if name != "Count"}

@@ -89,3 +89,21 @@ def decode(ok, data):
     if ok:
         return value
     raise _worker.rebuild_error(*value)
+
+
+def interpreter_bootstrap(package_parent):
+    """The code each worker subinterpreter of a C# host's interpreter pool
+    (``PythonInterpreterPoolExecutor``) runs first: the host's ``sys.path`` and the private copy of
+    the worker package, then ``run(body) -> bytes`` (see _worker.interpreter_run)."""
+    path = [package_parent] + list(sys.path) + _loaded_file_dirs()
+    return ("import sys\n"
+            "sys.path[:] = %r\n"
+            "from _cs_futures_worker import _worker\n"
+            "_worker._fresh_main()\n"
+            "run = _worker.interpreter_run\n" % (path,))
+
+
+def decode_interpreter(reply):
+    """The result of an interpreter pool's reply, or raise the task's exception (an ExecutionFailed
+    summary as its cause)."""
+    return _worker.interpreter_result(reply)

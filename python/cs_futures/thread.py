@@ -13,6 +13,16 @@ from . import _bridge
 
 BrokenThreadPool = _std_thread.BrokenThreadPool
 
+try:  # Python 3.14 and later: the standard library's class, so that its except clauses match
+    from concurrent.futures.interpreter import BrokenInterpreterPool
+except ImportError:
+    class BrokenInterpreterPool(BrokenThreadPool):
+        """
+        Raised when a worker thread in an InterpreterPoolExecutor failed initializing.
+        """
+
+    BrokenInterpreterPool.__module__ = "concurrent.futures.interpreter"
+
 # Like CPython: set at interpreter exit, after which no executor accepts work.
 _shutdown = False
 _live_executors = weakref.WeakSet()
@@ -123,7 +133,7 @@ def _cpu_count():
     return count or 1
 
 
-_bridge.start(_worker_started, _worker_stopping)
+_bridge.start(_worker_started, _worker_stopping, BrokenInterpreterPool)
 
 
 class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
@@ -166,8 +176,12 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         self._thread_objects = []
         run_initializer = (None if initializer is None
                            else functools.partial(_run_initializer, initializer, initargs))
-        self._h = _bridge.executor_new(max_workers, self._thread_name_prefix, run_initializer)
+        self._h = self._new_pool(max_workers, self._thread_name_prefix, run_initializer)
         _live_executors.add(self)
+
+    def _new_pool(self, max_workers, thread_name_prefix, run_initializer):
+        """The .NET pool's handle (InterpreterPoolExecutor makes another kind)."""
+        return _bridge.executor_new(max_workers, thread_name_prefix, run_initializer)
 
     def __del__(self, _shutdown=_bridge.executor_shutdown, _release=_release_dropped, _bridge=_bridge):
         handle = self.__dict__.get('_h')

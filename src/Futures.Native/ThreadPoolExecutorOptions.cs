@@ -49,4 +49,9 @@ public sealed class ThreadPoolExecutorOptions
     /// <summary>Runs last on each worker's thread as the worker exits, even after a failure. The thread
     /// may then run another pool's worker: a bridge undoes here what <see cref="WorkerStarted"/> set up.</summary>
     public Action? WorkerStopping { get; set; }
+
+    /// <summary>Makes the error of a broken pool (a failed initializer) from its message; by default a
+    /// <see cref="BrokenThreadPoolException"/>. An interpreter pool gives its subclass, as Python 3.14's
+    /// <c>InterpreterPoolExecutor</c> raises <c>BrokenInterpreterPool</c>.</summary>
+    public Func<string, BrokenThreadPoolException>? BrokenException { get; set; }
 }

@@ -74,6 +74,8 @@ public static unsafe class NativeEntryPoints
         Py("executor_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ExecutorStatsOf, nameof(ExecutorStatsOf)),
         Py("broken_reason", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&BrokenReason, nameof(BrokenReason)),
         Wait("thread_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ThreadJoin, nameof(ThreadJoin)),
+        Py("interpreter_pool_new", "h:iooo", (delegate* unmanaged<int, IntPtr, IntPtr, IntPtr, IntPtr>)&InterpreterPoolNew, nameof(InterpreterPoolNew)),
+        Py("interpreter_run", "o:o", (delegate* unmanaged<IntPtr, IntPtr>)&InterpreterRun, nameof(InterpreterRun)),
         Py("process_pool_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew, nameof(ProcessPoolNew)),
         Py("process_pool_submit", "h:hod", (delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ProcessPoolSubmit, nameof(ProcessPoolSubmit)),
         Py("process_pool_shutdown", "i:hii", (delegate* unmanaged<IntPtr, int, int, int>)&ProcessPoolShutdown, nameof(ProcessPoolShutdown)),
@@ -500,6 +502,76 @@ public static unsafe class NativeEntryPoints
             Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
             var options = PythonThreads.Options(PythonThreads.SubmitBacklog(maxWorkers));
             return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, options));
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: <c>InterpreterPoolExecutor(max_workers, thread_name_prefix, initializer)</c>
+    /// (Python 3.14's <c>concurrent.futures.InterpreterPoolExecutor</c>): a thread pool whose workers
+    /// each own an isolated subinterpreter, which runs <paramref name="bootstrap"/> (Python source
+    /// defining <c>run(body) -> bytes</c>) when created. The pool's handle is a
+    /// <see cref="ThreadPoolExecutor"/>, used with the <c>executor_*</c> entries.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr InterpreterPoolNew(int maxWorkers, IntPtr threadNamePrefix, IntPtr initializer, IntPtr bootstrap)
+    {
+        try
+        {
+            if (!SubInterpreter.Supported)
+            {
+                throw SubInterpreter.NotSupported();
+            }
+            if (maxWorkers <= 0)
+            {
+                throw new ArgumentException(FuturesMessages.MaxWorkersNotPositive);
+            }
+            threadNamePrefix = PyApi.NullIfNone(threadNamePrefix);
+            initializer = PyApi.NullIfNone(initializer);
+            string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix)
+                ?? throw new ArgumentException("thread_name_prefix must be a str");
+            string code = PyApi.ReadString(bootstrap) ?? throw new ArgumentException("bootstrap must be a str");
+            Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
+            var options = PythonThreads.InterpreterOptions(code, PythonThreads.SubmitBacklog(maxWorkers));
+            return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, options));
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: on an interpreter-pool worker, runs the pickled call <paramref name="payload"/>
+    /// (bytes) in the worker's subinterpreter with the caller's GIL released, and returns the reply
+    /// (bytes) that the subinterpreter's <c>run</c> produced.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr InterpreterRun(IntPtr payload)
+    {
+        try
+        {
+            byte* data;
+            nint size;
+            if (PyApi.PyBytes_AsStringAndSize(payload, &data, &size) != 0)
+            {
+                PyApi.PyErr_Clear();
+                throw new ArgumentException("interpreter_run: the payload must be bytes");
+            }
+            byte[] reply;
+            // The caller keeps payload alive; its buffer is read, never its reference count.
+            IntPtr main = PyApi.PyEval_SaveThread();
+            try
+            {
+                reply = SubInterpreter.Run(data, size);
+            }
+            finally
+            {
+                PyApi.PyEval_RestoreThread(main);
+            }
+            fixed (byte* p = reply)
+            {
+                return PyApi.PyBytes_FromStringAndSize(p, reply.Length);
+            }
         }
         catch (Exception ex)
         {

@@ -30,6 +30,7 @@ internal static unsafe class PythonBridge
         Raised,
         Cancelled,
         Foreign,
+        BrokenInterpreterPool,
         Count,
     }
 
@@ -72,6 +73,7 @@ internal static unsafe class PythonBridge
         CancelledException => Slot.CancelledError,
         TimeoutException => Slot.TimeoutError,
         InvalidStateException => Slot.InvalidStateError,
+        BrokenInterpreterPoolException => Slot.BrokenInterpreterPool,
         BrokenThreadPoolException => Slot.BrokenThreadPool,
         BrokenProcessPoolException => Slot.BrokenProcessPool,
         BrokenExecutorException => Slot.BrokenExecutor,

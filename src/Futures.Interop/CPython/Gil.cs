@@ -11,8 +11,15 @@ internal readonly ref struct Gil
     /// <summary>Not a <c>PyGILState_STATE</c>: this scope attached a pool worker.</summary>
     private const int ReleaseAfterAttach = -1;
 
+    /// <summary>Not a <c>PyGILState_STATE</c>: an interpreter-pool worker took the GIL with its own
+    /// thread state.</summary>
+    private const int ReleaseOwnState = -2;
+
+    /// <summary>Not a <c>PyGILState_STATE</c>: an interpreter-pool worker already held the GIL.</summary>
+    private const int Nothing = -3;
+
     /// <summary>Not a <c>PyGILState_STATE</c>: this scope resumed a GIL its worker kept.</summary>
-    private const int Kept = -2;
+    private const int Kept = -4;
 
     private readonly int _state;
 
@@ -26,7 +33,13 @@ internal readonly ref struct Gil
         {
             throw new InvalidOperationException("cannot call into Python: the interpreter is finalizing");
         }
-        var gil = new Gil(PythonThreads.AttachHoldingGil() ? ReleaseAfterAttach : PyApi.PyGILState_Ensure());
+        var gil = new Gil(PythonThreads.AttachHoldingGil() ? ReleaseAfterAttach
+            : PythonThreads.AcquireOwnState() switch
+            {
+                PythonThreads.OwnState.Taken => ReleaseOwnState,
+                PythonThreads.OwnState.AlreadyHeld => Nothing,
+                _ => PyApi.PyGILState_Ensure(),
+            });
         PyRef.DrainPending();
         return gil;
     }
@@ -62,6 +75,14 @@ internal readonly ref struct Gil
         if (_state == ReleaseAfterAttach)
         {
             PythonThreads.ReleaseAfterAttach();
+        }
+        else if (_state == ReleaseOwnState)
+        {
+            PythonThreads.ReleaseOwnState();
+        }
+        else if (_state == Nothing)
+        {
+            return;
         }
         else
         {

@@ -57,6 +57,20 @@ internal static unsafe class PyApi
     public static IntPtr FloatType;
     public static IntPtr None;
     private static delegate* unmanaged<int> s_isFinalizing;
+    private static delegate* unmanaged<IntPtr> s_currentThreadState;
+
+    /// <summary><c>Py_NewInterpreterFromConfig</c> (CPython 3.12 and later; null before): creates an
+    /// interpreter from a <see cref="PyInterpreterConfig"/> and makes its first thread state current.</summary>
+    public static delegate* unmanaged<IntPtr*, PyInterpreterConfig*, PyStatus> Py_NewInterpreterFromConfig;
+    /// <summary><c>Py_EndInterpreter</c>: ends the interpreter of the current thread state (held).</summary>
+    public static delegate* unmanaged<IntPtr, void> Py_EndInterpreter;
+    public static delegate* unmanaged<IntPtr> PyGILState_GetThisThreadState;
+    public static delegate* unmanaged<IntPtr, void> PyThreadState_Clear;
+    public static delegate* unmanaged<void> PyThreadState_DeleteCurrent;
+    public static delegate* unmanaged<byte*, int, IntPtr, IntPtr, IntPtr> PyRun_String;
+    public static delegate* unmanaged<IntPtr> PyEval_GetBuiltins;
+    public static delegate* unmanaged<IntPtr, byte*, IntPtr> PyDict_GetItemString;
+    public static delegate* unmanaged<IntPtr, byte*, IntPtr, int> PyDict_SetItemString;
 
     /// <summary>True once <see cref="Load"/> resolved the functions.</summary>
     public static bool Loaded { get; private set; }
@@ -130,6 +144,21 @@ internal static unsafe class PyApi
         False = Get("_Py_FalseStruct");
         FloatType = Get("PyFloat_Type");
         s_isFinalizing = (delegate* unmanaged<int>)Get(FinalizingFunction(Has));
+        // PyThreadState_GetUnchecked from 3.13; its older private name is still exported there.
+        s_currentThreadState = (delegate* unmanaged<IntPtr>)Get(
+            Has("PyThreadState_GetUnchecked") ? "PyThreadState_GetUnchecked" : "_PyThreadState_UncheckedGet");
+        PyRun_String = (delegate* unmanaged<byte*, int, IntPtr, IntPtr, IntPtr>)Get("PyRun_String");
+        PyEval_GetBuiltins = (delegate* unmanaged<IntPtr>)Get("PyEval_GetBuiltins");
+        PyDict_GetItemString = (delegate* unmanaged<IntPtr, byte*, IntPtr>)Get("PyDict_GetItemString");
+        PyDict_SetItemString = (delegate* unmanaged<IntPtr, byte*, IntPtr, int>)Get("PyDict_SetItemString");
+        if (Has("Py_NewInterpreterFromConfig"))
+        {
+            Py_NewInterpreterFromConfig = (delegate* unmanaged<IntPtr*, PyInterpreterConfig*, PyStatus>)Get("Py_NewInterpreterFromConfig");
+        }
+        Py_EndInterpreter = (delegate* unmanaged<IntPtr, void>)Get("Py_EndInterpreter");
+        PyGILState_GetThisThreadState = (delegate* unmanaged<IntPtr>)Get("PyGILState_GetThisThreadState");
+        PyThreadState_Clear = (delegate* unmanaged<IntPtr, void>)Get("PyThreadState_Clear");
+        PyThreadState_DeleteCurrent = (delegate* unmanaged<void>)Get("PyThreadState_DeleteCurrent");
         Loaded = true;
     }
 
@@ -143,6 +172,15 @@ internal static unsafe class PyApi
     /// functions that its inline <c>Py_DECREF</c> calls (<c>Include/object.h</c>, 3.13 to 3.15).</summary>
     internal static bool IsFreeThreaded(Func<string, bool> hasExport) =>
         hasExport("_Py_MergeZeroLocalRefcount") || hasExport("_Py_DecRefShared");
+
+    /// <summary>True when the calling thread has a current (attached) thread state, so holds the GIL of
+    /// that thread state's interpreter. Unlike <c>PyGILState_Check</c>, which CPython turns into
+    /// "always true" once a subinterpreter exists (3.12, 3.13), and which knows only the main
+    /// interpreter. On 3.11, which has no such subinterpreters, the current thread state is one
+    /// for the whole runtime (whichever thread holds the GIL), so <c>PyGILState_Check</c> it is.</summary>
+    public static bool HoldsGil => Py_NewInterpreterFromConfig != null
+        ? s_currentThreadState() != IntPtr.Zero
+        : PyGILState_Check() != 0;
 
     /// <summary>True while or after the interpreter finalizes: no thread may take the GIL then
     /// (CPython would end the thread).</summary>
@@ -211,4 +249,46 @@ internal static unsafe class PyApi
         }
         return System.Text.Encoding.UTF8.GetString(p, (int)size);
     }
+}
+
+/// <summary>CPython's <c>PyInterpreterConfig</c> (<c>Include/cpython/pylifecycle.h</c>): the same
+/// seven ints in 3.12 and 3.13.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PyInterpreterConfig
+{
+    public int UseMainObmalloc;
+    public int AllowFork;
+    public int AllowExec;
+    public int AllowThreads;
+    public int AllowDaemonThreads;
+    public int CheckMultiInterpExtensions;
+    public int Gil;
+
+    /// <summary><c>PyInterpreterConfig_OWN_GIL</c>.</summary>
+    public const int OwnGil = 2;
+
+    /// <summary>CPython's <c>_PyInterpreterConfig_INIT</c>, what 3.14's
+    /// <c>InterpreterPoolExecutor</c> uses (<c>concurrent.interpreters.create()</c>): its own GIL and
+    /// allocator, no fork or exec, threads but no daemon threads, only extension modules that support
+    /// subinterpreters.</summary>
+    public static PyInterpreterConfig Isolated => new()
+    {
+        UseMainObmalloc = 0,
+        AllowFork = 0,
+        AllowExec = 0,
+        AllowThreads = 1,
+        AllowDaemonThreads = 0,
+        CheckMultiInterpExtensions = 1,
+        Gil = OwnGil,
+    };
+}
+
+/// <summary>CPython's <c>PyStatus</c> (<c>Include/cpython/initconfig.h</c>), returned by value.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct PyStatus
+{
+    public int Type;
+    public byte* Func;
+    public byte* ErrMsg;
+    public int ExitCode;
 }

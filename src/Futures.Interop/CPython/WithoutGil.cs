@@ -16,7 +16,7 @@ internal static unsafe class WithoutGil
     /// <summary>Runs <paramref name="action"/>, releasing the GIL around it when this thread holds it.</summary>
     public static void Run(Action action)
     {
-        if (PyApi.PyGILState_Check() == 0)
+        if (!PyApi.HoldsGil)
         {
             action();
             return;

@@ -1,3 +1,4 @@
+using CsFutures.Interop.Interpreters;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Microsoft.Extensions.Configuration;
@@ -89,6 +90,38 @@ public static class HostingExtensions
         services.AddKeyedSingleton(name, (sp, _) => new PythonProcessPoolExecutor(
             sp.GetRequiredService<PythonRuntime>(),
             sp.GetRequiredService<IOptionsMonitor<PythonProcessPoolOptions>>().Get(name)));
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a named <see cref="PythonInterpreterPoolExecutor"/> (Python 3.14's
+    /// <c>InterpreterPoolExecutor</c> for Python callables: one isolated subinterpreter per worker
+    /// thread, CPython 3.12 or newer) with options bound from <paramref name="configuration"/> (keys of
+    /// <see cref="PythonInterpreterPoolOptions"/>: <c>MaxWorkers</c>, <c>ThreadNamePrefix</c>). Resolve it
+    /// as a keyed <see cref="PythonInterpreterPoolExecutor"/>; the container shuts it down (waiting for
+    /// running tasks, ending the interpreters) when the host is disposed, before the interpreter.
+    /// </summary>
+    public static IServiceCollection AddPythonInterpreterPool(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PythonInterpreterPoolOptions>(name).Bind(configuration);
+        services.AddKeyedSingleton(name, (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<PythonInterpreterPoolOptions>>().Get(name);
+            if (options.Logger is null && sp.GetService<ILoggerFactory>() is { } loggers)
+            {
+                options = new PythonInterpreterPoolOptions
+                {
+                    MaxWorkers = options.MaxWorkers,
+                    ThreadNamePrefix = options.ThreadNamePrefix ?? name,
+                    Initializer = options.Initializer,
+                    InitializerArguments = options.InitializerArguments,
+                    Logger = loggers.CreateLogger("concurrent.futures"),
+                };
+            }
+            return new PythonInterpreterPoolExecutor(sp.GetRequiredService<PythonRuntime>(), options);
+        });
         return services;
     }
 

@@ -35,7 +35,7 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
         {
             using (Gil.Acquire())
             {
-                using PyObject host = LoadHostModule();
+                using PyObject host = LoadHostModule(_package);
                 _dumps = host.GetAttr("dumps");
                 _decode = host.GetAttr("decode");
                 using PyObject command = PythonCall.Translating(() => host.InvokeMethod("worker_command",
@@ -148,13 +148,15 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
         }
     }
 
-    private PyObject LoadHostModule()
+    /// <summary>The host helpers (<c>_host.py</c>) of the private worker package <paramref name="package"/>,
+    /// imported in the host's interpreter (the GIL held).</summary>
+    internal static PyObject LoadHostModule(WorkerPackage package)
     {
         using PyObject util = PythonCall.Own(PyApi.Import("importlib.util"));
         var scope = new PyDict();
         scope["util"] = util;
         scope["name"] = new PyString(WorkerPackage.Name);
-        scope["path"] = new PyString(_package.PackageDirectory);
+        scope["path"] = new PyString(package.PackageDirectory);
         PythonCall.Translating(() =>
         {
             PythonEngine.Exec(

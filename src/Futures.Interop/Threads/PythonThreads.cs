@@ -33,6 +33,12 @@ internal static unsafe class PythonThreads
 
     private const int KeptAfterAttach = -1;
 
+    /// <summary>This worker owns a subinterpreter: it takes the main GIL with its own thread state
+    /// (<see cref="AcquireOwnState"/>), never through <c>PyGILState</c>.</summary>
+    [ThreadStatic]
+    private static bool t_ownsInterpreter;
+
+
     /// <summary>The engine's <see cref="ThreadPoolExecutorOptions"/> with these hooks.</summary>
     /// <param name="maxBacklog">For pools that Python threads submit to: see
     /// <see cref="SubmitBacklog(int)"/>; 0 for pools that only .NET threads submit to.</param>
@@ -73,7 +79,7 @@ internal static unsafe class PythonThreads
     /// thread is not a pool worker: the caller releases as usual.</summary>
     public static bool Keep(int state, bool afterAttach)
     {
-        if (!t_isWorker || !t_attached || PyApi.IsFinalizing)
+        if (!t_isWorker || !t_attached || t_ownsInterpreter || PyApi.IsFinalizing)
         {
             return false;
         }
@@ -111,6 +117,29 @@ internal static unsafe class PythonThreads
         }
     }
 
+    /// <summary>Options for an interpreter pool (Python 3.14's <c>InterpreterPoolExecutor</c>): as
+    /// <see cref="Options"/>, and each worker owns an isolated subinterpreter
+    /// (<see cref="SubInterpreter"/>) that runs <paramref name="bootstrap"/> when it is created at the
+    /// worker's first task, and ends as the worker exits, before the worker's thread state goes.</summary>
+    public static ThreadPoolExecutorOptions InterpreterOptions(string bootstrap, int maxBacklog = 0, Microsoft.Extensions.Logging.ILogger? logger = null) => new()
+    {
+        WorkerStarted = () =>
+        {
+            t_isWorker = true;
+            t_ownsInterpreter = true;
+            SubInterpreter.Prepare(bootstrap);
+        },
+        WorkerStopping = static () =>
+        {
+            SubInterpreter.EndCurrent();
+            Detach();
+        },
+        RunBlocking = WithoutGil.Run,
+        MaxBacklog = maxBacklog,
+        Logger = logger,
+        BrokenException = static message => new BrokenInterpreterPoolException(message),
+    };
+
     /// <summary>The backlog past which a Python thread's submit waits for the workers with the GIL
     /// released (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>): four items per worker, at least 64,
     /// so that the workers never run dry while a submitter waits. Measured on 2 cores (CPython 3.13,
@@ -136,6 +165,49 @@ internal static unsafe class PythonThreads
         return true;
     }
 
+    /// <summary>What <see cref="AcquireOwnState"/> did.</summary>
+    public enum OwnState
+    {
+        /// <summary>Not an interpreter-pool worker with a main thread state: use <c>PyGILState</c>.</summary>
+        NotApplicable,
+        /// <summary>Took the main GIL with the worker's own thread state: <see cref="ReleaseOwnState"/>.</summary>
+        Taken,
+        /// <summary>The thread already held the main GIL (an outer scope): nothing to release.</summary>
+        AlreadyHeld,
+    }
+
+    /// <summary>On an interpreter-pool worker that has its main thread state, takes the main GIL with
+    /// it. CPython may have bound the worker's <c>PyGILState</c> to its subinterpreter, so
+    /// <c>PyGILState_Ensure</c> must not be used there. (The subinterpreter's thread state is current
+    /// only inside <see cref="SubInterpreter.Run"/>, which never takes the main GIL.)</summary>
+    public static OwnState AcquireOwnState()
+    {
+        if (!t_ownsInterpreter || !t_attached)
+        {
+            return OwnState.NotApplicable;
+        }
+        if (PyApi.HoldsGil)
+        {
+            return OwnState.AlreadyHeld;
+        }
+        PyApi.PyEval_RestoreThread(t_threadState);
+        return OwnState.Taken;
+    }
+
+    /// <summary>Ends an <see cref="AcquireOwnState"/> scope that returned <see cref="OwnState.Taken"/>.</summary>
+    public static void ReleaseOwnState() => t_threadState = PyApi.PyEval_SaveThread();
+
+    /// <summary>On a pool worker without a thread state yet, creates it (and releases the GIL at once),
+    /// so that a subinterpreter created on this thread later never becomes the thread's
+    /// <c>PyGILState</c> state.</summary>
+    public static void EnsureAttached()
+    {
+        if (AttachHoldingGil())
+        {
+            ReleaseAfterAttach();
+        }
+    }
+
     /// <summary>Ends the scope that <see cref="AttachHoldingGil"/> opened: releases the GIL and keeps
     /// the thread state for the worker's later tasks.</summary>
     public static void ReleaseAfterAttach() => t_threadState = PyApi.PyEval_SaveThread();
@@ -150,6 +222,8 @@ internal static unsafe class PythonThreads
     {
         ReleaseKept();
         t_isWorker = false;
+        bool ownsInterpreter = t_ownsInterpreter;
+        t_ownsInterpreter = false;
         if (!t_attached)
         {
             return;
@@ -163,6 +237,13 @@ internal static unsafe class PythonThreads
         }
         PyApi.PyEval_RestoreThread(threadState);
         PythonBridge.CallHook(started: false, Thread.CurrentThread.Name ?? "");
+        if (ownsInterpreter)
+        {
+            // What PyGILState_Release would do, without PyGILState (see AcquireOwnState).
+            PyApi.PyThreadState_Clear(threadState);
+            PyApi.PyThreadState_DeleteCurrent();
+            return;
+        }
         PyApi.PyGILState_Release(t_outerState); // the outermost release deletes the thread state
     }
 }

@@ -75,6 +75,11 @@ internal sealed class WorkerPool
 
     private ILogger Logger => _options.Logger ?? FuturesLogging.Logger;
 
+    /// <summary>The pool's "broken" error: <see cref="ThreadPoolExecutorOptions.BrokenException"/>'s, or
+    /// a <see cref="BrokenThreadPoolException"/>.</summary>
+    private BrokenThreadPoolException Broken(string message) =>
+        _options.BrokenException?.Invoke(message) ?? new BrokenThreadPoolException(message);
+
     public WorkerThread[] ThreadsSnapshot()
     {
         lock (_lock)
@@ -93,7 +98,7 @@ internal sealed class WorkerPool
         {
             if (_broken is { } broken)
             {
-                throw new BrokenThreadPoolException(broken);
+                throw Broken(broken);
             }
             if (_shutdown)
             {
@@ -371,7 +376,7 @@ internal sealed class WorkerPool
         _backlog.Release();
         foreach (var item in pending)
         {
-            item.Fail(new BrokenThreadPoolException(InitializerFailedMessage));
+            item.Fail(Broken(InitializerFailedMessage));
             Counters.Count(ref item.Trace, item.Future);
         }
     }

@@ -81,3 +81,40 @@ def current_traceparent():
         if module is not None:
             return module.traceparent
     raise RuntimeError("not in a cs_futures worker process")
+
+
+def interpreter_id():
+    """The running interpreter's id (3.13: _interpreters, 3.12: _xxsubinterpreters)."""
+    try:
+        import _interpreters as interpreters
+    except ImportError:
+        import _xxsubinterpreters as interpreters
+    current = interpreters.get_current()
+    return int(current[0] if isinstance(current, tuple) else current)
+
+
+def spin(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def import_single_phase():
+    import _testsinglephase  # noqa: F401  (refused in isolated interpreters)
+    return "imported"
+
+
+_initialized = []
+
+
+def init_interpreter(value):
+    _initialized.append(value)
+
+
+def initialized():
+    return list(_initialized)
+
+
+def init_fail():
+    raise OSError("initializer failed")

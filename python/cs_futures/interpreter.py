@@ -1,0 +1,125 @@
+"""InterpreterPoolExecutor on the .NET engine's worker threads (CPython 3.14:
+concurrent/futures/interpreter.py), for Python 3.12 and later.
+
+How a call flows::
+
+    caller's interpreter                 worker thread (.NET)           worker's subinterpreter
+    submit(fn, *args, **kwargs)
+      pickle (fn, args, kwargs) -------> _call(payload) under the
+      (__main__ functions by value)      caller's GIL
+                                         interpreter_run: releases it,
+                                         takes the subinterpreter's  --> run(payload): unpickle,
+                                                                         call, pickle the result
+                                         <-- bytes (its GIL released)    or the error
+                                         takes the caller's GIL again,
+      future.result() <----------------- unpickles the reply
+
+Each worker thread owns one isolated subinterpreter (its own GIL, CPython's
+``_PyInterpreterConfig_INIT``: no fork, exec or daemon threads, only extension modules that
+support subinterpreters) from its first task until the pool shuts down. The futures are the
+package's ordinary futures: they mix with the other executors' in ``wait``, ``as_completed`` and
+asyncio.
+"""
+import functools
+import os
+import sys
+
+from . import _bridge
+from . import _serialize
+from . import _worker
+from . import thread as _thread
+
+BrokenInterpreterPool = _thread.BrokenInterpreterPool
+ExecutionFailed = _worker.ExecutionFailed
+
+# The first Python with isolated subinterpreters that have their own GIL (Py_NewInterpreterFromConfig).
+REQUIRED_VERSION = (3, 12)
+
+_BOOTSTRAP = """\
+import importlib.util, sys
+sys.path[:] = {path!r}
+spec = importlib.util.spec_from_file_location(
+    "cs_futures", {init!r}, submodule_search_locations=[{package!r}])
+package = importlib.util.module_from_spec(spec)
+def __getattr__(name):
+    raise ImportError("cs_futures.%s is not available inside an InterpreterPoolExecutor task: the "
+                      "worker's subinterpreter does not load .NET" % name, name="cs_futures")
+package.__getattr__ = __getattr__
+sys.modules["cs_futures"] = package
+import cs_futures._serialize, cs_futures._worker
+cs_futures._worker._fresh_main()
+run = cs_futures._worker.interpreter_run
+"""
+
+
+def _call(payload, _run=_bridge.interpreter_run, _result=_worker.interpreter_result):
+    """Runs on a worker thread: the pickled call in the worker's subinterpreter."""
+    return _result(_run(payload))
+
+
+def _run_initializer(payload):
+    """The initializer, run in the worker's subinterpreter; its exception is raised here, which
+    breaks the pool (BrokenInterpreterPool)."""
+    _call(payload)
+
+
+class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
+    """An executor that runs calls in a pool of isolated subinterpreters, one per .NET worker
+    thread, in parallel (each interpreter has its own GIL)."""
+
+    def __init__(self, max_workers=None, thread_name_prefix='', initializer=None, initargs=()):
+        """Initializes a new InterpreterPoolExecutor instance.
+
+        Args:
+            max_workers: The maximum number of interpreters that can be used to
+                execute the given calls.
+            thread_name_prefix: An optional name prefix to give our threads.
+            initializer: A callable used to initialize each worker interpreter.
+                It is pickled and runs inside the interpreter.
+            initargs: A tuple of arguments to pass to the initializer (pickled too).
+
+        Raises:
+            NotImplementedError: Python older than 3.12 (no isolated subinterpreters).
+            ValueError: max_workers is not positive.
+            TypeError: initializer is not callable.
+        """
+        if sys.version_info[:2] < REQUIRED_VERSION:
+            raise NotImplementedError(
+                "InterpreterPoolExecutor needs Python %d.%d or newer (isolated subinterpreters with "
+                "their own GIL); this is %s. Use ProcessPoolExecutor for parallel Python here."
+                % (REQUIRED_VERSION + (sys.version.split()[0],)))
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        package = os.path.dirname(os.path.abspath(__file__))
+        self._bootstrap = _BOOTSTRAP.format(
+            path=list(sys.path), init=os.path.join(package, "__init__.py"), package=package)
+        init = None
+        if initializer is not None:
+            init = functools.partial(_run_initializer,
+                                     _serialize.dumps((initializer, tuple(initargs), {})))
+        super().__init__(max_workers,
+                         thread_name_prefix or "InterpreterPoolExecutor-%d" % self._counter(),
+                         init)
+        self._initializer, self._initargs = initializer, initargs
+
+    def _new_pool(self, max_workers, thread_name_prefix, run_initializer):
+        return _bridge.interpreter_pool_new(max_workers, thread_name_prefix, run_initializer,
+                                            self._bootstrap)
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Submits a callable to be executed with the given arguments in a worker's interpreter.
+
+        Schedules the callable to be executed as fn(*args, **kwargs) and returns
+        a Future instance representing the execution of the callable. The callable
+        and its arguments are pickled now (functions of ``__main__`` by value), and
+        the result is pickled back.
+
+        Returns:
+            A Future representing the given call.
+
+        Raises:
+            pickle.PicklingError (or the error pickling raised): the call cannot be pickled.
+            RuntimeError: the executor was shut down.
+            BrokenInterpreterPool: an initializer failed.
+        """
+        return super().submit(_call, _serialize.dumps((fn, args, kwargs)))
