@@ -60,6 +60,9 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <summary>Tasks taken back from a dead node before it reported them started.</summary>
     public long LostBeforeStart => _queue.LostBeforeStart;
 
+    /// <summary>Tasks taken back from a live node that never reported them started (its call gave up).</summary>
+    public long Reclaimed => _queue.Reclaimed;
+
     /// <summary>Tasks waiting for a node.</summary>
     public int QueuedCount => _queue.QueuedCount;
 

@@ -21,6 +21,9 @@ internal sealed class ClusterTask
     /// <summary>The node holding the task now; null while queued.</summary>
     internal string? Node { get; set; }
 
+    /// <summary>When the node took it.</summary>
+    internal DateTime AssignedAt { get; set; }
+
     /// <summary>That node reported the task handed to a worker.</summary>
     internal bool Started { get; set; }
 

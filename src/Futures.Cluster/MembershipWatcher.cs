@@ -8,6 +8,10 @@ namespace CsFutures.Cluster;
 internal sealed class MembershipWatcher
 {
     internal static readonly TimeSpan UnseenGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Assigned tasks not reported started after this go back to the queue: well past the
+    /// node's <see cref="TaskPuller.TakeTimeout"/>, so the node has given up that call.</summary>
+    internal static readonly TimeSpan StartReportTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
 
     private readonly IManagementGrain _management;
@@ -41,6 +45,7 @@ internal sealed class MembershipWatcher
                 : null;
         }
         _lastAnswer = DateTime.UtcNow;
+        _queue.ReclaimUnstarted(StartReportTimeout);
         var active = hosts.Keys.Select(s => s.ToParsableString()).ToHashSet();
         _seenActive.UnionWith(active);
         var now = DateTime.UtcNow;

@@ -11,6 +11,12 @@ internal sealed class TaskPuller : BackgroundService
 {
     private const int MaxTake = 64;
 
+    /// <summary>How long a node waits for a <see cref="ITaskSource.Take"/> answer before it gives the
+    /// call up (an executor that vanished without unregistering would otherwise hold the node's free
+    /// slots until Orleans' response timeout). Tasks assigned by an abandoned call are reclaimed by
+    /// their executor (<see cref="TaskQueue.ReclaimUnstarted"/>).</summary>
+    internal static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(10);
+
     private readonly NodeState _node;
     private readonly IGrainFactory _grains;
     private readonly SemaphoreSlim _slots;
@@ -77,7 +83,7 @@ internal sealed class TaskPuller : BackgroundService
                 TaskAssignment[] tasks;
                 try
                 {
-                    tasks = await source.Take(_node.NodeId, wanted).ConfigureAwait(false);
+                    tasks = await source.Take(_node.NodeId, wanted).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
                     failures = 0;
                 }
                 catch (Exception) when (!token.IsCancellationRequested)

@@ -21,6 +21,7 @@ internal sealed class TaskQueue : ITaskSource
     private long _lateResultsDropped;
     private long _attemptsLost;
     private long _lostBeforeStart;
+    private long _reclaimed;
 
     internal TaskQueue(int allowedFailures, TimeSpan hold)
     {
@@ -33,6 +34,8 @@ internal sealed class TaskQueue : ITaskSource
     internal long AttemptsLost => Interlocked.Read(ref _attemptsLost);
 
     internal long LostBeforeStart => Interlocked.Read(ref _lostBeforeStart);
+
+    internal long Reclaimed => Interlocked.Read(ref _reclaimed);
 
     internal int QueuedCount
     {
@@ -144,6 +147,29 @@ internal sealed class TaskQueue : ITaskSource
         FailKilled(failed);
     }
 
+    /// <summary>Tasks assigned more than <paramref name="age"/> ago whose node never reported them
+    /// started (it gave up waiting for its <see cref="Take"/> answer) go back to the queue without
+    /// penalty; a late start report or result from that node is then ignored or dropped.</summary>
+    internal void ReclaimUnstarted(TimeSpan age)
+    {
+        var limit = DateTime.UtcNow - age;
+        lock (_lock)
+        {
+            var stale = _assigned.Values.Where(t => !t.Started && t.AssignedAt < limit).OrderByDescending(t => t.Id).ToList();
+            foreach (var task in stale)
+            {
+                _assigned.Remove(task.Id);
+                task.Node = null;
+                _queue.AddFirst(task);
+                _reclaimed++;
+            }
+            if (stale.Count > 0)
+            {
+                Signal();
+            }
+        }
+    }
+
     /// <summary>Fails every pending future with <paramref name="exception"/> and closes the queue.</summary>
     internal void FailAll(Exception exception)
     {
@@ -190,6 +216,7 @@ internal sealed class TaskQueue : ITaskSource
                     }
                     task.Node = nodeId;
                     task.Started = false;
+                    task.AssignedAt = DateTime.UtcNow;
                     task.LastNode = nodeId;
                     _assigned[task.Id] = task;
                     bytes += task.Payload.Length;

@@ -19,16 +19,19 @@ public sealed class ClusterExecutorTests
     [TearDown]
     public void TearDown()
     {
+        var watch = Stopwatch.StartNew();
         foreach (var executor in _executors)
         {
             executor.ShutdownAsync(cancelFutures: true).Wait(TimeSpan.FromSeconds(30));
         }
         _executors.Clear();
+        var executorsStopped = watch.Elapsed;
         foreach (var node in _nodes)
         {
             node.Dispose();
         }
         _nodes.Clear();
+        TestContext.Out.WriteLine($"teardown: executors {executorsStopped.TotalSeconds:F1} s, nodes {(watch.Elapsed - executorsStopped).TotalSeconds:F1} s");
     }
 
     [Test]
@@ -209,6 +212,19 @@ public sealed class ClusterExecutorTests
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(40)));
         Assert.That(executor.Broken, Is.Not.Null);
         Assert.Throws<ClusterUnavailableException>(() => executor.Submit(Utf8("echo:x")));
+    }
+
+    [Test]
+    public void SigtermStopsANodeAndItsWorkers()
+    {
+        var primary = Node(null, workers: 2);
+        var executor = Executor(primary.Gateway);
+        Assert.That(executor.Submit(Utf8("echo:x")).Result(Long), Is.Not.Empty);
+        var workers = primary.WorkerPids();
+        Assert.That(workers, Is.Not.Empty);
+        Assert.That(primary.Terminate(TimeSpan.FromSeconds(20)), Is.EqualTo(0), "exit code after SIGTERM:\n" + primary.Output);
+        Assert.That(primary.Output, Does.Contain("node stopped"));
+        Assert.That(Eventually(() => workers.All(p => !NodeProcess.IsAlive(p)), TimeSpan.FromSeconds(10)), Is.True, "its workers are gone");
     }
 
     [Test]

@@ -125,6 +125,14 @@ internal sealed partial class NodeProcess : IDisposable
 
     internal bool HasExited => _process.HasExited;
 
+    /// <summary>Sends SIGTERM and waits for the exit; returns the exit code, or -1 when it did not exit
+    /// in time.</summary>
+    internal int Terminate(TimeSpan timeout)
+    {
+        Signal(Pid, 15);
+        return _process.WaitForExit(timeout) ? _process.ExitCode : -1;
+    }
+
     /// <summary>SIGTERM, then SIGKILL (with its workers) when it does not stop in time.</summary>
     public void Dispose()
     {
