@@ -5,7 +5,8 @@ using Orleans.Configuration;
 
 namespace CsFutures.Cluster;
 
-/// <summary>An Orleans client connected through a static list of gateways.</summary>
+/// <summary>An Orleans client connected through a static list of gateways, or through the gateways
+/// listed in a Redis membership table.</summary>
 internal sealed class ClientConnection : IClusterConnection
 {
     private readonly IHost _host;
@@ -23,11 +24,19 @@ internal sealed class ClientConnection : IClusterConnection
     internal static async Task<ClientConnection> ConnectAsync(
         string address, TimeSpan? responseTimeout, CancellationToken cancellationToken)
     {
-        var gateways = ParseGateways(address);
+        var redis = RedisAddress.IsRedis(address) ? RedisAddress.ToConfiguration(address) : null;
+        var gateways = redis is null ? ParseGateways(address) : [];
         var host = new HostBuilder()
             .UseOrleansClient(client =>
             {
-                client.UseStaticClustering(gateways);
+                if (redis is not null)
+                {
+                    client.UseRedisClustering(redis);
+                }
+                else
+                {
+                    client.UseStaticClustering(gateways);
+                }
                 client.Configure<ClusterOptions>(o =>
                 {
                     o.ClusterId = ClusterNames.ClusterId;

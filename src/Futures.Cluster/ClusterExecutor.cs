@@ -38,7 +38,14 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxPayload);
         if (_options.Address is { } address)
         {
-            ClientConnection.ParseGateways(address);
+            if (RedisAddress.IsRedis(address))
+            {
+                RedisAddress.ToConfiguration(address);
+            }
+            else
+            {
+                ClientConnection.ParseGateways(address);
+            }
         }
         else if (_options.LocalWorker is null)
         {

@@ -6,7 +6,8 @@ namespace CsFutures.Cluster;
 /// </summary>
 public sealed class ClusterExecutorOptions
 {
-    /// <summary>Gateways of a running cluster, <c>HOST:PORT</c>, several separated by commas; <c>null</c>
+    /// <summary>Gateways of a running cluster, <c>HOST:PORT</c>, several separated by commas, or the
+    /// <c>redis://[:PASSWORD@]HOST:PORT</c> holding its membership (any gateway listed there); <c>null</c>
     /// starts (or shares) the embedded in-process node (Dask: <c>Client()</c> with its
     /// <c>LocalCluster</c>), which then needs <see cref="LocalWorker"/>.</summary>
     public string? Address { get; init; }

@@ -25,10 +25,11 @@ public sealed class ClusterNode : IAsyncDisposable
     public ClusterNode(ClusterNodeOptions options, ILoggerProvider? logging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Primary && options.Seed is null)
+        if (options.Redis is null && !options.Primary && options.Seed is null)
         {
-            throw new ArgumentException("a node is either the primary or joins a seed", nameof(options));
+            throw new ArgumentException("a node is the primary, joins a seed, or keeps the membership in Redis", nameof(options));
         }
+        string? redis = options.Redis is { } address ? RedisAddress.ToConfiguration(address) : null;
         _options = options;
         _log = options.Log ?? (_ => { });
         SiloEndpoint = new IPEndPoint(options.Listen, options.Port != 0 ? options.Port : FreePort(options.Listen));
@@ -49,7 +50,7 @@ public sealed class ClusterNode : IAsyncDisposable
             Logger = worker.Logger,
         });
         _state = new NodeState(pool, options.MaxResult);
-        var primary = options.Primary ? SiloEndpoint : options.Seed!;
+        var primary = options.Primary ? SiloEndpoint : options.Seed;
         _host = new HostBuilder()
             .ConfigureLogging(l =>
             {
@@ -62,7 +63,14 @@ public sealed class ClusterNode : IAsyncDisposable
             })
             .UseOrleans(silo =>
             {
-                silo.UseDevelopmentClustering(primary);
+                if (redis is not null)
+                {
+                    silo.UseRedisClustering(redis);
+                }
+                else
+                {
+                    silo.UseDevelopmentClustering(primary!);
+                }
                 silo.Configure<EndpointOptions>(o =>
                 {
                     o.AdvertisedIPAddress = options.Listen;
@@ -111,7 +119,7 @@ public sealed class ClusterNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _host.StartAsync(cancellationToken).ConfigureAwait(false);
-        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Primary ? " (primary)" : ""));
+        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : ""));
     }
 
     /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and

@@ -13,6 +13,11 @@ public sealed class ClusterNodeOptions
     /// task's attempt.</summary>
     public required ProcessPoolExecutorOptions Worker { get; init; }
 
+    /// <summary>A <c>redis://[:PASSWORD@]HOST:PORT</c> address: the membership is kept in Redis
+    /// (Microsoft.Orleans.Clustering.Redis) instead of on a primary node, so any node may die. Then
+    /// <see cref="Primary"/> and <see cref="Seed"/> are not used.</summary>
+    public string? Redis { get; init; }
+
     /// <summary>Holds the cluster's membership (Orleans development clustering). Exactly one node is the
     /// primary; when it dies, the cluster is gone.</summary>
     public bool Primary { get; init; }

@@ -10,8 +10,10 @@ internal sealed class MembershipWatcher
     internal static readonly TimeSpan UnseenGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>Assigned tasks not reported started after this go back to the queue: well past the
-    /// node's <see cref="TaskPuller.TakeTimeout"/>, so the node has given up that call.</summary>
-    internal static readonly TimeSpan StartReportTimeout = TimeSpan.FromSeconds(30);
+    /// node's <see cref="TaskPuller.TakeTimeout"/>, so the node has given up that call. This happens when
+    /// the answer to a Take is lost on its way back, e.g. through the executor's gateway node dying
+    /// (measured: Redis membership, the gateway node SIGKILLed).</summary>
+    internal static readonly TimeSpan StartReportTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
 
     private readonly IManagementGrain _management;

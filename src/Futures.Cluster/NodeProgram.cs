@@ -6,6 +6,7 @@ namespace CsFutures.Cluster;
 /// <summary>
 /// The command line of a node (<c>Futures.Cluster.Node</c>; Dask: <c>dask worker</c>):
 /// <code>
+/// --cluster redis://HOST:PORT     membership in Redis (any node may die), or:
 /// --primary | --seed HOST:PORT    hold the membership, or join the primary's silo port
 /// --workers N                     worker processes (default: the number of processors)
 /// --listen ADDR                   listen and advertise address (default 127.0.0.1)
@@ -52,6 +53,7 @@ public static class NodeProgram
     {
         bool primary = false;
         IPEndPoint? seed = null;
+        string? redis = null;
         int? workers = null;
         var listen = IPAddress.Loopback;
         int port = 0, gatewayPort = 0;
@@ -64,6 +66,7 @@ public static class NodeProgram
             switch (args[i])
             {
                 case "--primary": primary = true; break;
+                case "--cluster": redis = Value(); RedisAddress.ToConfiguration(redis); break;
                 case "--seed": seed = ClientConnection.ParseGateways(Value())[0]; break;
                 case "--workers": workers = int.Parse(Value()); break;
                 case "--listen": listen = IPAddress.Parse(Value()); break;
@@ -78,9 +81,9 @@ public static class NodeProgram
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
-        if (primary == (seed is not null))
+        if ((primary ? 1 : 0) + (seed is null ? 0 : 1) + (redis is null ? 0 : 1) != 1)
         {
-            throw new ArgumentException("give either --primary or --seed HOST:PORT");
+            throw new ArgumentException("give one of --cluster redis://HOST:PORT, --primary, --seed HOST:PORT");
         }
         if (program is null)
         {
@@ -88,6 +91,7 @@ public static class NodeProgram
         }
         return new ClusterNodeOptions
         {
+            Redis = redis,
             Primary = primary,
             Seed = seed,
             Listen = listen,

@@ -15,7 +15,7 @@ internal sealed class TaskPuller : BackgroundService
     /// call up (an executor that vanished without unregistering would otherwise hold the node's free
     /// slots until Orleans' response timeout). Tasks assigned by an abandoned call are reclaimed by
     /// their executor (<see cref="TaskQueue.ReclaimUnstarted"/>).</summary>
-    internal static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NodeState _node;
     private readonly IGrainFactory _grains;

@@ -15,6 +15,7 @@ public sealed class ClusterExecutorTests
 
     private readonly List<NodeProcess> _nodes = [];
     private readonly List<ClusterExecutor> _executors = [];
+    private RedisServer? _redis;
 
     [TearDown]
     public void TearDown()
@@ -31,6 +32,8 @@ public sealed class ClusterExecutorTests
             node.Dispose();
         }
         _nodes.Clear();
+        _redis?.Dispose();
+        _redis = null;
         TestContext.Out.WriteLine($"teardown: executors {executorsStopped.TotalSeconds:F1} s, nodes {(watch.Elapsed - executorsStopped).TotalSeconds:F1} s");
     }
 
@@ -113,6 +116,44 @@ public sealed class ClusterExecutorTests
         Assert.That(victimWorkers.Any(pidsByNode.ContainsKey), Is.True, "the victim ran tasks before its death");
         Assert.That(Eventually(() => victimWorkers.All(p => !NodeProcess.IsAlive(p)), TimeSpan.FromSeconds(30)), Is.True,
             "the killed node's worker processes are gone");
+    }
+
+    [Test]
+    public void WithRedisMembershipAnyNodeMayDie()
+    {
+        const int count = 1500;
+        _redis = RedisServer.Start();
+        var first = Node(NodeProcess.StartRedis(_redis.Address, workers: 2));
+        Node(NodeProcess.StartRedis(_redis.Address, workers: 2));
+        Node(NodeProcess.StartRedis(_redis.Address, workers: 2));
+        var executor = Executor(_redis.Address);
+        var setup = Stopwatch.StartNew();
+        int completed = 0;
+        using var thirty = new ManualResetEventSlim();
+        var futures = Enumerable.Range(0, count).Select(i =>
+        {
+            var f = executor.Submit(Utf8($"echo:{i}"));
+            f.AddDoneCallback(_ =>
+            {
+                if (Interlocked.Increment(ref completed) == count * 3 / 10)
+                {
+                    thirty.Set();
+                }
+            });
+            return f;
+        }).ToList();
+        Assert.That(thirty.Wait(Long), Is.True, "30% of the tasks completed");
+        TestContext.Out.WriteLine($"30% after {setup.Elapsed.TotalSeconds:F1} s");
+        var watch = Stopwatch.StartNew();
+        first.Kill(); // the first node started: what would be the primary under development clustering
+        for (int i = 0; i < count; i++)
+        {
+            Assert.That(Text(futures[i].Result(Long)), Is.EqualTo($"{i}"));
+        }
+        TestContext.Out.WriteLine($"last result {watch.Elapsed.TotalSeconds:F1} s after the SIGKILL; attempts lost {executor.AttemptsLost}, " +
+            $"lost before start {executor.LostBeforeStart}, reclaimed {executor.Reclaimed}");
+        Assert.That(executor.Broken, Is.Null);
+        Assert.That(Text(executor.Submit(Utf8("echo:after")).Result(Long)), Is.EqualTo("after"), "the cluster goes on");
     }
 
     [Test]
@@ -257,9 +298,11 @@ public sealed class ClusterExecutorTests
             "the last embedded executor stops the node and its workers");
     }
 
-    private NodeProcess Node(NodeProcess? seed, int workers, params string[] extra)
+    private NodeProcess Node(NodeProcess? seed, int workers, params string[] extra) =>
+        Node(NodeProcess.Start(seed, workers, extra));
+
+    private NodeProcess Node(NodeProcess node)
     {
-        var node = NodeProcess.Start(seed, workers, extra);
         _nodes.Add(node);
         return node;
     }

@@ -52,7 +52,18 @@ internal sealed partial class NodeProcess : IDisposable
         Launch(seed, workers, FreePort(), extra);
 
     /// <summary>Starts a node with a chosen gateway port, without waiting.</summary>
-    internal static NodeProcess Launch(NodeProcess? seed, int workers, int gatewayPort, params string[] extra)
+    internal static NodeProcess Launch(NodeProcess? seed, int workers, int gatewayPort, params string[] extra) =>
+        LaunchWith(seed is null ? ["--primary"] : ["--seed", $"127.0.0.1:{seed.SiloPort}"], workers, gatewayPort, extra);
+
+    /// <summary>Starts a node whose membership is in Redis and waits until it serves.</summary>
+    internal static NodeProcess StartRedis(string redis, int workers)
+    {
+        var node = LaunchWith(["--cluster", redis], workers, FreePort(), []);
+        node.WaitStarted();
+        return node;
+    }
+
+    private static NodeProcess LaunchWith(string[] membership, int workers, int gatewayPort, string[] extra)
     {
         int siloPort = FreePort();
         var psi = new ProcessStartInfo("dotnet")
@@ -62,16 +73,7 @@ internal sealed partial class NodeProcess : IDisposable
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(NodeDll);
-        if (seed is null)
-        {
-            psi.ArgumentList.Add("--primary");
-        }
-        else
-        {
-            psi.ArgumentList.Add("--seed");
-            psi.ArgumentList.Add($"127.0.0.1:{seed.SiloPort}");
-        }
-        foreach (string arg in (string[])["--port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--workers", $"{workers}", .. extra,
+        foreach (string arg in (string[])[.. membership, "--port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--workers", $"{workers}", .. extra,
                      "--worker-command", Python.Value, Path.Combine(AppContext.BaseDirectory, "workers", "echo_worker.py")])
         {
             psi.ArgumentList.Add(arg);
