@@ -212,7 +212,7 @@ public sealed class ClusterExecutorTests
     {
         var primary = Node(null, workers: 1);
         var executor = Executor(primary.Gateway);
-        var futures = Enumerable.Range(0, 80).Select(_ => executor.Submit(Utf8("work:0.1"))).ToList();
+        var futures = Enumerable.Range(0, 120).Select(_ => executor.Submit(Utf8("work:0.1"))).ToList();
         Assert.That(futures[0].Result(Long), Is.Not.Empty, "the first node runs tasks");
         var joiner = Node(primary, workers: 2);
         int remaining = futures.Count(f => !f.Done());
