@@ -165,7 +165,20 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             self = factory.CreateObjectReference<ITaskSource>(_queue);
             var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
             var watcher = new MembershipWatcher(factory.GetGrain<IManagementGrain>(0), _queue, _options);
-            await directory.Register(_id, self).WaitAsync(token).ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    await directory.Register(_id, self).WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception) when (!token.IsCancellationRequested)
+                {
+                    // The directory's silo may be leaving: register again (the cluster-lost rule below
+                    // applies once registered).
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+                }
+            }
             _connected.TrySetResult();
             var nextRegister = DateTime.UtcNow + TimeSpan.FromSeconds(1);
             while (!token.IsCancellationRequested)
@@ -185,6 +198,11 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+        }
+        catch (Exception ex)
+        {
+            // Never leave futures waiting on an executor that stopped talking to its cluster.
+            Break($"the executor lost its cluster: {ex.GetType().Name}: {ex.Message}");
         }
         finally
         {

@@ -76,27 +76,24 @@ internal sealed class TaskQueue : ITaskSource
         }
     }
 
-    /// <summary>Cancels every queued future (Python's <c>shutdown(cancel_futures=True)</c>).</summary>
+    /// <summary>Cancels every queued future that has not started (Python's
+    /// <c>shutdown(cancel_futures=True)</c>); a task re-queued after a lost attempt is running, cannot
+    /// be cancelled, and stays queued.</summary>
     internal void CancelQueued()
     {
         List<ClusterTask> queued;
         lock (_lock)
         {
-            queued = [.. _queue];
-            _queue.Clear();
+            queued = _queue.Where(t => !t.Running).ToList();
+            foreach (var task in queued)
+            {
+                _queue.Remove(task);
+            }
         }
         foreach (var task in queued)
         {
-            if (!task.Running)
-            {
-                task.Future.Cancel();
-                task.Future.SetRunningOrNotifyCancel();
-            }
-            else
-            {
-                // Re-queued after a lost attempt: it is running, so it cannot be cancelled.
-                task.Future.SetException(new CancelledException());
-            }
+            task.Future.Cancel();
+            task.Future.SetRunningOrNotifyCancel();
         }
     }
 

@@ -208,6 +208,16 @@ public sealed class ClusterExecutorTests
     }
 
     [Test]
+    public void ShutdownWithCancelFuturesCancelsTheQueuedTasks()
+    {
+        var executor = Executor($"127.0.0.1:{NodeProcess.FreePort()}"); // no node will come
+        var futures = Enumerable.Range(0, 5).Select(i => executor.Submit(Utf8($"echo:{i}"))).ToList();
+        Assert.That(executor.ShutdownAsync(cancelFutures: true).Wait(TimeSpan.FromSeconds(30)), Is.True, "shutdown returned");
+        Assert.That(futures.All(f => f.Cancelled()), Is.True);
+        Assert.Throws<InvalidOperationException>(() => executor.Submit(Utf8("echo:late")));
+    }
+
+    [Test]
     public void ANodeJoiningMidRunGetsWork()
     {
         var primary = Node(null, workers: 1);
