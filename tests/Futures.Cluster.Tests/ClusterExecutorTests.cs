@@ -20,21 +20,49 @@ public sealed class ClusterExecutorTests
     [TearDown]
     public void TearDown()
     {
+        // Every step runs even when an earlier one throws: a failing executor shutdown must not leave
+        // node processes behind.
         var watch = Stopwatch.StartNew();
+        var errors = new List<Exception>();
         foreach (var executor in _executors)
         {
-            executor.ShutdownAsync(cancelFutures: true).Wait(TimeSpan.FromSeconds(30));
+            try
+            {
+                executor.ShutdownAsync(cancelFutures: true).Wait(TimeSpan.FromSeconds(30));
+            }
+            catch (Exception ex)
+            {
+                errors.Add(ex);
+            }
         }
         _executors.Clear();
         var executorsStopped = watch.Elapsed;
         foreach (var node in _nodes)
         {
-            node.Dispose();
+            try
+            {
+                node.Dispose();
+            }
+            catch (Exception ex)
+            {
+                errors.Add(ex);
+            }
         }
         _nodes.Clear();
-        _redis?.Dispose();
+        try
+        {
+            _redis?.Dispose();
+        }
+        catch (Exception ex)
+        {
+            errors.Add(ex);
+        }
         _redis = null;
         TestContext.Out.WriteLine($"teardown: executors {executorsStopped.TotalSeconds:F1} s, nodes {(watch.Elapsed - executorsStopped).TotalSeconds:F1} s");
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("teardown", errors);
+        }
     }
 
     [Test]
