@@ -23,6 +23,7 @@ count_unittest() { # log -> adds to passed/failed from unittest's "Ran N tests" 
   if [ "$skipped" != "0" ]; then echo "   ($skipped skipped)"; fi
 }
 
+need_redis
 build_all
 
 # dotnet_tests CONFIG: runs the NUnit suites of the solution built in CONFIG; adds to passed/failed.

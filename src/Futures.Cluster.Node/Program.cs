@@ -1,0 +1,1 @@
+return await CsFutures.Cluster.NodeProgram.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,238 @@
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// Runs byte payloads on the worker processes of a cluster of <see cref="ClusterNode"/>s: the executor of
+/// Dask's <c>Client.get_executor()</c>, without a central scheduler. This executor owns its queue and
+/// its futures; nodes pull tasks from it (<see cref="ITaskSource"/>) and send results straight back.
+/// </summary>
+/// <remarks>
+/// <para>Failures: the executor reads the cluster's membership itself (Orleans does not fail calls to a
+/// silo killed with SIGKILL before its 30 s response timeout). When a node leaves, its tasks go back to
+/// the queue: those it had reported started count an attempt, the others are counted apart; the
+/// <c>AllowedFailures + 1</c>-th loss of either kind fails the future with
+/// <see cref="KilledWorkerException"/>. A worker process dying inside a live node counts an attempt too.
+/// Execution is at least once; each future completes exactly once (a late result from a node that no
+/// longer holds the task is dropped and counted in <see cref="LateResultsDropped"/>).</para>
+/// <para>Submitting before any node is up queues: the tasks run once a node joins.</para>
+/// </remarks>
+public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
+{
+    private readonly ClusterExecutorOptions _options;
+    private readonly TaskQueue _queue;
+    private readonly Guid _id = Guid.NewGuid();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _run;
+    private readonly object _lock = new();
+    private bool _shutdown;
+    private string? _broken;
+
+    /// <summary>Creates the executor and starts connecting in the background (Dask:
+    /// <c>Client(address).get_executor()</c>; with no address, <c>Client()</c>'s local cluster).</summary>
+    /// <exception cref="ArgumentException">Invalid options (a bad address, or no
+    /// <see cref="ClusterExecutorOptions.LocalWorker"/> for the embedded node).</exception>
+    public ClusterExecutor(ClusterExecutorOptions? options = null)
+    {
+        _options = options ?? new ClusterExecutorOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(_options.AllowedFailures);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxPayload);
+        if (_options.Address is { } address)
+        {
+            if (RedisAddress.IsRedis(address))
+            {
+                RedisAddress.ToConfiguration(address);
+            }
+            else
+            {
+                ClientConnection.ParseGateways(address);
+            }
+        }
+        else if (_options.LocalWorker is null)
+        {
+            throw new ArgumentException("the embedded node needs LocalWorker (the worker program)", nameof(options));
+        }
+        _queue = new TaskQueue(_options.AllowedFailures, _options.TakeHold);
+        _run = Task.Run(RunAsync);
+    }
+
+    /// <summary>Completes once the executor has reached the cluster and registered its queue.</summary>
+    public Task Connected => _connected.Task;
+
+    /// <summary>Results that arrived from a node no longer holding their task, and were dropped.</summary>
+    public long LateResultsDropped => _queue.LateResultsDropped;
+
+    /// <summary>Attempts lost after their node reported them started (node or worker process died).</summary>
+    public long AttemptsLost => _queue.AttemptsLost;
+
+    /// <summary>Tasks taken back from a dead node before it reported them started.</summary>
+    public long LostBeforeStart => _queue.LostBeforeStart;
+
+    /// <summary>Tasks taken back from a live node that never reported them started (its call gave up).</summary>
+    public long Reclaimed => _queue.Reclaimed;
+
+    /// <summary>Tasks waiting for a node.</summary>
+    public int QueuedCount => _queue.QueuedCount;
+
+    /// <summary>Why the executor is broken (the cluster was lost), or null.</summary>
+    public string? Broken
+    {
+        get { lock (_lock) { return _broken; } }
+    }
+
+    /// <summary>
+    /// Queues a payload for a worker process on some node: Python's <c>submit</c>. The future's result is
+    /// the worker's reply; it fails with <see cref="WorkerTaskException"/> on an error reply,
+    /// <see cref="KilledWorkerException"/> when the task's attempts are used up,
+    /// <see cref="PayloadTooLargeException"/> when the payload is over
+    /// <see cref="ClusterExecutorOptions.MaxPayload"/> (nothing is sent).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The executor was shut down.</exception>
+    /// <exception cref="ClusterUnavailableException">The executor is broken.</exception>
+    public Future<byte[]> Submit(ReadOnlyMemory<byte> payload)
+    {
+        lock (_lock)
+        {
+            if (_broken is { } broken)
+            {
+                throw new ClusterUnavailableException(broken);
+            }
+            if (_shutdown)
+            {
+                throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
+            }
+        }
+        if (payload.Length > _options.MaxPayload)
+        {
+            return _queue.Failed(new PayloadTooLargeException(payload.Length, _options.MaxPayload));
+        }
+        return _queue.Enqueue(payload.ToArray());
+    }
+
+    /// <summary>
+    /// Python's <c>shutdown(wait, cancel_futures)</c>: no more submits; with
+    /// <paramref name="cancelFutures"/>, queued tasks are cancelled; with <paramref name="wait"/>, returns
+    /// once every future is done and the executor has left the cluster.
+    /// </summary>
+    public void Shutdown(bool wait = true, bool cancelFutures = false)
+    {
+        var task = ShutdownAsync(cancelFutures, wait);
+        if (wait)
+        {
+            task.GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>The asynchronous <see cref="Shutdown"/>, waiting.</summary>
+    public Task ShutdownAsync(bool cancelFutures = false) => ShutdownAsync(cancelFutures, wait: true);
+
+    private async Task ShutdownAsync(bool cancelFutures, bool wait)
+    {
+        lock (_lock)
+        {
+            _shutdown = true;
+        }
+        if (cancelFutures)
+        {
+            _queue.CancelQueued();
+        }
+        var pending = _queue.PendingFutures();
+        var drained = Task.WhenAll(pending.Select(f => f.AsTask().ContinueWith(_ => { }, TaskScheduler.Default)));
+        var leave = drained.ContinueWith(_ => { _queue.Close(); _stopping.Cancel(); return _run; }, TaskScheduler.Default).Unwrap();
+        if (wait)
+        {
+            await leave.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Shuts down, waiting: Python's <c>with</c> exit.</summary>
+    public void Dispose() => Shutdown(wait: true);
+
+    /// <summary>Shuts down, waiting, asynchronously.</summary>
+    public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
+
+    // Connects, registers the queue every second, and watches the membership until shutdown.
+    private async Task RunAsync()
+    {
+        var token = _stopping.Token;
+        IClusterConnection? connection = null;
+        ITaskSource? self = null;
+        try
+        {
+            connection = _options.Address is { } address
+                ? await ClientConnection.ConnectAsync(address, _options.ResponseTimeout, token).ConfigureAwait(false)
+                : await EmbeddedCluster.AcquireAsync(_options.LocalWorker!, token).ConfigureAwait(false);
+            var factory = connection.GrainFactory;
+            self = factory.CreateObjectReference<ITaskSource>(_queue);
+            var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
+            var watcher = new MembershipWatcher(factory.GetGrain<IManagementGrain>(0), _queue, _options);
+            while (true)
+            {
+                try
+                {
+                    await directory.Register(_id, self).WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception) when (!token.IsCancellationRequested)
+                {
+                    // The directory's silo may be leaving: register again (the cluster-lost rule below
+                    // applies once registered).
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+                }
+            }
+            _connected.TrySetResult();
+            var nextRegister = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+            while (!token.IsCancellationRequested)
+            {
+                if (DateTime.UtcNow >= nextRegister)
+                {
+                    nextRegister = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+                    _ = directory.Register(_id, self).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                }
+                if (await watcher.PollAsync(token).ConfigureAwait(false) is { } lost)
+                {
+                    Break(lost);
+                    return;
+                }
+                await Task.Delay(_options.MembershipPollInterval, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Never leave futures waiting on an executor that stopped talking to its cluster.
+            Break($"the executor lost its cluster: {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            _connected.TrySetResult();
+            if (connection is not null)
+            {
+                if (self is not null)
+                {
+                    try
+                    {
+                        await connection.GrainFactory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey)
+                            .Unregister(_id).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                    }
+                    catch (Exception)
+                    {
+                        // The directory forgets the entry when it is not refreshed.
+                    }
+                    connection.GrainFactory.DeleteObjectReference<ITaskSource>(self);
+                }
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Break(string reason)
+    {
+        lock (_lock)
+        {
+            _broken = reason;
+        }
+        _queue.FailAll(new ClusterUnavailableException(reason));
+    }
+}

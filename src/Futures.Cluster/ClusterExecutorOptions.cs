@@ -1,0 +1,39 @@
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// How a <see cref="ClusterExecutor"/> reaches its cluster and treats failures: the arguments of the
+/// Python face <c>ClusterExecutor(address=None, *, max_workers, allowed_failures, max_payload)</c>.
+/// </summary>
+public sealed class ClusterExecutorOptions
+{
+    /// <summary>Gateways of a running cluster, <c>HOST:PORT</c>, several separated by commas, or the
+    /// <c>redis://[:PASSWORD@]HOST:PORT</c> holding its membership (any gateway listed there); <c>null</c>
+    /// starts (or shares) the embedded in-process node (Dask: <c>Client()</c> with its
+    /// <c>LocalCluster</c>), which then needs <see cref="LocalWorker"/>.</summary>
+    public string? Address { get; init; }
+
+    /// <summary>Lost attempts a task may survive: Dask's <c>distributed.scheduler.allowed-failures</c>.
+    /// The <c>allowedFailures + 1</c>-th loss fails its future with <see cref="KilledWorkerException"/>.</summary>
+    public int AllowedFailures { get; init; } = 3;
+
+    /// <summary>The largest payload <see cref="ClusterExecutor.Submit"/> accepts (default 64 MiB); a larger
+    /// one fails its future with <see cref="PayloadTooLargeException"/>.</summary>
+    public int MaxPayload { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>How long a node's <see cref="ITaskSource.Take"/> is held when there is no work.</summary>
+    public TimeSpan TakeHold { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the executor reads the cluster's membership to find dead nodes.</summary>
+    public TimeSpan MembershipPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>After a first successful connection, how long the membership may stay unreadable before
+    /// every pending future fails with <see cref="ClusterUnavailableException"/>.</summary>
+    public TimeSpan ClusterLostTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Orleans' response timeout for this executor's calls (Orleans' default, 30 s, when null).</summary>
+    public TimeSpan? ResponseTimeout { get; init; }
+
+    /// <summary>The worker program of the embedded node (only when <see cref="Address"/> is null). The
+    /// first embedded executor of the process starts the node with it; later ones share that node.</summary>
+    public ProcessPoolExecutorOptions? LocalWorker { get; init; }
+}

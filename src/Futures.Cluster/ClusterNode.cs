@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// A worker node: an Orleans silo that pulls tasks from the cluster's executors and runs them on a local
+/// <see cref="ProcessPoolExecutor"/> (Dask: a <c>dask worker</c> with its nanny).
+/// </summary>
+public sealed class ClusterNode : IAsyncDisposable
+{
+    private readonly ClusterNodeOptions _options;
+    private readonly NodeState _state;
+    private readonly IHost _host;
+    private readonly Action<string> _log;
+
+    /// <summary>Builds the node (nothing starts before <see cref="StartAsync"/>); ports given as 0 are
+    /// chosen free now.</summary>
+    /// <exception cref="ArgumentException">Neither <see cref="ClusterNodeOptions.Primary"/> nor
+    /// <see cref="ClusterNodeOptions.Seed"/>.</exception>
+    public ClusterNode(ClusterNodeOptions options, ILoggerProvider? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Redis is null && !options.Primary && options.Seed is null)
+        {
+            throw new ArgumentException("a node is the primary, joins a seed, or keeps the membership in Redis", nameof(options));
+        }
+        string? redis = options.Redis is { } address ? RedisAddress.ToConfiguration(address) : null;
+        _options = options;
+        _log = options.Log ?? (_ => { });
+        SiloEndpoint = new IPEndPoint(options.Listen, options.Port != 0 ? options.Port : FreePort(options.Listen));
+        GatewayEndpoint = new IPEndPoint(options.Listen, options.GatewayPort != 0 ? options.GatewayPort : FreePort(options.Listen));
+        var worker = options.Worker;
+        var pool = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
+        {
+            FileName = worker.FileName,
+            Arguments = worker.Arguments,
+            Environment = worker.Environment,
+            MaxWorkers = worker.MaxWorkers,
+            MaxTasksPerChild = worker.MaxTasksPerChild,
+            Initializer = worker.Initializer,
+            StartAllWorkers = worker.StartAllWorkers,
+            IsolateCrashes = true,
+            TaskTimeout = worker.TaskTimeout,
+            StartTimeout = worker.StartTimeout,
+            Logger = worker.Logger,
+        });
+        _state = new NodeState(pool, options.MaxResult);
+        var primary = options.Primary ? SiloEndpoint : options.Seed;
+        _host = new HostBuilder()
+            .ConfigureLogging(l =>
+            {
+                l.ClearProviders();
+                if (logging is not null)
+                {
+                    l.AddProvider(logging);
+                    l.SetMinimumLevel(LogLevel.Warning);
+                }
+            })
+            .UseOrleans(silo =>
+            {
+                if (redis is not null)
+                {
+                    silo.UseRedisClustering(redis);
+                }
+                else
+                {
+                    silo.UseDevelopmentClustering(primary!);
+                }
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.AdvertisedIPAddress = options.Listen;
+                    o.SiloPort = SiloEndpoint.Port;
+                    o.GatewayPort = GatewayEndpoint.Port;
+                    o.SiloListeningEndpoint = SiloEndpoint;
+                    o.GatewayListeningEndpoint = GatewayEndpoint;
+                });
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = ClusterNames.ClusterId;
+                    o.ServiceId = ClusterNames.ClusterId;
+                });
+                silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = options.ProbeTimeout);
+                if (options.ResponseTimeout is { } timeout)
+                {
+                    silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
+                }
+            })
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton(_state);
+                services.AddSingleton(_log);
+                services.AddHostedService<TaskPuller>();
+                services.AddHostedService<MembershipLog>();
+            })
+            .Build();
+    }
+
+    /// <summary>The silo-to-silo endpoint (what <c>--seed</c> names).</summary>
+    public IPEndPoint SiloEndpoint { get; }
+
+    /// <summary>The endpoint executors connect to (<see cref="ClusterExecutorOptions.Address"/>).</summary>
+    public IPEndPoint GatewayEndpoint { get; }
+
+    /// <summary>The node's id in the cluster (its silo address); empty before <see cref="StartAsync"/>.</summary>
+    public string NodeId => _state.NodeId;
+
+    /// <summary>The worker processes alive now.</summary>
+    public IReadOnlyList<WorkerProcessInfo> Workers => _state.Pool.Workers;
+
+    /// <summary>The silo's grain factory (the embedded executor calls through it).</summary>
+    internal IGrainFactory GrainFactory => _host.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>Starts the silo and joins the cluster.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _host.StartAsync(cancellationToken).ConfigureAwait(false);
+        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : ""));
+    }
+
+    /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and
+    /// re-run elsewhere by their executors).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _host.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            StopWorkers();
+            _log($"node stopped: {NodeId}");
+        }
+    }
+
+    /// <summary>Stops the node.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+
+    private void StopWorkers()
+    {
+        var pool = _state.Pool;
+        pool.Shutdown(wait: false, cancelFutures: true);
+        if (!pool.Join(TimeSpan.FromSeconds(2)))
+        {
+            pool.KillWorkers();
+            pool.Join(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static int FreePort(IPAddress address)
+    {
+        using var listener = new TcpListener(address, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// How a <see cref="ClusterNode"/> joins its cluster and runs tasks: the options of Dask's
+/// <c>dask worker</c> (here <c>Futures.Cluster.Node</c>, later <c>python -m cs_futures.cluster worker</c>).
+/// </summary>
+public sealed class ClusterNodeOptions
+{
+    /// <summary>The worker program and its settings (<see cref="ProcessPoolExecutorOptions.MaxWorkers"/>
+    /// is the node's number of workers). Crash isolation is always on: a worker that dies fails only its
+    /// task's attempt.</summary>
+    public required ProcessPoolExecutorOptions Worker { get; init; }
+
+    /// <summary>A <c>redis://[:PASSWORD@]HOST:PORT</c> address: the membership is kept in Redis
+    /// (Microsoft.Orleans.Clustering.Redis) instead of on a primary node, so any node may die. Then
+    /// <see cref="Primary"/> and <see cref="Seed"/> are not used.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>Holds the cluster's membership (Orleans development clustering). Exactly one node is the
+    /// primary; when it dies, the cluster is gone.</summary>
+    public bool Primary { get; init; }
+
+    /// <summary>The primary's silo endpoint, for the other nodes.</summary>
+    public IPEndPoint? Seed { get; init; }
+
+    /// <summary>The address to listen on and advertise; loopback unless told otherwise (whoever reaches
+    /// the ports can run code on the node).</summary>
+    public IPAddress Listen { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The silo-to-silo port; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The port executors connect to; 0 picks a free one.</summary>
+    public int GatewayPort { get; init; }
+
+    /// <summary>Orleans' response timeout (30 s when null). Tasks may run longer: no call is held while
+    /// a task runs.</summary>
+    public TimeSpan? ResponseTimeout { get; init; }
+
+    /// <summary>Orleans' membership probe timeout (how fast a dead node is noticed; 3 missed probes
+    /// declare it dead).</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The largest result returned (default 64 MiB); a larger one fails only its future.</summary>
+    public int MaxResult { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Where the node logs joins, deaths and its own start and stop (Orleans' own logs go to
+    /// the host's logging).</summary>
+    public Action<string>? Log { get; init; }
+}

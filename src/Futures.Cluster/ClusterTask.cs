@@ -1,0 +1,38 @@
+namespace CsFutures.Cluster;
+
+/// <summary>One submitted task in its executor's <see cref="TaskQueue"/>. Guarded by the queue's lock.</summary>
+internal sealed class ClusterTask
+{
+    internal ClusterTask(long id, byte[] payload)
+    {
+        Id = id;
+        Payload = payload;
+    }
+
+    internal long Id { get; }
+
+    internal byte[] Payload { get; }
+
+    internal Future<byte[]> Future { get; } = new();
+
+    /// <summary>The future was set running (at its first assignment).</summary>
+    internal bool Running { get; set; }
+
+    /// <summary>The node holding the task now; null while queued.</summary>
+    internal string? Node { get; set; }
+
+    /// <summary>When the node took it.</summary>
+    internal DateTime AssignedAt { get; set; }
+
+    /// <summary>That node reported the task handed to a worker.</summary>
+    internal bool Started { get; set; }
+
+    /// <summary>The last node that held it.</summary>
+    internal string? LastNode { get; set; }
+
+    /// <summary>Attempts lost after a start report (worker or node died).</summary>
+    internal int Attempts { get; set; }
+
+    /// <summary>Times lost with a node before any start report.</summary>
+    internal int LostBeforeStart { get; set; }
+}

@@ -1,0 +1,32 @@
+namespace CsFutures.Cluster;
+
+/// <summary>The <see cref="IExecutorDirectory"/> grain: in memory only (executors refill it).</summary>
+internal sealed class ExecutorDirectoryGrain : Grain, IExecutorDirectory
+{
+    /// <summary>How long an entry lives without a refresh.</summary>
+    internal static readonly TimeSpan Expiry = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<Guid, (ITaskSource Source, DateTime Seen)> _entries = [];
+
+    public Task Register(Guid executorId, ITaskSource source)
+    {
+        _entries[executorId] = (source, DateTime.UtcNow);
+        return Task.CompletedTask;
+    }
+
+    public Task Unregister(Guid executorId)
+    {
+        _entries.Remove(executorId);
+        return Task.CompletedTask;
+    }
+
+    public Task<ExecutorEntry[]> List()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var stale in _entries.Where(e => now - e.Value.Seen > Expiry).Select(e => e.Key).ToList())
+        {
+            _entries.Remove(stale);
+        }
+        return Task.FromResult(_entries.Select(e => new ExecutorEntry(e.Key, e.Value.Source)).ToArray());
+    }
+}

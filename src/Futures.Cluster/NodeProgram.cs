@@ -1,0 +1,105 @@
+using System.Net;
+using System.Runtime.InteropServices;
+
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// The command line of a node (<c>Futures.Cluster.Node</c>; Dask: <c>dask worker</c>):
+/// <code>
+/// --cluster redis://HOST:PORT     membership in Redis (any node may die), or:
+/// --primary | --seed HOST:PORT    hold the membership, or join the primary's silo port
+/// --workers N                     worker processes (default: the number of processors)
+/// --listen ADDR                   listen and advertise address (default 127.0.0.1)
+/// --port P --gateway-port G       silo and gateway ports (default: free ones)
+/// --response-timeout SECONDS      Orleans' response timeout (default 30)
+/// --worker-command PROGRAM ARGS...  the worker program; everything after it is its arguments
+/// </code>
+/// Prints <c>node started: SILO silo HOST:PORT gateway HOST:PORT</c> once it serves, logs joins and
+/// deaths, and stops (its workers too) on SIGINT or SIGTERM.
+/// </summary>
+public static class NodeProgram
+{
+    /// <summary>Runs a node until SIGINT or SIGTERM; returns the exit code (2 for a usage error).</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ClusterNodeOptions options;
+        try
+        {
+            options = Parse(args, Console.WriteLine);
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.TrySetResult();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        await using var node = new ClusterNode(options);
+        await node.StartAsync().ConfigureAwait(false);
+        await stop.Task.ConfigureAwait(false);
+        Console.WriteLine("node stopping");
+        return 0;
+    }
+
+    /// <summary>Parses the command line described on <see cref="NodeProgram"/>.</summary>
+    /// <exception cref="ArgumentException">A usage error.</exception>
+    public static ClusterNodeOptions Parse(IReadOnlyList<string> args, Action<string>? log = null)
+    {
+        bool primary = false;
+        IPEndPoint? seed = null;
+        string? redis = null;
+        int? workers = null;
+        var listen = IPAddress.Loopback;
+        int port = 0, gatewayPort = 0;
+        TimeSpan? responseTimeout = null;
+        string? program = null;
+        var programArgs = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--primary": primary = true; break;
+                case "--cluster": redis = Value(); RedisAddress.ToConfiguration(redis); break;
+                case "--seed": seed = ClientConnection.ParseGateways(Value())[0]; break;
+                case "--workers": workers = int.Parse(Value()); break;
+                case "--listen": listen = IPAddress.Parse(Value()); break;
+                case "--port": port = int.Parse(Value()); break;
+                case "--gateway-port": gatewayPort = int.Parse(Value()); break;
+                case "--response-timeout": responseTimeout = TimeSpan.FromSeconds(double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture)); break;
+                case "--worker-command":
+                    program = Value();
+                    programArgs.AddRange(args.Skip(i + 1));
+                    i = args.Count;
+                    break;
+                default: throw new ArgumentException($"unknown argument {args[i]}");
+            }
+        }
+        if ((primary ? 1 : 0) + (seed is null ? 0 : 1) + (redis is null ? 0 : 1) != 1)
+        {
+            throw new ArgumentException("give one of --cluster redis://HOST:PORT, --primary, --seed HOST:PORT");
+        }
+        if (program is null)
+        {
+            throw new ArgumentException("--worker-command PROGRAM [ARGS...] is required");
+        }
+        return new ClusterNodeOptions
+        {
+            Redis = redis,
+            Primary = primary,
+            Seed = seed,
+            Listen = listen,
+            Port = port,
+            GatewayPort = gatewayPort,
+            ResponseTimeout = responseTimeout,
+            Log = log,
+            Worker = new ProcessPoolExecutorOptions { FileName = program, Arguments = programArgs, MaxWorkers = workers },
+        };
+    }
+}

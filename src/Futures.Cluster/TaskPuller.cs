@@ -1,0 +1,158 @@
+using Microsoft.Extensions.Hosting;
+
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// A node's hosted service: lists the executors in the directory and, while the node has free workers,
+/// pulls tasks from each (<see cref="ITaskSource.Take"/>), reports them started, runs them on the local
+/// process pool and sends the results back.
+/// </summary>
+internal sealed class TaskPuller : BackgroundService
+{
+    private const int MaxTake = 64;
+
+    /// <summary>How long a node waits for a <see cref="ITaskSource.Take"/> answer before it gives the
+    /// call up (an executor that vanished without unregistering would otherwise hold the node's free
+    /// slots until Orleans' response timeout). Tasks assigned by an abandoned call are reclaimed by
+    /// their executor (<see cref="TaskQueue.ReclaimUnstarted"/>).</summary>
+    internal static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly NodeState _node;
+    private readonly IGrainFactory _grains;
+    private readonly SemaphoreSlim _slots;
+    private readonly Dictionary<Guid, Task> _loops = [];
+
+    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo)
+    {
+        node.NodeId = silo.SiloAddress.ToParsableString();
+        _node = node;
+        _grains = grains;
+        _slots = new SemaphoreSlim(node.Pool.MaxWorkers, node.Pool.MaxWorkers);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var directory = _grains.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var entry in await directory.List().WaitAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    if (!_loops.TryGetValue(entry.ExecutorId, out var loop) || loop.IsCompleted)
+                    {
+                        _loops[entry.ExecutorId] = Task.Run(() => PullAsync(entry.Source, stoppingToken), CancellationToken.None);
+                    }
+                }
+                foreach (var done in _loops.Where(l => l.Value.IsCompleted).Select(l => l.Key).ToList())
+                {
+                    _loops.Remove(done);
+                }
+            }
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The directory is (re)activating elsewhere; try again.
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        await Task.WhenAll(_loops.Values).ConfigureAwait(false);
+    }
+
+    // Pulls from one executor until it stops answering or the node stops.
+    private async Task PullAsync(ITaskSource source, CancellationToken token)
+    {
+        var sender = new ResultSender(source, _node.NodeId, token);
+        int failures = 0;
+        try
+        {
+            while (!token.IsCancellationRequested && failures < 3)
+            {
+                await _slots.WaitAsync(token).ConfigureAwait(false);
+                int wanted = 1;
+                while (wanted < MaxTake && _slots.Wait(0))
+                {
+                    wanted++;
+                }
+                TaskAssignment[] tasks;
+                try
+                {
+                    tasks = await source.Take(_node.NodeId, wanted).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
+                    failures = 0;
+                }
+                catch (Exception) when (!token.IsCancellationRequested)
+                {
+                    _slots.Release(wanted);
+                    failures++;
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+                    continue;
+                }
+                if (tasks.Length < wanted)
+                {
+                    _slots.Release(wanted - tasks.Length);
+                }
+                if (tasks.Length == 0)
+                {
+                    continue;
+                }
+                _ = source.Starting(_node.NodeId, tasks.Select(t => t.Id).ToArray());
+                foreach (var task in tasks)
+                {
+                    Run(task, sender);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            sender.Complete();
+        }
+    }
+
+    private void Run(TaskAssignment task, ResultSender sender)
+    {
+        Future<byte[]> future;
+        try
+        {
+            future = _node.Pool.Submit(task.Payload);
+        }
+        catch (Exception ex)
+        {
+            _slots.Release();
+            sender.Add(new TaskResult(task.Id, TaskOutcome.Failed, null, $"the node could not submit the task: {ex.Message}"));
+            return;
+        }
+        future.AddDoneCallback(f =>
+        {
+            _slots.Release();
+            sender.Add(ToResult(task.Id, f));
+        });
+    }
+
+    private TaskResult ToResult(long id, Future<byte[]> future)
+    {
+        var error = future.Exception(TimeSpan.Zero);
+        if (error is null)
+        {
+            var data = future.Result(TimeSpan.Zero);
+            return data.Length <= _node.MaxResult
+                ? new TaskResult(id, TaskOutcome.Ok, data, null)
+                : new TaskResult(id, TaskOutcome.Failed, null,
+                    $"the result of {data.Length} bytes is over the node's limit of {_node.MaxResult} bytes");
+        }
+        return error switch
+        {
+            WorkerTaskException w => new TaskResult(id, TaskOutcome.Error, w.Payload, null),
+            BrokenProcessPoolException b when _node.Pool.Broken is null => new TaskResult(id, TaskOutcome.WorkerKilled, null, b.Message),
+            _ => new TaskResult(id, TaskOutcome.Failed, null, $"{error.GetType().Name}: {error.Message}"),
+        };
+    }
+}

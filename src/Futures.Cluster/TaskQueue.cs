@@ -1,0 +1,330 @@
+namespace CsFutures.Cluster;
+
+/// <summary>
+/// The queue and in-flight table of one <see cref="ClusterExecutor"/>; the object nodes call through
+/// <see cref="ITaskSource"/>. A task is either queued or assigned to one node; each future completes
+/// exactly once, under the rule that a result counts only from the node that holds the task.
+/// </summary>
+internal sealed class TaskQueue : ITaskSource
+{
+    /// <summary>The most payload bytes handed out by one <see cref="Take"/> (at least one task).</summary>
+    internal const int MaxTakeBytes = 16 * 1024 * 1024;
+
+    private readonly object _lock = new();
+    private readonly LinkedList<ClusterTask> _queue = new();
+    private readonly Dictionary<long, ClusterTask> _assigned = [];
+    private readonly int _allowedFailures;
+    private readonly TimeSpan _hold;
+    private TaskCompletionSource _work = NewSignal();
+    private long _nextId;
+    private bool _closed;
+    private long _lateResultsDropped;
+    private long _attemptsLost;
+    private long _lostBeforeStart;
+    private long _reclaimed;
+
+    internal TaskQueue(int allowedFailures, TimeSpan hold)
+    {
+        _allowedFailures = allowedFailures;
+        _hold = hold;
+    }
+
+    internal long LateResultsDropped => Interlocked.Read(ref _lateResultsDropped);
+
+    internal long AttemptsLost => Interlocked.Read(ref _attemptsLost);
+
+    internal long LostBeforeStart => Interlocked.Read(ref _lostBeforeStart);
+
+    internal long Reclaimed => Interlocked.Read(ref _reclaimed);
+
+    internal int QueuedCount
+    {
+        get { lock (_lock) { return _queue.Count; } }
+    }
+
+    /// <summary>Queues a payload; the caller checked its size.</summary>
+    internal Future<byte[]> Enqueue(byte[] payload)
+    {
+        lock (_lock)
+        {
+            var task = new ClusterTask(_nextId++, payload);
+            _queue.AddLast(task);
+            Signal();
+            return task.Future;
+        }
+    }
+
+    /// <summary>A future that fails at once (an oversized payload); it still takes an id.</summary>
+    internal Future<byte[]> Failed(Exception exception)
+    {
+        lock (_lock)
+        {
+            _nextId++;
+        }
+        var future = new Future<byte[]>();
+        future.SetRunningOrNotifyCancel();
+        future.SetException(exception);
+        return future;
+    }
+
+    /// <summary>Every future not done yet (queued or assigned).</summary>
+    internal List<Future<byte[]>> PendingFutures()
+    {
+        lock (_lock)
+        {
+            return _queue.Select(t => t.Future).Concat(_assigned.Values.Select(t => t.Future)).ToList();
+        }
+    }
+
+    /// <summary>Cancels every queued future that has not started (Python's
+    /// <c>shutdown(cancel_futures=True)</c>); a task re-queued after a lost attempt is running, cannot
+    /// be cancelled, and stays queued.</summary>
+    internal void CancelQueued()
+    {
+        List<ClusterTask> queued;
+        lock (_lock)
+        {
+            queued = _queue.Where(t => !t.Running).ToList();
+            foreach (var task in queued)
+            {
+                _queue.Remove(task);
+            }
+        }
+        foreach (var task in queued)
+        {
+            task.Future.Cancel();
+            task.Future.SetRunningOrNotifyCancel();
+        }
+    }
+
+    /// <summary>The nodes holding tasks now.</summary>
+    internal HashSet<string> NodesHoldingTasks()
+    {
+        lock (_lock)
+        {
+            return _assigned.Values.Select(t => t.Node!).ToHashSet();
+        }
+    }
+
+    /// <summary>Stops handing out work: <see cref="Take"/> answers empty from now on.</summary>
+    internal void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            Signal();
+        }
+    }
+
+    /// <summary>The node left the cluster: its tasks go back to the queue (at the front), a started one
+    /// counting an attempt, the others counted apart; past <c>allowedFailures</c> of either kind the
+    /// future fails with <see cref="KilledWorkerException"/>.</summary>
+    internal void NodeLost(string nodeId)
+    {
+        var failed = new List<ClusterTask>();
+        lock (_lock)
+        {
+            foreach (var task in _assigned.Values.Where(t => t.Node == nodeId).OrderByDescending(t => t.Id).ToList())
+            {
+                _assigned.Remove(task.Id);
+                if (task.Started)
+                {
+                    task.Attempts++;
+                    _attemptsLost++;
+                }
+                else
+                {
+                    task.LostBeforeStart++;
+                    _lostBeforeStart++;
+                }
+                Requeue(task, failed);
+            }
+            Signal();
+        }
+        FailKilled(failed);
+    }
+
+    /// <summary>Tasks assigned more than <paramref name="age"/> ago whose node never reported them
+    /// started (it gave up waiting for its <see cref="Take"/> answer) go back to the queue without
+    /// penalty; a late start report or result from that node is then ignored or dropped.</summary>
+    internal void ReclaimUnstarted(TimeSpan age)
+    {
+        var limit = DateTime.UtcNow - age;
+        lock (_lock)
+        {
+            var stale = _assigned.Values.Where(t => !t.Started && t.AssignedAt < limit).OrderByDescending(t => t.Id).ToList();
+            foreach (var task in stale)
+            {
+                _assigned.Remove(task.Id);
+                task.Node = null;
+                _queue.AddFirst(task);
+                _reclaimed++;
+            }
+            if (stale.Count > 0)
+            {
+                Signal();
+            }
+        }
+    }
+
+    /// <summary>Fails every pending future with <paramref name="exception"/> and closes the queue.</summary>
+    internal void FailAll(Exception exception)
+    {
+        List<ClusterTask> all;
+        lock (_lock)
+        {
+            _closed = true;
+            all = [.. _queue, .. _assigned.Values];
+            _queue.Clear();
+            _assigned.Clear();
+            Signal();
+        }
+        foreach (var task in all)
+        {
+            if (task.Running || task.Future.SetRunningOrNotifyCancel())
+            {
+                task.Future.SetException(exception);
+            }
+        }
+    }
+
+    public async Task<TaskAssignment[]> Take(string nodeId, int max)
+    {
+        var deadline = DateTime.UtcNow + _hold;
+        while (true)
+        {
+            Task signal;
+            var taken = new List<ClusterTask>();
+            lock (_lock)
+            {
+                long bytes = 0;
+                while (!_closed && taken.Count < Math.Max(max, 1) && _queue.First is { } first
+                       && (taken.Count == 0 || bytes + first.Value.Payload.Length <= MaxTakeBytes))
+                {
+                    _queue.RemoveFirst();
+                    var task = first.Value;
+                    if (!task.Running)
+                    {
+                        if (!task.Future.SetRunningOrNotifyCancel())
+                        {
+                            continue; // cancelled while queued
+                        }
+                        task.Running = true;
+                    }
+                    task.Node = nodeId;
+                    task.Started = false;
+                    task.AssignedAt = DateTime.UtcNow;
+                    task.LastNode = nodeId;
+                    _assigned[task.Id] = task;
+                    bytes += task.Payload.Length;
+                    taken.Add(task);
+                }
+                signal = _work.Task;
+            }
+            if (taken.Count > 0)
+            {
+                return taken.Select(t => new TaskAssignment(t.Id, t.Payload)).ToArray();
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return [];
+            }
+            await Task.WhenAny(signal, Task.Delay(left)).ConfigureAwait(false);
+        }
+    }
+
+    public Task Starting(string nodeId, long[] ids)
+    {
+        lock (_lock)
+        {
+            foreach (long id in ids)
+            {
+                if (_assigned.TryGetValue(id, out var task) && task.Node == nodeId)
+                {
+                    task.Started = true;
+                }
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task Completed(string nodeId, TaskResult[] results)
+    {
+        var done = new List<(ClusterTask Task, TaskResult Result)>();
+        var failed = new List<ClusterTask>();
+        lock (_lock)
+        {
+            foreach (var result in results)
+            {
+                if (!_assigned.TryGetValue(result.Id, out var task) || task.Node != nodeId)
+                {
+                    _lateResultsDropped++;
+                    continue;
+                }
+                _assigned.Remove(result.Id);
+                if (result.Outcome == TaskOutcome.WorkerKilled)
+                {
+                    task.Attempts++;
+                    _attemptsLost++;
+                    Requeue(task, failed);
+                    Signal();
+                }
+                else
+                {
+                    done.Add((task, result));
+                }
+            }
+        }
+        FailKilled(failed);
+        foreach (var (task, result) in done)
+        {
+            switch (result.Outcome)
+            {
+                case TaskOutcome.Ok:
+                    task.Future.SetResult(result.Data ?? []);
+                    break;
+                case TaskOutcome.Error:
+                    task.Future.SetException(new WorkerTaskException(result.Data ?? []));
+                    break;
+                default:
+                    task.Future.SetException(new FuturesException(result.Message ?? "the node could not run the task"));
+                    break;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    // Under the lock: back to the front of the queue, or into `failed` when out of attempts.
+    private void Requeue(ClusterTask task, List<ClusterTask> failed)
+    {
+        task.Node = null;
+        task.Started = false;
+        if (task.Attempts > _allowedFailures || task.LostBeforeStart > _allowedFailures || _closed)
+        {
+            failed.Add(task);
+        }
+        else
+        {
+            _queue.AddFirst(task);
+        }
+    }
+
+    private static void FailKilled(List<ClusterTask> failed)
+    {
+        foreach (var task in failed)
+        {
+            task.Future.SetException(new KilledWorkerException(task.Id, task.LastNode ?? "?", task.Attempts, task.LostBeforeStart));
+        }
+    }
+
+    // Under the lock: wakes every held Take.
+    private void Signal()
+    {
+        var old = _work;
+        _work = NewSignal();
+        old.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
