@@ -43,6 +43,9 @@ internal sealed class SubmitBacklog
         _stallTimeout = stallTimeout;
     }
 
+    /// <summary>False when submits never wait (<c>MaxBacklog</c> 0): the pool then counts nothing for it.</summary>
+    public bool Enabled => _high > 0;
+
     /// <summary>How many submits waited so far.</summary>
     public int Waits => Volatile.Read(ref _waits);
 

@@ -29,6 +29,7 @@ internal sealed class WorkerPool
     private volatile bool _shutdown;
     private volatile string? _broken;
     private int _idle;      // CPython's _idle_semaphore: workers that found the queue empty
+    private int _backlogQueued; // queued items, counted only when the backlog is on (ConcurrentQueue.Count costs more)
     private int _running;   // worker threads started and not yet exited (under _lock)
 
     public WorkerPool(int maxWorkers, string prefix, Action? initializer, ThreadPoolExecutorOptions options)
@@ -106,6 +107,10 @@ internal sealed class WorkerPool
             }
             Counters.Submitted(ref item.Trace);
             _queue.Enqueue(item);
+            if (_backlog.Enabled)
+            {
+                Interlocked.Increment(ref _backlogQueued);
+            }
             newThread = AdjustThreadCountLocked();
             growing = _threads.Count < MaxWorkers;
         }
@@ -114,9 +119,9 @@ internal sealed class WorkerPool
             StartWorker(newThread, item, growing);
         }
         _idleWorkers.WakeOne();
-        if (_backlog.ShouldWait(_queue.Count) && t_workerOf != this)
+        if (_backlog.Enabled && _backlog.ShouldWait(Volatile.Read(ref _backlogQueued)) && t_workerOf != this)
         {
-            RunBlocking(() => _backlog.Wait(() => _queue.Count, () => _shutdown || _broken is not null));
+            RunBlocking(() => _backlog.Wait(() => Volatile.Read(ref _backlogQueued), () => _shutdown || _broken is not null));
         }
     }
 
@@ -250,6 +255,10 @@ internal sealed class WorkerPool
         var items = new List<WorkItem>();
         while (_queue.TryDequeue(out var item))
         {
+            if (_backlog.Enabled)
+            {
+                Interlocked.Decrement(ref _backlogQueued);
+            }
             items.Add(item);
         }
         return items;
@@ -284,7 +293,10 @@ internal sealed class WorkerPool
                 {
                     if (_queue.TryDequeue(out var item))
                     {
-                        _backlog.ItemTaken(_queue.Count);
+                        if (_backlog.Enabled)
+                        {
+                            _backlog.ItemTaken(Interlocked.Decrement(ref _backlogQueued));
+                        }
                         _options.ItemStarting?.Invoke(item);
                         slot.Current = item;
                         RunItem(item);
