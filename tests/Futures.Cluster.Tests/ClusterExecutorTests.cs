@@ -6,7 +6,7 @@ namespace Futures.Cluster.Tests;
 
 /// <summary>
 /// <see cref="ClusterExecutor"/> against real nodes: the node program started as separate processes on
-/// loopback, each with real echo-worker processes (<c>workers/echo_worker.py</c>).
+/// loopback, each with real echo-worker processes (<c>tests/Futures.Native.Tests/workers/echo_worker.py</c>, copied to <c>workers/</c>).
 /// </summary>
 [NonParallelizable]
 public sealed class ClusterExecutorTests

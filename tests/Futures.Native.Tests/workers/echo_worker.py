@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A worker for the ProcessPoolExecutor tests: the WorkerProtocol with a tiny command language.
+"""A worker for the ProcessPoolExecutor and cluster tests: the WorkerProtocol with a tiny command language.
 
 The worker connects to the Unix socket named by CS_FUTURES_WORKER_SOCKET and speaks frames of a
 13-byte header (uint32 LE body length, one byte kind, int64 LE id) followed by the body.
@@ -10,6 +10,7 @@ Task bodies (UTF-8):
   echo:<text>    Ok <text>
   pid            Ok <this process's id>
   sleep:<secs>   sleeps, then Ok "slept"
+  work:<secs>    sleeps, then Ok <this process's id>   (cluster tests: where did a task run)
   fail:<text>    Error <text>
   exit:<code>    os._exit(code), no reply
   crash          killed by SIGSEGV, no reply
@@ -86,6 +87,9 @@ def run_task(text, init_payload):
     if text.startswith("echo:"):
         return OK, text[len("echo:"):].encode("utf-8")
     if text == "pid":
+        return OK, str(os.getpid()).encode("ascii")
+    if text.startswith("work:"):
+        time.sleep(float(text[len("work:"):]))
         return OK, str(os.getpid()).encode("ascii")
     if text.startswith("sleep:"):
         time.sleep(float(text[len("sleep:"):]))
