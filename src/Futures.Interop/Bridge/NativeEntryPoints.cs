@@ -490,16 +490,7 @@ public static unsafe class NativeEntryPoints
     {
         try
         {
-            if (maxWorkers <= 0)
-            {
-                // Checked here: a ThreadPoolExecutor whose constructor throws must never reach its finalizer.
-                throw new ArgumentException(FuturesMessages.MaxWorkersNotPositive);
-            }
-            threadNamePrefix = PyApi.NullIfNone(threadNamePrefix);
-            initializer = PyApi.NullIfNone(initializer);
-            string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix)
-                ?? throw new ArgumentException("thread_name_prefix must be a str");
-            Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
+            var (prefix, init) = ReadPoolArguments(maxWorkers, threadNamePrefix, initializer);
             var options = PythonThreads.Options(PythonThreads.SubmitBacklog(maxWorkers));
             return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, options));
         }
@@ -507,6 +498,23 @@ public static unsafe class NativeEntryPoints
         {
             return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
+    }
+
+    /// <summary>The arguments both thread-pool constructors share, checked as CPython checks them: a
+    /// <c>ValueError</c> with CPython's exact message for <c>max_workers &lt;= 0</c> (the engine's own
+    /// check adds .NET's parameter suffix), the prefix (None: the default) and the initializer.</summary>
+    private static (string? Prefix, Action? Initializer) ReadPoolArguments(int maxWorkers, IntPtr threadNamePrefix, IntPtr initializer)
+    {
+        if (maxWorkers <= 0)
+        {
+            throw new ArgumentException(FuturesMessages.MaxWorkersNotPositive);
+        }
+        threadNamePrefix = PyApi.NullIfNone(threadNamePrefix);
+        initializer = PyApi.NullIfNone(initializer);
+        string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix)
+            ?? throw new ArgumentException("thread_name_prefix must be a str");
+        Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
+        return (prefix, init);
     }
 
     /// <summary>py: <c>InterpreterPoolExecutor(max_workers, thread_name_prefix, initializer)</c>
@@ -523,16 +531,8 @@ public static unsafe class NativeEntryPoints
             {
                 throw SubInterpreter.NotSupported();
             }
-            if (maxWorkers <= 0)
-            {
-                throw new ArgumentException(FuturesMessages.MaxWorkersNotPositive);
-            }
-            threadNamePrefix = PyApi.NullIfNone(threadNamePrefix);
-            initializer = PyApi.NullIfNone(initializer);
-            string? prefix = threadNamePrefix == IntPtr.Zero ? null : PyApi.ReadString(threadNamePrefix)
-                ?? throw new ArgumentException("thread_name_prefix must be a str");
+            var (prefix, init) = ReadPoolArguments(maxWorkers, threadNamePrefix, initializer);
             string code = PyApi.ReadString(bootstrap) ?? throw new ArgumentException("bootstrap must be a str");
-            Action? init = initializer == IntPtr.Zero ? null : PythonCallables.ToAction(initializer);
             var options = PythonThreads.InterpreterOptions(code, PythonThreads.SubmitBacklog(maxWorkers));
             return Handles.New(new ThreadPoolExecutor(maxWorkers, prefix, init, options));
         }
