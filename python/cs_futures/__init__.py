@@ -45,9 +45,10 @@ from ._base import (FIRST_COMPLETED,  # noqa: E402
 from .thread import ThreadPoolExecutor  # noqa: E402
 from .process import ProcessPoolExecutor  # noqa: E402
 from .interpreter import InterpreterPoolExecutor  # noqa: E402
+from .cluster import ClusterExecutor  # noqa: E402
 from ._loader import enable_clr  # noqa: E402
 from ._alias import install, uninstall  # noqa: E402
-from . import _base, thread, process, interpreter  # noqa: E402
+from . import _base, thread, process, interpreter, cluster  # noqa: E402
 
 # The standard library's public names that cs_futures does not define: taken from the standard
 # module on first access (its own lazy import, bound to its own submodules).
@@ -70,6 +71,7 @@ __all__ = tuple(_std.__all__) + tuple(name for name in (
     'ProcessPoolExecutor',
     'ThreadPoolExecutor',
     'InterpreterPoolExecutor',
+    'ClusterExecutor',
     'enable_clr',
     'install',
     'uninstall',

@@ -108,6 +108,14 @@ process_pool_info = _entry("process_pool_info")
 process_pool_workers = _entry("process_pool_workers")
 process_worker_op = _entry("process_worker_op")
 process_worker_join = _entry("process_worker_join")
+cluster_new = _entry("cluster_new")
+cluster_submit = _entry("cluster_submit")
+cluster_shutdown = _entry("cluster_shutdown")
+cluster_join = _entry("cluster_join")
+cluster_stats = _entry("cluster_stats")
+cluster_node_new = _entry("cluster_node_new")
+cluster_node_wait = _entry("cluster_node_wait")
+cluster_node_stop = _entry("cluster_node_stop")
 
 if get_version() != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "

@@ -134,7 +134,11 @@ def _fresh_main():
 
 
 def _initialize(conn, body):
-    """Apply the parent's settings and run the initializer; False if it failed."""
+    """Apply the parent's settings and run the initializer; False if it failed. A cluster node's
+    workers get no settings (empty body): they keep their own path, and serve many executors."""
+    if not body:
+        _fresh_main()
+        return True
     settings = pickle.loads(body)
     sys.path[:] = settings["sys_path"]
     sys.argv[:] = settings["sys_argv"]
@@ -164,10 +168,38 @@ def _flush_multiprocessing():
         util._exit_function()
 
 
+# A cluster task starts with this tag and the Python version that pickled it: marshalled bytecode
+# (functions of __main__ travel as code) differs between minor versions, so a node refuses a task
+# from another one before unpickling it.
+CLUSTER_TAG = b"CSF"
+
+
+def cluster_tag():
+    """The prefix of a cluster task pickled by this interpreter."""
+    return CLUSTER_TAG + bytes(sys.version_info[:2])
+
+
+class VersionMismatch(RuntimeError):
+    """A cluster node refused a task pickled by another Python minor version."""
+
+
+def _untag(body):
+    """The pickle of a cluster task (the process pool's tasks carry no tag)."""
+    if bytes(body[:3]) != CLUSTER_TAG:
+        return body
+    major, minor = body[3], body[4]
+    if (major, minor) != sys.version_info[:2]:
+        raise VersionMismatch(
+            "this task was pickled by Python %d.%d and this cluster node runs Python %d.%d (%s): "
+            "nodes and the submitting process must run the same Python minor version, because "
+            "functions travel as bytecode" % (major, minor, *sys.version_info[:2], sys.executable))
+    return memoryview(body)[5:]
+
+
 def _run(body):
     """Run one pickled call; return the reply (kind, body)."""
     try:
-        fn, args, kwargs = _serialize.loads(body)[-3:]
+        fn, args, kwargs = _serialize.loads(_untag(body))[-3:]
     except BaseException as exc:
         # CPython's worker dies when it cannot unpickle its call, breaking the pool; here only
         # this task fails, with BrokenProcessPool and the reason as its cause.
@@ -209,8 +241,27 @@ def _flush():
             pass
 
 
+def _exit_with_parent():
+    """A cluster node's worker (started with the argument ``cluster-node``): exit when the node is
+    gone, even in the middle of a task (a node killed with SIGKILL cannot stop its workers; its
+    tasks run again elsewhere)."""
+    import threading
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="cs_futures node watch", daemon=True).start()
+
+
 def main():
     """Serve tasks until told to stop; return the exit code."""
+    if sys.argv[1:] == ["cluster-node"]:
+        sys.argv[1:] = []
+        _exit_with_parent()
     conn = _Connection(os.environ.pop("CS_FUTURES_WORKER_SOCKET"))
     frame = conn.recv()
     if frame is None or frame[0] != INIT:

@@ -328,6 +328,47 @@ def _chain_from_iterable_of_lists(iterable):
             yield element.pop()
 
 
+def _map_in_chunks(base_map, fn, iterables, timeout, chunksize, buffersize):
+    """``map`` of the executors that ship calls to other processes: with *chunksize* > 1, one task
+    per chunk of arguments (``_process_chunk``), results flattened in order; *base_map* is
+    ``Executor.map`` bound to the executor."""
+    if chunksize < 1:
+        raise ValueError("chunksize must be >= 1.")
+    if chunksize == 1:
+        return base_map(fn, *iterables, timeout=timeout, buffersize=buffersize)
+    results = base_map(functools.partial(_process_chunk, fn),
+                       _batched(zip(*iterables), chunksize),
+                       timeout=timeout, buffersize=buffersize)
+    return _chain_from_iterable_of_lists(results)
+
+
+def _worker_config(max_workers, initializer=None, *, max_tasks_per_child=None, start_all=False,
+                   isolate_crashes=False, task_timeout=None, name="", extra_args=()):
+    """The engine's worker-pool configuration (``PythonProcessPool.ReadOptions``): this interpreter
+    with its flags running ``cs_futures._worker``, this process's environment, and the settings
+    each worker applies first (``sys.path``, ``sys.argv``, the authkey, the pickled initializer)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
+    settings = {
+        "sys_path": list(sys.path),
+        "sys_argv": list(sys.argv),
+        "authkey": bytes(mp.current_process().authkey),
+        "initializer": initializer,
+    }
+    return (
+        sys.executable,
+        [*subprocess._args_from_interpreter_flags(), "-c", bootstrap, *extra_args],
+        ["%s=%s" % item for item in os.environ.items()],
+        max_workers,
+        max_tasks_per_child or 0,
+        _serialize.pickle.dumps(settings, _serialize.PROTOCOL),
+        1 if start_all else 0,
+        1 if isolate_crashes else 0,
+        float(task_timeout or 0.0),
+        name,
+    )
+
+
 def _cpu_count():
     return getattr(os, "process_cpu_count", os.cpu_count)() or 1
 
@@ -419,28 +460,12 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
 
     def _start(self):
         """Create the .NET pool (at the first submit, as CPython starts its machinery then)."""
-        package = os.path.dirname(os.path.abspath(__file__))
-        bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
         initializer, tokens = (None, ()) if self._initializer is None else _dumps_spawning(
             (self._initializer, self._initargs), once=False)
-        settings = {
-            "sys_path": list(sys.path),
-            "sys_argv": list(sys.argv),
-            "authkey": bytes(mp.current_process().authkey),
-            "initializer": initializer,
-        }
-        config = (
-            sys.executable,
-            [*subprocess._args_from_interpreter_flags(), "-c", bootstrap],
-            ["%s=%s" % item for item in os.environ.items()],
-            self._max_workers,
-            self._max_tasks_per_child or 0,
-            _serialize.pickle.dumps(settings, _serialize.PROTOCOL),
-            0 if self._safe_to_dynamically_spawn_children else 1,
-            1 if self._isolate_crashes else 0,
-            float(self._task_timeout or 0.0),
-            self._name,
-        )
+        config = _worker_config(
+            self._max_workers, initializer, max_tasks_per_child=self._max_tasks_per_child,
+            start_all=not self._safe_to_dynamically_spawn_children,
+            isolate_crashes=self._isolate_crashes, task_timeout=self._task_timeout, name=self._name)
         try:
             self._pool = _Pool(_bridge.process_pool_new(config, _decode), tokens)
         except BaseException:
@@ -531,14 +556,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 before the given timeout.
             Exception: If fn(*args) raises for any values.
         """
-        if chunksize < 1:
-            raise ValueError("chunksize must be >= 1.")
-        if chunksize == 1:
-            return super().map(fn, *iterables, timeout=timeout, buffersize=buffersize)
-        results = super().map(functools.partial(_process_chunk, fn),
-                              _batched(zip(*iterables), chunksize),
-                              timeout=timeout, buffersize=buffersize)
-        return _chain_from_iterable_of_lists(results)
+        return _map_in_chunks(super().map, fn, iterables, timeout, chunksize, buffersize)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._shutdown_lock:

@@ -9,6 +9,7 @@
 //   dotnet run --project samples/Futures.HostedPython -- --Telemetry:PrometheusPort=9464   (http://127.0.0.1:9464/metrics)
 using CsFutures.Interop.Hosting;
 using Futures.HostedPython;
+using BatchWorker = Futures.HostedPython.BatchWorker; // Orleans (through the cluster) has a BatchWorker too
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

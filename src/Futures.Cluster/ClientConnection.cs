@@ -27,6 +27,8 @@ internal sealed class ClientConnection : IClusterConnection
         var redis = RedisAddress.IsRedis(address) ? RedisAddress.ToConfiguration(address) : null;
         var gateways = redis is null ? ParseGateways(address) : [];
         var host = new HostBuilder()
+            .UseContentRoot(ClusterNames.ContentRoot)
+            .ConfigureServices(services => services.AddSingleton<IHostLifetime, QuietLifetime>())
             .UseOrleansClient(client =>
             {
                 if (redis is not null)

@@ -26,6 +26,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     private readonly object _lock = new();
     private bool _shutdown;
     private string? _broken;
+    private Task? _leave;
 
     /// <summary>Creates the executor and starts connecting in the background (Dask:
     /// <c>Client(address).get_executor()</c>; with no address, <c>Client()</c>'s local cluster).</summary>
@@ -36,6 +37,14 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         _options = options ?? new ClusterExecutorOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(_options.AllowedFailures);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxPayload);
+        if (_options.MaxInFlight is { } inFlight)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFlight);
+        }
+        if (_options.TaskTimeout is { } taskTimeout)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(taskTimeout, TimeSpan.Zero);
+        }
         if (_options.Address is { } address)
         {
             if (RedisAddress.IsRedis(address))
@@ -51,7 +60,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException("the embedded node needs LocalWorker (the worker program)", nameof(options));
         }
-        _queue = new TaskQueue(_options.AllowedFailures, _options.TakeHold);
+        _queue = new TaskQueue(_options.AllowedFailures, _options.TakeHold, _options.MaxInFlight);
         _run = Task.Run(RunAsync);
     }
 
@@ -73,6 +82,16 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <summary>Tasks waiting for a node.</summary>
     public int QueuedCount => _queue.QueuedCount;
 
+    /// <summary>Tasks held by nodes now.</summary>
+    public int InFlightCount => _queue.InFlightCount;
+
+    /// <summary>Completes once the executor was shut down, every future is done and it left the cluster
+    /// (or, before any shutdown, once it stopped because its cluster was lost).</summary>
+    public Task Stopped
+    {
+        get { lock (_lock) { return _leave ?? _run; } }
+    }
+
     /// <summary>Why the executor is broken (the cluster was lost), or null.</summary>
     public string? Broken
     {
@@ -84,12 +103,31 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// the worker's reply; it fails with <see cref="WorkerTaskException"/> on an error reply,
     /// <see cref="KilledWorkerException"/> when the task's attempts are used up,
     /// <see cref="PayloadTooLargeException"/> when the payload is over
-    /// <see cref="ClusterExecutorOptions.MaxPayload"/> (nothing is sent).
+    /// <see cref="ClusterExecutorOptions.MaxPayload"/> (nothing is sent), <see cref="TimeoutException"/>
+    /// when it ran longer than <paramref name="timeout"/> (or <see cref="ClusterExecutorOptions.TaskTimeout"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The executor was shut down.</exception>
     /// <exception cref="ClusterUnavailableException">The executor is broken.</exception>
-    public Future<byte[]> Submit(ReadOnlyMemory<byte> payload)
+    public Future<byte[]> Submit(ReadOnlyMemory<byte> payload, TimeSpan? timeout = null)
     {
+        var item = new BytesWorkItem(payload, timeout ?? _options.TaskTimeout);
+        SubmitWorkItem(item);
+        return item.Typed;
+    }
+
+    /// <summary>
+    /// Queues a work item whose future and reply handling the caller defines (as
+    /// <see cref="ProcessPoolExecutor.SubmitWorkItem"/>; the Python bridge's futures decode their replies
+    /// lazily). The item's <see cref="ProcessWorkItem.Timeout"/> limits each run of the task in its worker;
+    /// <see cref="ProcessWorkItem.Fail"/> receives <see cref="KilledWorkerException"/>,
+    /// <see cref="PayloadTooLargeException"/>, <see cref="TimeoutException"/> or
+    /// <see cref="ClusterUnavailableException"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The executor was shut down.</exception>
+    /// <exception cref="ClusterUnavailableException">The executor is broken.</exception>
+    public void SubmitWorkItem(ProcessWorkItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
         lock (_lock)
         {
             if (_broken is { } broken)
@@ -101,11 +139,12 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
                 throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
             }
         }
-        if (payload.Length > _options.MaxPayload)
+        if (item.Payload.Length > _options.MaxPayload)
         {
-            return _queue.Failed(new PayloadTooLargeException(payload.Length, _options.MaxPayload));
+            _queue.Failed(item, new PayloadTooLargeException(item.Payload.Length, _options.MaxPayload));
+            return;
         }
-        return _queue.Enqueue(payload.ToArray());
+        _queue.Enqueue(item);
     }
 
     /// <summary>
@@ -135,13 +174,23 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             _queue.CancelQueued();
         }
-        var pending = _queue.PendingFutures();
-        var drained = Task.WhenAll(pending.Select(f => f.AsTask().ContinueWith(_ => { }, TaskScheduler.Default)));
-        var leave = drained.ContinueWith(_ => { _queue.Close(); _stopping.Cancel(); return _run; }, TaskScheduler.Default).Unwrap();
+        Task leave;
+        lock (_lock)
+        {
+            // The first shutdown decides what to wait for: every future pending then (no submit after it).
+            leave = _leave ??= LeaveWhenDrained();
+        }
         if (wait)
         {
             await leave.ConfigureAwait(false);
         }
+    }
+
+    private Task LeaveWhenDrained()
+    {
+        var pending = _queue.PendingFutures();
+        var drained = Task.WhenAll(pending.Select(f => f.AsTask().ContinueWith(_ => { }, TaskScheduler.Default)));
+        return drained.ContinueWith(_ => { _queue.Close(); _stopping.Cancel(); return _run; }, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>Shuts down, waiting: Python's <c>with</c> exit.</summary>

@@ -20,6 +20,15 @@ public sealed class ClusterExecutorOptions
     /// one fails its future with <see cref="PayloadTooLargeException"/>.</summary>
     public int MaxPayload { get; init; } = 64 * 1024 * 1024;
 
+    /// <summary>How long one run of a task may take in its worker before the worker is killed and the
+    /// future fails with <see cref="TimeoutException"/> (no retry); <c>null</c>, the default, for no limit.
+    /// Python: <c>task_timeout</c>.</summary>
+    public TimeSpan? TaskTimeout { get; init; }
+
+    /// <summary>The most tasks held by nodes at once (queued ones wait); <c>null</c>, the default, for no
+    /// cap. <c>python -m cs_futures --cluster</c> sets it from a script's <c>ProcessPoolExecutor(max_workers)</c>.</summary>
+    public int? MaxInFlight { get; init; }
+
     /// <summary>How long a node's <see cref="ITaskSource.Take"/> is held when there is no work.</summary>
     public TimeSpan TakeHold { get; init; } = TimeSpan.FromSeconds(1);
 

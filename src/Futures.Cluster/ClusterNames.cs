@@ -8,4 +8,12 @@ internal static class ClusterNames
 
     /// <summary>The key of the one <see cref="IExecutorDirectory"/> grain.</summary>
     internal const long DirectoryKey = 0;
+
+    /// <summary>The hosts' content root: the application's folder, or this assembly's when the runtime
+    /// is hosted without one (a Python process loads .NET through hostfxr, where
+    /// <see cref="AppContext.BaseDirectory"/> may be empty and the host builder would refuse it).</summary>
+    internal static string ContentRoot =>
+        Path.IsPathRooted(AppContext.BaseDirectory) ? AppContext.BaseDirectory
+            : Path.GetDirectoryName(typeof(ClusterNames).Assembly.Location) is { Length: > 0 } folder ? folder
+            : Directory.GetCurrentDirectory();
 }

@@ -52,6 +52,8 @@ public sealed class ClusterNode : IAsyncDisposable
         _state = new NodeState(pool, options.MaxResult);
         var primary = options.Primary ? SiloEndpoint : options.Seed;
         _host = new HostBuilder()
+            .UseContentRoot(ClusterNames.ContentRoot)
+            .ConfigureServices(services => services.AddSingleton<IHostLifetime, QuietLifetime>())
             .ConfigureLogging(l =>
             {
                 l.ClearProviders();

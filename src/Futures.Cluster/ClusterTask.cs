@@ -3,17 +3,22 @@ namespace CsFutures.Cluster;
 /// <summary>One submitted task in its executor's <see cref="TaskQueue"/>. Guarded by the queue's lock.</summary>
 internal sealed class ClusterTask
 {
-    internal ClusterTask(long id, byte[] payload)
+    internal ClusterTask(long id, ProcessWorkItem item, byte[] payload)
     {
         Id = id;
+        Item = item;
         Payload = payload;
     }
 
     internal long Id { get; }
 
+    /// <summary>What the task is: its future, its time limit, and what a reply means.</summary>
+    internal ProcessWorkItem Item { get; }
+
+    /// <summary>The payload, kept for re-runs until the task is done.</summary>
     internal byte[] Payload { get; }
 
-    internal Future<byte[]> Future { get; } = new();
+    internal Future Future => Item.Future;
 
     /// <summary>The future was set running (at its first assignment).</summary>
     internal bool Running { get; set; }

@@ -16,4 +16,8 @@ public enum TaskOutcome
     /// <summary>The node could not run or return the task (e.g. a result over the node's size limit):
     /// <see cref="TaskResult.Message"/> says why; the future fails, no retry.</summary>
     Failed = 3,
+
+    /// <summary>The task ran longer than its time limit; its worker was killed and replaced. The future
+    /// fails with <see cref="TimeoutException"/>, no retry (Python: <c>TimeoutError</c>).</summary>
+    TimedOut = 4,
 }

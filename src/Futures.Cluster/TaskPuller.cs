@@ -122,7 +122,7 @@ internal sealed class TaskPuller : BackgroundService
         Future<byte[]> future;
         try
         {
-            future = _node.Pool.Submit(task.Payload);
+            future = _node.Pool.Submit(task.Payload, task.Timeout);
         }
         catch (Exception ex)
         {
@@ -151,6 +151,7 @@ internal sealed class TaskPuller : BackgroundService
         return error switch
         {
             WorkerTaskException w => new TaskResult(id, TaskOutcome.Error, w.Payload, null),
+            TimeoutException t => new TaskResult(id, TaskOutcome.TimedOut, null, t.Message),
             BrokenProcessPoolException b when _node.Pool.Broken is null => new TaskResult(id, TaskOutcome.WorkerKilled, null, b.Message),
             _ => new TaskResult(id, TaskOutcome.Failed, null, $"{error.GetType().Name}: {error.Message}"),
         };

@@ -14,6 +14,7 @@ internal sealed class TaskQueue : ITaskSource
     private readonly LinkedList<ClusterTask> _queue = new();
     private readonly Dictionary<long, ClusterTask> _assigned = [];
     private readonly int _allowedFailures;
+    private readonly int _maxInFlight;
     private readonly TimeSpan _hold;
     private TaskCompletionSource _work = NewSignal();
     private long _nextId;
@@ -23,9 +24,10 @@ internal sealed class TaskQueue : ITaskSource
     private long _lostBeforeStart;
     private long _reclaimed;
 
-    internal TaskQueue(int allowedFailures, TimeSpan hold)
+    internal TaskQueue(int allowedFailures, TimeSpan hold, int? maxInFlight = null)
     {
         _allowedFailures = allowedFailures;
+        _maxInFlight = maxInFlight ?? int.MaxValue;
         _hold = hold;
     }
 
@@ -42,33 +44,43 @@ internal sealed class TaskQueue : ITaskSource
         get { lock (_lock) { return _queue.Count; } }
     }
 
-    /// <summary>Queues a payload; the caller checked its size.</summary>
-    internal Future<byte[]> Enqueue(byte[] payload)
+    /// <summary>Tasks held by nodes now.</summary>
+    internal int InFlightCount
+    {
+        get { lock (_lock) { return _assigned.Count; } }
+    }
+
+    /// <summary>Queues a work item; the caller checked its size.</summary>
+    internal void Enqueue(ProcessWorkItem item)
     {
         lock (_lock)
         {
-            var task = new ClusterTask(_nextId++, payload);
+            // The payload is kept for re-runs; an exact array is kept as it is, not copied.
+            byte[] payload = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item.Payload, out var segment)
+                && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : item.Payload.ToArray();
+            var task = new ClusterTask(_nextId++, item, payload);
+            item.ReleasePayload();
             _queue.AddLast(task);
             Signal();
-            return task.Future;
         }
     }
 
-    /// <summary>A future that fails at once (an oversized payload); it still takes an id.</summary>
-    internal Future<byte[]> Failed(Exception exception)
+    /// <summary>Fails a work item at once (an oversized payload); it still takes an id.</summary>
+    internal void Failed(ProcessWorkItem item, Exception exception)
     {
         lock (_lock)
         {
             _nextId++;
         }
-        var future = new Future<byte[]>();
-        future.SetRunningOrNotifyCancel();
-        future.SetException(exception);
-        return future;
+        item.ReleasePayload();
+        if (item.Future.SetRunningOrNotifyCancel())
+        {
+            item.Fail(exception);
+        }
     }
 
     /// <summary>Every future not done yet (queued or assigned).</summary>
-    internal List<Future<byte[]>> PendingFutures()
+    internal List<Future> PendingFutures()
     {
         lock (_lock)
         {
@@ -183,7 +195,7 @@ internal sealed class TaskQueue : ITaskSource
         {
             if (task.Running || task.Future.SetRunningOrNotifyCancel())
             {
-                task.Future.SetException(exception);
+                task.Item.Fail(exception);
             }
         }
     }
@@ -198,7 +210,7 @@ internal sealed class TaskQueue : ITaskSource
             lock (_lock)
             {
                 long bytes = 0;
-                while (!_closed && taken.Count < Math.Max(max, 1) && _queue.First is { } first
+                while (!_closed && taken.Count < Math.Max(max, 1) && _assigned.Count < _maxInFlight && _queue.First is { } first
                        && (taken.Count == 0 || bytes + first.Value.Payload.Length <= MaxTakeBytes))
                 {
                     _queue.RemoveFirst();
@@ -223,7 +235,7 @@ internal sealed class TaskQueue : ITaskSource
             }
             if (taken.Count > 0)
             {
-                return taken.Select(t => new TaskAssignment(t.Id, t.Payload)).ToArray();
+                return taken.Select(t => new TaskAssignment(t.Id, t.Payload, t.Item.Timeout)).ToArray();
             }
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -275,6 +287,10 @@ internal sealed class TaskQueue : ITaskSource
                     done.Add((task, result));
                 }
             }
+            if (_maxInFlight != int.MaxValue && done.Count > 0)
+            {
+                Signal(); // room for more tasks in flight
+            }
         }
         FailKilled(failed);
         foreach (var (task, result) in done)
@@ -282,13 +298,16 @@ internal sealed class TaskQueue : ITaskSource
             switch (result.Outcome)
             {
                 case TaskOutcome.Ok:
-                    task.Future.SetResult(result.Data ?? []);
+                    task.Item.Complete(true, result.Data ?? []);
                     break;
                 case TaskOutcome.Error:
-                    task.Future.SetException(new WorkerTaskException(result.Data ?? []));
+                    task.Item.Complete(false, result.Data ?? []);
+                    break;
+                case TaskOutcome.TimedOut:
+                    task.Item.Fail(new TimeoutException(result.Message ?? "the task ran longer than its time limit"));
                     break;
                 default:
-                    task.Future.SetException(new FuturesException(result.Message ?? "the node could not run the task"));
+                    task.Item.Fail(new FuturesException(result.Message ?? "the node could not run the task"));
                     break;
             }
         }
@@ -314,7 +333,7 @@ internal sealed class TaskQueue : ITaskSource
     {
         foreach (var task in failed)
         {
-            task.Future.SetException(new KilledWorkerException(task.Id, task.LastNode ?? "?", task.Attempts, task.LostBeforeStart));
+            task.Item.Fail(new KilledWorkerException(task.Id, task.LastNode ?? "?", task.Attempts, task.LostBeforeStart));
         }
     }
 

@@ -24,7 +24,7 @@ namespace CsFutures.Interop.Bridge;
 /// "wait" entries return <see cref="EntryCode.Failed"/> and keep it for <c>last_error</c>. A handle
 /// that was freed or never issued is such an exception, not a crash.</para>
 /// </remarks>
-public static unsafe class NativeEntryPoints
+public static unsafe partial class NativeEntryPoints
 {
     /// <summary>Bumped when an entry point changes meaning; the Python package checks it.</summary>
     public const int Version = 3;
@@ -84,6 +84,14 @@ public static unsafe class NativeEntryPoints
         Py("process_pool_workers", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ProcessPoolWorkers, nameof(ProcessPoolWorkers)),
         Py("process_worker_op", "q:hii", (delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
         Wait("process_worker_join", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
+        Py("cluster_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ClusterNew, nameof(ClusterNew)),
+        Py("cluster_submit", "h:hod", (delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
+        Py("cluster_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
+        Wait("cluster_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
+        Py("cluster_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
+        Py("cluster_node_new", "h:o", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterNodeNew, nameof(ClusterNodeNew)),
+        Wait("cluster_node_wait", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ClusterNodeWait, nameof(ClusterNodeWait)),
+        Py("cluster_node_stop", "i:h", (delegate* unmanaged<IntPtr, int>)&ClusterNodeStop, nameof(ClusterNodeStop)),
     ];
 
     /// <summary>The enums whose members the Python package reads by name (<c>_bridge.FutureState.Pending</c>...).</summary>

@@ -9,7 +9,7 @@ namespace CsFutures.Interop.Processes;
 /// <c>BrokenProcessPool</c> with its cause for a dead worker). Reader threads therefore never wait
 /// for the GIL, and a result nobody reads is never unpickled.
 /// </summary>
-internal sealed class PythonProcessFuture : Future<PyRef>
+internal class PythonProcessFuture : Future<PyRef>
 {
     private readonly PyRef _decoder;
     private byte[]? _reply;
@@ -56,6 +56,11 @@ internal sealed class PythonProcessFuture : Future<PyRef>
             PyApi.PyTuple_SetItem(data, 1, broken.Detail is null ? PyApi.NewRef(IntPtr.Zero) : PyApi.NewString(broken.Detail));
             PyApi.PyTuple_SetItem(data, 2, broken.ExitCode is { } code ? PyApi.PyLong_FromLongLong(code) : PyApi.NewRef(IntPtr.Zero));
         }
+        else if (Exception(TimeSpan.Zero) is { } error && EncodeFailure(error) is var (failureKind, failureData))
+        {
+            kind = PyApi.PyLong_FromLongLong(failureKind);
+            data = failureData;
+        }
         else
         {
             return; // cancelled, timed out: the bridge's usual conversion applies
@@ -78,9 +83,14 @@ internal sealed class PythonProcessFuture : Future<PyRef>
             ForceException(new PythonRaisedException(value));
         }
     }
+
+    /// <summary>Another executor's failure that the decoder turns into its Python exception: the
+    /// decoder's kind (3 and up) and a new reference to its data, or null for the bridge's usual
+    /// conversion. Under the GIL.</summary>
+    protected virtual (int Kind, IntPtr Data)? EncodeFailure(Exception exception) => null;
 }
 
-/// <summary>A pickled Python call for the process pool; its future decodes the reply lazily.</summary>
+/// <summary>A pickled Python call for the process pool (or the cluster); its future decodes the reply lazily.</summary>
 internal sealed class PythonProcessWorkItem : ProcessWorkItem
 {
     private readonly PythonProcessFuture _future;

@@ -1,0 +1,292 @@
+"""ClusterExecutor: the same executor across machines, on Microsoft Orleans.
+
+    from cs_futures import ClusterExecutor
+    with ClusterExecutor() as ex:                        # an in-process local cluster
+        print(sum(ex.map(crunch, range(10_000), chunksize=100)))
+    with ClusterExecutor("127.0.0.1:30000") as ex: ...   # a running cluster, through a gateway
+    with ClusterExecutor("redis://127.0.0.1:6379") as ex: ...  # membership kept in Redis
+
+A node is started with ``python -m cs_futures.cluster worker`` (see ``__main__``). There is no
+central scheduler: this process keeps its queue and its futures, nodes pull tasks from it and send
+results straight back. A task lost with its node or worker process runs again elsewhere (execution
+is at least once; each future completes exactly once); a task whose attempts kill
+``allowed_failures + 1`` workers or nodes fails with :class:`KilledWorker`.
+
+Calls travel as in the process pool (functions of ``__main__`` by value); objects tied to this
+machine (multiprocessing locks, pipes and queues, shared memory, sockets, open files) are refused.
+"""
+import atexit
+import os
+import sys
+import threading
+
+from .. import _base, _bridge, _serialize, _worker
+from .. import process as _process
+from concurrent.futures import BrokenExecutor
+
+__all__ = ("ClusterExecutor", "KilledWorker", "PayloadTooLarge", "ClusterUnavailable", "VersionMismatch")
+
+VersionMismatch = _worker.VersionMismatch
+
+
+class KilledWorker(Exception):
+    """A task was lost with the worker process or node running it ``allowed_failures + 1`` times
+    (Dask's ``distributed.KilledWorker``): ``task`` (its number in the executor, from 0),
+    ``last_node`` (the node that held it last) and ``attempts`` (runs lost after they started;
+    ``lost_before_start``: times lost with a node before it started)."""
+
+    def __init__(self, message, task=None, last_node=None, attempts=0, lost_before_start=0):
+        super().__init__(message)
+        self.task = task
+        self.last_node = last_node
+        self.attempts = attempts
+        self.lost_before_start = lost_before_start
+
+    def __reduce__(self):
+        return type(self), (self.args[0], self.task, self.last_node, self.attempts, self.lost_before_start)
+
+
+class PayloadTooLarge(ValueError):
+    """A call pickled to more than the executor's ``max_payload`` bytes: only its future fails, and
+    nothing is sent."""
+
+    def __init__(self, message, size=None, limit=None):
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class ClusterUnavailable(BrokenExecutor):
+    """The executor lost its cluster (under development clustering, the primary node died): every
+    pending future fails with it, and the executor takes no more work."""
+
+
+def _cluster_error(message, *details):
+    return RuntimeError(message)
+
+
+_ERRORS = {
+    "KilledWorker": KilledWorker,
+    "PayloadTooLarge": PayloadTooLarge,
+    "ClusterUnavailable": ClusterUnavailable,
+    "NodeFailed": _cluster_error,
+}
+
+
+def _decode(kind, data):
+    """A cluster task's reply as (ok, value); called by .NET under the GIL, once per future."""
+    if kind == 3:
+        name, message, details = data
+        return False, _ERRORS[name](message, *details)
+    return _process._decode(kind, data)
+
+
+def _refuse(kind):
+    def reduce(obj):
+        raise TypeError(
+            "%s cannot be sent to a cluster: it refers to this machine's kernel (a file "
+            "descriptor or a named semaphore), which other nodes cannot reach; pass the data "
+            "itself, or use ProcessPoolExecutor for work that needs it" % kind)
+    return reduce
+
+
+def _machine_bound_reducers():
+    """Reducers that refuse what cannot cross machines (multiprocessing's own would hand out file
+    descriptors through a descriptor server, or semaphores by name)."""
+    import io
+    import socket
+    from multiprocessing import connection, synchronize
+    reducers = {
+        connection.Connection: _refuse("a multiprocessing Connection (a pipe)"),
+        socket.socket: _refuse("a socket"),
+        synchronize.SemLock: _refuse("a multiprocessing lock or semaphore"),
+        io.FileIO: _refuse("an open file"),
+        io.BufferedReader: _refuse("an open file"),
+        io.BufferedWriter: _refuse("an open file"),
+        io.BufferedRandom: _refuse("an open file"),
+        io.TextIOWrapper: _refuse("an open file"),
+    }
+    for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event", "Barrier"):
+        reducers[getattr(synchronize, name)] = _refuse("a multiprocessing %s" % name)
+    try:
+        from multiprocessing import shared_memory
+        reducers[shared_memory.SharedMemory] = _refuse("a SharedMemory block")
+    except ImportError:
+        pass
+    from multiprocessing import queues
+    for name in ("Queue", "SimpleQueue", "JoinableQueue"):
+        reducers[getattr(queues, name)] = _refuse("a multiprocessing %s" % name)
+    return reducers
+
+
+_REDUCERS = None
+
+
+def _dumps(call):
+    global _REDUCERS
+    if _REDUCERS is None:
+        _REDUCERS = _machine_bound_reducers()
+    return _worker.cluster_tag() + _serialize.dumps(call, _REDUCERS)
+
+
+class _Cluster:
+    """The .NET executor's handle, freed with the executor."""
+
+    __slots__ = ("h", "__weakref__")
+
+    def __init__(self, handle):
+        self.h = handle
+
+    def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
+        handle, self.h = self.h, None
+        if handle and not _bridge.forked:
+            _free(handle, 0)
+
+
+# Executors not shut down: joined at exit, as CPython joins its process pools.
+_live = set()
+
+
+def _at_exit():
+    for cluster in list(_live):
+        _bridge.cluster_shutdown(cluster.h, 0)
+    for cluster in list(_live):
+        _bridge.wait(_bridge.cluster_join, 60, cluster.h)
+        _live.discard(cluster)
+
+
+threading._register_atexit(_at_exit)
+
+_MiB = 1 << 20
+
+
+def _gateways(address):
+    if address is None or isinstance(address, str):
+        return address
+    return ",".join(address)
+
+
+class ClusterExecutor(_base.Executor):
+    """An executor whose calls run in worker processes of a cluster of nodes."""
+
+    def __init__(self, address=None, *, max_workers=None, allowed_failures=3,
+                 max_payload=64 * _MiB, task_timeout=None, _tls=None):
+        """Initializes a new ClusterExecutor instance.
+
+        Args:
+            address: None for an embedded cluster (one node inside this process, on loopback,
+                shared by every embedded executor of the process, with ``max_workers`` worker
+                processes); ``"HOST:PORT"`` (or a list of them) for the gateways of a running
+                cluster; ``"redis://[:PASSWORD@]HOST:PORT"`` for a cluster whose membership is
+                kept in Redis.
+            max_workers: Embedded: the number of worker processes (default ``os.cpu_count()``).
+                With an address: the most tasks running at once on the cluster (default: no cap).
+            allowed_failures: Lost runs a task survives; the next loss fails its future with
+                KilledWorker.
+            max_payload: The largest pickled call, in bytes; a larger one fails its future with
+                PayloadTooLarge and is never sent.
+            task_timeout: Seconds one run of a task may take; a longer one has its worker killed
+                and its future fails with TimeoutError (no retry). None for no limit.
+        """
+        _bridge.check_process()
+        if max_workers is not None and max_workers <= 0:
+            raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
+        if not isinstance(allowed_failures, int) or allowed_failures < 0:
+            raise ValueError("allowed_failures must be an int >= 0")
+        if not isinstance(max_payload, int) or max_payload <= 0:
+            raise ValueError("max_payload must be a positive number of bytes")
+        if max_payload > 0x7FFFFFC7:
+            raise ValueError("max_payload must be below 2 GiB")
+        if task_timeout is not None and not task_timeout > 0:
+            raise ValueError("task_timeout must be a positive number of seconds or None")
+        self._address = _gateways(address)
+        self._max_workers = max_workers
+        self._task_timeout = task_timeout
+        local = None
+        if self._address is None:
+            local = _process._worker_config(max_workers or _process._cpu_count(), name="ClusterExecutor",
+                                            isolate_crashes=True)
+        config = (self._address, allowed_failures, max_payload, float(task_timeout or 0.0),
+                  0 if self._address is None else (max_workers or 0), local)
+        self._shutdown_lock = threading.Lock()
+        self._shutdown_thread = False
+        self._cluster = _Cluster(_bridge.cluster_new(config, _decode))
+        _live.add(self._cluster)
+
+    def __repr__(self):
+        return "<%s %s>" % (type(self).__name__, self._address or "embedded")
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._shutdown_lock:
+            if self._shutdown_thread:
+                raise RuntimeError(_bridge.MESSAGES["SubmitAfterShutdown"])
+            if _process._global_shutdown:
+                raise RuntimeError('cannot schedule new futures after interpreter shutdown')
+            try:
+                payload = _dumps((fn, args, kwargs))
+            except Exception as exc:
+                # As the process pool: a call that cannot be pickled fails its own future.
+                future = _base.Future()
+                future.set_exception(exc)
+                return future
+            try:
+                return _base.Future._from_handle(_bridge.cluster_submit(self._cluster.h, payload, 0.0))
+            except RuntimeError:
+                broken = self._broken
+                if broken:
+                    raise ClusterUnavailable(broken) from None
+                raise
+
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator equivalent to map(fn, iter).
+
+        Args:
+            fn: A callable that will take as many arguments as there are
+                passed iterables.
+            timeout: The maximum number of seconds to wait. If None, then there
+                is no limit on the wait time.
+            chunksize: If greater than one, the iterables will be chopped into
+                chunks of size chunksize and each chunk sent as one task.
+            buffersize: The number of submitted tasks whose results have not
+                yet been yielded (None: submit everything at once).
+
+        Returns:
+            An iterator equivalent to: map(func, *iterables) but the calls may
+            be evaluated out-of-order.
+
+        Raises:
+            TimeoutError: If the entire result iterator could not be generated
+                before the given timeout.
+            Exception: If fn(*args) raises for any values.
+        """
+        return _process._map_in_chunks(super().map, fn, iterables, timeout, chunksize, buffersize)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        with self._shutdown_lock:
+            self._shutdown_thread = True
+        cluster = self._cluster
+        _bridge.cluster_shutdown(cluster.h, 1 if cancel_futures else 0)
+        if wait:
+            _bridge.wait(_bridge.cluster_join, None, cluster.h)
+            _live.discard(cluster)
+
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def __del__(self, _shutdown=_bridge.cluster_shutdown, _bridge=_bridge):
+        cluster = self.__dict__.get("_cluster")
+        if cluster is not None and cluster.h and not _bridge.forked:
+            _shutdown(cluster.h, 0)  # queued work still runs; joined at exit
+
+    def stats(self):
+        """Return the executor's counters as a dict (cs_futures): ``queued`` (waiting for a
+        node), ``in_flight`` (held by nodes), ``attempts_lost`` (runs lost with a worker or node
+        after they started), ``lost_before_start``, ``reclaimed``, ``late_results_dropped``
+        (results from a node that no longer held the task) and ``broken`` (why the executor lost
+        its cluster, or None)."""
+        return _bridge.cluster_stats(self._cluster.h)
+
+    @property
+    def _broken(self):
+        return _bridge.cluster_stats(self._cluster.h)["broken"] or False

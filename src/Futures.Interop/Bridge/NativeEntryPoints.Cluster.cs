@@ -1,0 +1,156 @@
+using System.Runtime.InteropServices;
+using CsFutures.Interop.CPython;
+using CsFutures.Interop.Cluster;
+
+namespace CsFutures.Interop.Bridge;
+
+/// <summary>The entry points of <c>cs_futures.cluster</c>: the cluster executor and the node program.</summary>
+public static unsafe partial class NativeEntryPoints
+{
+    /// <summary>py: a cluster executor for pickled Python calls (<see cref="PythonCluster.ReadOptions"/>);
+    /// <paramref name="decoder"/> is the package's <c>_decode(kind, data)</c>. Connects in the background.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ClusterNew(IntPtr config, IntPtr decoder)
+    {
+        try
+        {
+            return Handles.New(new PythonCluster(PythonCluster.ReadOptions(config), PyRef.Borrow(decoder)));
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: queues a pickled call (bytes); <paramref name="timeout"/> in seconds limits each run,
+    /// 0 for the executor's default. Returns the future's handle.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ClusterSubmit(IntPtr handle, IntPtr payload, double timeout)
+    {
+        try
+        {
+            var cluster = Handles.Get<PythonCluster>(handle);
+            byte[] bytes = Runtime.PythonConvert.FromPython<byte[]>(payload);
+            return Handles.New(cluster.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null));
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: <c>shutdown(wait=False, cancel_futures)</c>; <c>cluster_join</c> waits.</summary>
+    [UnmanagedCallersOnly]
+    private static int ClusterShutdown(IntPtr handle, int cancelFutures)
+    {
+        try
+        {
+            Handles.Get<PythonCluster>(handle).Engine.Shutdown(wait: false, cancelFutures: cancelFutures != 0);
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+
+    /// <summary>wait: 1 once the executor shut down, every future is done and it left the cluster.</summary>
+    [UnmanagedCallersOnly]
+    private static int ClusterJoin(IntPtr handle, double seconds)
+    {
+        try
+        {
+            var engine = Handles.Get<PythonCluster>(handle).Engine;
+            return engine.Stopped.Wait(TimeSpan.FromSeconds(seconds)) ? 1 : 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
+    }
+
+    /// <summary>py: a new dict of the executor's counters (<c>queued</c>, <c>in_flight</c>,
+    /// <c>attempts_lost</c>, <c>lost_before_start</c>, <c>reclaimed</c>, <c>late_results_dropped</c>) and
+    /// <c>broken</c> (the reason, or None).</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ClusterStats(IntPtr handle)
+    {
+        try
+        {
+            var engine = Handles.Get<PythonCluster>(handle).Engine;
+            IntPtr dict = PyApi.PyDict_New();
+            try
+            {
+                SetItem(dict, "queued", PyApi.PyLong_FromLongLong(engine.QueuedCount));
+                SetItem(dict, "in_flight", PyApi.PyLong_FromLongLong(engine.InFlightCount));
+                SetItem(dict, "attempts_lost", PyApi.PyLong_FromLongLong(engine.AttemptsLost));
+                SetItem(dict, "lost_before_start", PyApi.PyLong_FromLongLong(engine.LostBeforeStart));
+                SetItem(dict, "reclaimed", PyApi.PyLong_FromLongLong(engine.Reclaimed));
+                SetItem(dict, "late_results_dropped", PyApi.PyLong_FromLongLong(engine.LateResultsDropped));
+                SetItem(dict, "broken", engine.Broken is { } broken ? PyApi.NewString(broken) : PyApi.NewRef(PyApi.None));
+            }
+            catch
+            {
+                PyApi.Py_DecRef(dict);
+                throw;
+            }
+            return dict;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: starts a node from its command line (a list of str, as <c>Futures.Cluster.Node</c>
+    /// takes it) in the background; <c>cluster_node_wait</c> tells when it serves and when it stopped.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr ClusterNodeNew(IntPtr argv)
+    {
+        try
+        {
+            var args = Runtime.PythonConvert.FromPython<List<string>>(argv);
+            return Handles.New(new PythonClusterNode(args));
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>wait: 1 once the node reached <paramref name="phase"/> (0: serving, 1: stopped); a node
+    /// that failed to start or stop reports the failure.</summary>
+    [UnmanagedCallersOnly]
+    private static int ClusterNodeWait(IntPtr handle, int phase, double seconds)
+    {
+        try
+        {
+            var task = Handles.Get<PythonClusterNode>(handle).Phase(phase);
+            if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(seconds)))
+            {
+                return 0;
+            }
+            task.GetAwaiter().GetResult(); // throws the failure
+            return 1;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.WaitFailed(ex);
+        }
+    }
+
+    /// <summary>py: stops the node (leaves the cluster, stops its workers) in the background.</summary>
+    [UnmanagedCallersOnly]
+    private static int ClusterNodeStop(IntPtr handle)
+    {
+        try
+        {
+            Handles.Get<PythonClusterNode>(handle).Stop();
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+}
