@@ -3,6 +3,11 @@
     python -m cs_futures script.py [args...]
     python -m cs_futures -m package.module [args...]
     python -m cs_futures check PATH [PATH...]
+    python -m cs_futures --cluster ADDRESS script.py [args...]
+
+With ``--cluster``, the script's ``ProcessPoolExecutor`` sends its calls to the cluster at ADDRESS
+(``HOST:PORT`` of a node's gateway, or ``redis://HOST:PORT``); its ``max_workers`` caps the tasks
+running at once.
 
 ``sys.argv``, ``__main__``, ``__file__``, exit codes and tracebacks are as ``python script.py``
 gives them.
@@ -24,6 +29,15 @@ def _print_user_traceback(exc, keep):
     sys.excepthook(type(exc), exc, exc.__traceback__)
 
 
+def _serve_process_pool_from(address):
+    """Make ``concurrent.futures.ProcessPoolExecutor`` send its calls to the cluster at *address*."""
+    import cs_futures
+    from cs_futures import cluster, process
+    served = type("ProcessPoolExecutor", (cluster.ProcessPoolOnCluster,),
+                  {"address": address, "__module__": "concurrent.futures.process"})
+    cs_futures.ProcessPoolExecutor = process.ProcessPoolExecutor = served
+
+
 def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE.strip())
@@ -31,8 +45,17 @@ def main(argv):
     if argv[0] == "check":
         from ._check import main as check
         return check(argv[1:])
+    cluster = None
+    if argv[0] == "--cluster":
+        if len(argv) < 3:
+            print("python -m cs_futures --cluster ADDRESS script.py: missing address or script",
+                  file=sys.stderr)
+            return 2
+        cluster, argv = argv[1], argv[2:]
     from ._alias import install
     install()
+    if cluster is not None:
+        _serve_process_pool_from(cluster)
     if argv[0] == "-m":
         if len(argv) < 2:
             print("python -m cs_futures -m: missing module name", file=sys.stderr)

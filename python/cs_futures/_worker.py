@@ -241,6 +241,32 @@ def _flush():
             pass
 
 
+_initialized = {}  # a migrated ProcessPoolExecutor's token -> None, or the initializer's failure
+
+
+def run_initialized(token, initializer, initargs, fn, *args, **kwargs):
+    """A cluster task of a migrated ProcessPoolExecutor with an initializer: run the initializer the
+    first time this worker sees the executor's *token* (CPython runs it once per worker), then the
+    call. A failed initializer fails every task of that executor in this worker, as CPython's
+    broken pool fails them."""
+    if token not in _initialized:
+        try:
+            initializer(*initargs)
+            _initialized[token] = None
+        except BaseException as exc:
+            import logging
+            logging.getLogger("concurrent.futures").critical("Exception in initializer:", exc_info=True)
+            _initialized[token] = _remote_traceback(exc)
+    failure = _initialized[token]
+    if failure is not None:
+        from concurrent.futures.process import BrokenProcessPool, _RemoteTraceback
+        error = BrokenProcessPool("A process in the process pool was terminated abruptly while the "
+                                  "future was running or pending: its initializer failed")
+        error.__cause__ = _RemoteTraceback(failure)
+        raise error
+    return fn(*args, **kwargs)
+
+
 def _exit_with_parent():
     """A cluster node's worker (started with the argument ``cluster-node``): exit when the node is
     gone, even in the middle of a task (a node killed with SIGKILL cannot stop its workers; its

@@ -60,7 +60,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException("the embedded node needs LocalWorker (the worker program)", nameof(options));
         }
-        _queue = new TaskQueue(_options.AllowedFailures, _options.TakeHold, _options.MaxInFlight);
+        _queue = new TaskQueue(_options.AllowedFailures, _options.TakeHold, _options.MaxInFlight, _options.TaskTimeout);
         _run = Task.Run(RunAsync);
     }
 
@@ -110,7 +110,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <exception cref="ClusterUnavailableException">The executor is broken.</exception>
     public Future<byte[]> Submit(ReadOnlyMemory<byte> payload, TimeSpan? timeout = null)
     {
-        var item = new BytesWorkItem(payload, timeout ?? _options.TaskTimeout);
+        var item = new BytesWorkItem(payload, timeout);
         SubmitWorkItem(item);
         return item.Typed;
     }
@@ -118,7 +118,8 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <summary>
     /// Queues a work item whose future and reply handling the caller defines (as
     /// <see cref="ProcessPoolExecutor.SubmitWorkItem"/>; the Python bridge's futures decode their replies
-    /// lazily). The item's <see cref="ProcessWorkItem.Timeout"/> limits each run of the task in its worker;
+    /// lazily). The item's <see cref="ProcessWorkItem.Timeout"/> (or else <see cref="ClusterExecutorOptions.TaskTimeout"/>)
+    /// limits each run of the task in its worker;
     /// <see cref="ProcessWorkItem.Fail"/> receives <see cref="KilledWorkerException"/>,
     /// <see cref="PayloadTooLargeException"/>, <see cref="TimeoutException"/> or
     /// <see cref="ClusterUnavailableException"/>.

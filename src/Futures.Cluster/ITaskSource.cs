@@ -15,9 +15,10 @@ public interface ITaskSource : IGrainObserver
 {
     /// <summary>Assigns up to <paramref name="max"/> queued tasks to <paramref name="nodeId"/>. Answers at
     /// once when work is queued; otherwise holds the call for about a second and returns an empty
-    /// array.</summary>
+    /// array. Returns null once the executor is closed (shutting down or broken): the node stops pulling
+    /// from it.</summary>
     [AlwaysInterleave, Alias("Take")]
-    Task<TaskAssignment[]> Take(string nodeId, int max);
+    Task<TaskAssignment[]?> Take(string nodeId, int max);
 
     /// <summary>The node is about to hand these tasks to worker processes: from now on, losing the node
     /// counts an attempt against them.</summary>

@@ -2,7 +2,9 @@ using System.Threading.Channels;
 
 namespace CsFutures.Cluster;
 
-/// <summary>Sends one executor's results back from a node in batches (one-way calls).</summary>
+/// <summary>Sends one executor's results back from a node in batches (one-way calls). Completed once
+/// its pull loop ended and every task it started has its result queued, so that no result of a task
+/// still running is lost when the loop stops.</summary>
 internal sealed class ResultSender
 {
     private const int MaxBatchBytes = 16 * 1024 * 1024;
@@ -21,9 +23,31 @@ internal sealed class ResultSender
 
     internal Task Completion { get; }
 
-    internal void Add(TaskResult result) => _results.Writer.TryWrite(result);
+    private int _running;
+    private int _closing;
 
-    internal void Complete() => _results.Writer.TryComplete();
+    /// <summary>Counts <paramref name="count"/> tasks whose results will be <see cref="Add"/>ed.</summary>
+    internal void Started(int count) => Interlocked.Add(ref _running, count);
+
+    /// <summary>Queues the result of a task counted by <see cref="Started"/>.</summary>
+    internal void Add(TaskResult result)
+    {
+        _results.Writer.TryWrite(result);
+        if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _closing) == 1)
+        {
+            _results.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>The pull loop ended: finish once the tasks still running have their results.</summary>
+    internal void Complete()
+    {
+        Volatile.Write(ref _closing, 1);
+        if (Volatile.Read(ref _running) == 0)
+        {
+            _results.Writer.TryComplete();
+        }
+    }
 
     private async Task SendAsync(CancellationToken token)
     {

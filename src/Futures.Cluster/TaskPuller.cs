@@ -20,7 +20,7 @@ internal sealed class TaskPuller : BackgroundService
     private readonly NodeState _node;
     private readonly IGrainFactory _grains;
     private readonly SemaphoreSlim _slots;
-    private readonly Dictionary<Guid, Task> _loops = [];
+    private readonly Dictionary<Guid, (Task Loop, CancellationTokenSource Stop)> _loops = [];
 
     public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo)
     {
@@ -37,16 +37,27 @@ internal sealed class TaskPuller : BackgroundService
         {
             try
             {
-                foreach (var entry in await directory.List().WaitAsync(stoppingToken).ConfigureAwait(false))
+                var listed = await directory.List().WaitAsync(stoppingToken).ConfigureAwait(false);
+                foreach (var entry in listed)
                 {
-                    if (!_loops.TryGetValue(entry.ExecutorId, out var loop) || loop.IsCompleted)
+                    if (!_loops.TryGetValue(entry.ExecutorId, out var loop) || loop.Loop.IsCompleted)
                     {
-                        _loops[entry.ExecutorId] = Task.Run(() => PullAsync(entry.Source, stoppingToken), CancellationToken.None);
+                        loop.Stop?.Dispose();
+                        var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                        _loops[entry.ExecutorId] = (Task.Run(() => PullAsync(entry.Source, stop.Token, stoppingToken), CancellationToken.None), stop);
                     }
                 }
-                foreach (var done in _loops.Where(l => l.Value.IsCompleted).Select(l => l.Key).ToList())
+                var gone = _loops.Keys.Except(listed.Select(e => e.ExecutorId)).ToList();
+                foreach (var id in gone)
                 {
-                    _loops.Remove(done);
+                    // An executor that left the directory: a Take held towards it gives its slots back now.
+                    var (loop, stop) = _loops[id];
+                    stop.Cancel();
+                    if (loop.IsCompleted)
+                    {
+                        stop.Dispose();
+                        _loops.Remove(id);
+                    }
                 }
             }
             catch (Exception) when (!stoppingToken.IsCancellationRequested)
@@ -62,13 +73,14 @@ internal sealed class TaskPuller : BackgroundService
                 break;
             }
         }
-        await Task.WhenAll(_loops.Values).ConfigureAwait(false);
+        await Task.WhenAll(_loops.Values.Select(l => l.Loop)).ConfigureAwait(false);
     }
 
-    // Pulls from one executor until it stops answering or the node stops.
-    private async Task PullAsync(ITaskSource source, CancellationToken token)
+    // Pulls from one executor until it closes, stops answering, leaves the directory (`token`) or the
+    // node stops; results of the tasks it started are still sent until the node stops (`nodeToken`).
+    private async Task PullAsync(ITaskSource source, CancellationToken token, CancellationToken nodeToken)
     {
-        var sender = new ResultSender(source, _node.NodeId, token);
+        var sender = new ResultSender(source, _node.NodeId, nodeToken);
         int failures = 0;
         try
         {
@@ -80,11 +92,16 @@ internal sealed class TaskPuller : BackgroundService
                 {
                     wanted++;
                 }
-                TaskAssignment[] tasks;
+                TaskAssignment[]? tasks;
                 try
                 {
                     tasks = await source.Take(_node.NodeId, wanted).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
                     failures = 0;
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    _slots.Release(wanted);
+                    throw;
                 }
                 catch (Exception) when (!token.IsCancellationRequested)
                 {
@@ -92,6 +109,11 @@ internal sealed class TaskPuller : BackgroundService
                     failures++;
                     await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
                     continue;
+                }
+                if (tasks is null)
+                {
+                    _slots.Release(wanted);
+                    return; // the executor closed
                 }
                 if (tasks.Length < wanted)
                 {
@@ -101,6 +123,7 @@ internal sealed class TaskPuller : BackgroundService
                 {
                     continue;
                 }
+                sender.Started(tasks.Length);
                 _ = source.Starting(_node.NodeId, tasks.Select(t => t.Id).ToArray());
                 foreach (var task in tasks)
                 {

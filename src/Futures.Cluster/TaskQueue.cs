@@ -15,6 +15,7 @@ internal sealed class TaskQueue : ITaskSource
     private readonly Dictionary<long, ClusterTask> _assigned = [];
     private readonly int _allowedFailures;
     private readonly int _maxInFlight;
+    private readonly TimeSpan? _taskTimeout;
     private readonly TimeSpan _hold;
     private TaskCompletionSource _work = NewSignal();
     private long _nextId;
@@ -24,8 +25,9 @@ internal sealed class TaskQueue : ITaskSource
     private long _lostBeforeStart;
     private long _reclaimed;
 
-    internal TaskQueue(int allowedFailures, TimeSpan hold, int? maxInFlight = null)
+    internal TaskQueue(int allowedFailures, TimeSpan hold, int? maxInFlight = null, TimeSpan? taskTimeout = null)
     {
+        _taskTimeout = taskTimeout;
         _allowedFailures = allowedFailures;
         _maxInFlight = maxInFlight ?? int.MaxValue;
         _hold = hold;
@@ -200,7 +202,7 @@ internal sealed class TaskQueue : ITaskSource
         }
     }
 
-    public async Task<TaskAssignment[]> Take(string nodeId, int max)
+    public async Task<TaskAssignment[]?> Take(string nodeId, int max)
     {
         var deadline = DateTime.UtcNow + _hold;
         while (true)
@@ -233,9 +235,13 @@ internal sealed class TaskQueue : ITaskSource
                 }
                 signal = _work.Task;
             }
+            if (taken.Count == 0 && Volatile.Read(ref _closed))
+            {
+                return null; // the node stops pulling from this executor
+            }
             if (taken.Count > 0)
             {
-                return taken.Select(t => new TaskAssignment(t.Id, t.Payload, t.Item.Timeout)).ToArray();
+                return taken.Select(t => new TaskAssignment(t.Id, t.Payload, t.Item.Timeout ?? _taskTimeout)).ToArray();
             }
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
