@@ -29,6 +29,18 @@ class _EmptyCell:
     """Marks a closure cell that had no value yet (pickled by reference, so identity holds)."""
 
 
+def _cloud_pickler():
+    """cloudpickle's pickler, except for functions of ``__main__``: those are rebuilt in the
+    worker's ``__main__`` namespace (ours), as CPython's workers have them, so that an initializer
+    setting a global is seen by the tasks (cloudpickle gives each function a globals dict of its own)."""
+    class CloudMainPickler(_cloudpickle.CloudPickler):
+        def reducer_override(self, obj):
+            if type(obj) is types.FunctionType and obj.__module__ == _MAIN:
+                return _reduce_function(obj)
+            return super().reducer_override(obj)
+    return CloudMainPickler
+
+
 def dumps(obj, reducers=None):
     """Return the pickle of *obj*, with ``__main__`` functions and classes by value.
 
@@ -36,7 +48,7 @@ def dumps(obj, reducers=None):
     multiprocessing's own (``ForkingPickler``'s), so that its locks, queues and shared values
     pickle as they do for CPython's spawned workers.
     """
-    cls = _cloudpickle.CloudPickler if _cloudpickle is not None else _MainByValuePickler
+    cls = _CloudPickler if _cloudpickle is not None else _MainByValuePickler
     if reducers:
         cls = _with_reducers(cls, reducers)
     buffer = io.BytesIO()
@@ -184,3 +196,6 @@ def _set_class_state(cls, attrs):
             pass  # read-only type attributes (e.g. __doc__ of some metaclasses)
     return cls
 
+
+
+_CloudPickler = _cloud_pickler() if _cloudpickle is not None else None

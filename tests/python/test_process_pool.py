@@ -692,6 +692,10 @@ class ScriptTests(unittest.TestCase):
         self.check_no_guard_output("".join(line + "\n" for line in lines if not line.startswith("WAIT")))
         self.assertEqual(err, "")
 
+    def test_main_initializer_sets_a_global_the_main_tasks_read(self):
+        out, err = self.run_script("-m", "cs_futures", os.path.join(SCRIPTS, "proc_main_initializer.py"))
+        self.assertEqual(out.splitlines(), ["['t0', 't1', 't2']"], err)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,98 @@
+"""Cluster nodes as separate processes (``python -m cs_futures.cluster worker``) for the tests:
+started on loopback, their output read line by line, stopped (or killed) at the end."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from .support import child_env
+
+_STARTED = re.compile(r"node started: (\S+) silo (\S+) gateway (\S+)")
+
+
+class Node:
+    """One node process; ``gateway`` and ``silo`` are HOST:PORT once it serves."""
+
+    def __init__(self, *args, workers=1, timeout=60):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cs_futures.cluster", "worker", "--workers", str(workers), *args],
+            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+        self.lines = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        match = self.wait_for(_STARTED, timeout)
+        self.node_id, self.silo, self.gateway = match.groups()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for(self, pattern, timeout):
+        """The first output line matching *pattern* (a regex), waiting up to *timeout* seconds."""
+        pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines:
+                    match = pattern.search(line)
+                    if match:
+                        return match
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._alive_reader()):
+                    raise AssertionError("no line matching %r from the node within %s s; output:\n%s"
+                                         % (pattern.pattern, timeout, "\n".join(self.lines)))
+                self._changed.wait(min(left, 0.5))
+
+    def _alive_reader(self):
+        return not self.proc.stdout.closed and self.proc.poll() is None
+
+    def worker_pids(self):
+        """The node's worker processes (its children)."""
+        pids = []
+        for task in os.listdir("/proc/%d/task" % self.proc.pid):
+            with open("/proc/%d/task/%s/children" % (self.proc.pid, task)) as f:
+                pids += [int(p) for p in f.read().split()]
+        return pids
+
+    def kill(self, sig=signal.SIGKILL):
+        os.kill(self.proc.pid, sig)
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait; SIGKILL the group if it does not stop."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is gone for our purpose
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def wait_until(predicate, timeout, message):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.05)
