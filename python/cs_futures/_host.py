@@ -1,5 +1,5 @@
-"""Process pools for .NET applications that host Python (Futures.Interop's
-``PythonProcessPoolExecutor``): the worker command line, the workers' settings, pickling calls and
+"""Process pools and clusters for .NET applications that host Python (Futures.Interop's
+``PythonProcessPoolExecutor`` and ``PythonClusterExecutor``): the worker command line, the workers' settings, pickling calls and
 decoding replies. Loaded in the host's interpreter from a private copy of the worker package
 (``_cs_futures_worker``), so that the host needs no installed cs_futures.
 
@@ -81,6 +81,28 @@ class _PathExtension:
 
     def __reduce__(self):
         return _worker.extend_path, (self.folder,)
+
+
+def dumps_cluster(fn, args, kwargs=None):
+    """The pickled call for a cluster (PythonClusterExecutor): the cluster tag of this Python
+    (_worker.cluster_tag), then the call. The folder of a module loaded from a file goes first as a
+    call to builtins (not to this private package, which a node's workers do not have)."""
+    call = (fn, tuple(args), dict(kwargs or {}))
+    folder = _file_module_folder(sys.modules.get(getattr(fn, "__module__", None) or ""))
+    if folder is not None:
+        call = (_PortablePathExtension(folder),) + call
+    return _worker.cluster_tag() + _serialize.dumps(call)
+
+
+class _PortablePathExtension:
+    """Unpickles, in any worker, as _worker.extend_path(folder) does."""
+    _CODE = "import sys\nif folder not in sys.path:\n    sys.path.append(folder)\n"
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def __reduce__(self):
+        return exec, (self._CODE, {"folder": self.folder})
 
 
 def decode(ok, data):

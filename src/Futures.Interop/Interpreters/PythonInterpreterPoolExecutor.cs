@@ -100,12 +100,8 @@ public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposabl
 
     /// <summary>Python's <c>executor.map(fn, iterable)</c>: results in input order.</summary>
     /// <exception cref="TimeoutException">A result is not ready when <paramref name="timeout"/> (from now) passes.</exception>
-    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        var futures = items.Select(item => SubmitPython<TResult>(fn, item)).ToList();
-        return PythonExecutorExtensions.Results(futures, Deadline.After(timeout));
-    }
+    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null) =>
+        PythonExecutorExtensions.Map(item => SubmitPython<TResult>(fn, item), items, timeout);
 
     /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>: the workers end their interpreters as
     /// they exit.</summary>

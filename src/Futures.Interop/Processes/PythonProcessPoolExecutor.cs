@@ -19,9 +19,7 @@ namespace CsFutures.Interop.Processes;
 /// </remarks>
 public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
 {
-    private readonly WorkerPackage _package;
-    private readonly PyObject _dumps;
-    private readonly PyObject _decode;
+    private readonly PythonWorkerHost _host;
 
     /// <summary>Prepares the pool; workers start on the first submit.</summary>
     /// <exception cref="PythonRaisedException">The initializer cannot be pickled, or no python
@@ -30,43 +28,30 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(runtime);
         options ??= new PythonProcessPoolOptions();
-        _package = WorkerPackage.Extract();
+        _host = new PythonWorkerHost(WorkerPackage.Extract(), ownsPackage: true, options.PythonExecutable,
+            options.Initializer, options.InitializerArguments);
         try
         {
-            using (Gil.Acquire())
+            Engine = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
             {
-                using PyObject host = LoadHostModule(_package);
-                _dumps = host.GetAttr("dumps");
-                _decode = host.GetAttr("decode");
-                using PyObject command = PythonCall.Translating(() => host.InvokeMethod("worker_command",
-                    new PyString(_package.Root.FullName),
-                    options.PythonExecutable is null ? PyObject.None : new PyString(options.PythonExecutable)));
-                string program = command[0].As<string>();
-                var arguments = command[1].As<string[]>();
-                using PyObject initargs = PythonCall.Own(PythonConvert.ToPython(options.InitializerArguments.ToArray()));
-                using PyObject settings = PythonCall.Translating(() => host.InvokeMethod("settings",
-                    options.Initializer ?? PyObject.None, initargs));
-                Engine = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
-                {
-                    FileName = program,
-                    Arguments = arguments,
-                    MaxWorkers = options.MaxWorkers,
-                    MaxTasksPerChild = options.MaxTasksPerChild,
-                    Initializer = settings.As<byte[]>(),
-                    TaskTimeout = options.TaskTimeout,
-                    IsolateCrashes = options.IsolateCrashes,
-                    Logger = options.Logger,
-                    ReaderStarted = PythonThreads.MarkWorker, // decoding replies keeps one thread state
-                    ReaderStopping = PythonThreads.Detach,
-                    RunBlocking = WithoutGil.Run,
-                    Name = options.Name,
-                    TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
-                });
-            }
+                FileName = _host.Program,
+                Arguments = _host.Arguments,
+                MaxWorkers = options.MaxWorkers,
+                MaxTasksPerChild = options.MaxTasksPerChild,
+                Initializer = _host.Settings,
+                TaskTimeout = options.TaskTimeout,
+                IsolateCrashes = options.IsolateCrashes,
+                Logger = options.Logger,
+                ReaderStarted = PythonThreads.MarkWorker, // decoding replies keeps one thread state
+                ReaderStopping = PythonThreads.Detach,
+                RunBlocking = WithoutGil.Run,
+                Name = options.Name,
+                TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
+            });
         }
         catch
         {
-            _package.Dispose();
+            _host.Dispose();
             throw;
         }
     }
@@ -93,12 +78,9 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     public Future<T> SubmitPython<T>(TimeSpan timeout, PyObject fn, params object?[] args) => Submit<T>(fn, args, timeout);
 
     /// <summary>Python's <c>executor.map(fn, iterable)</c>: results in input order.</summary>
-    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        var futures = items.Select(item => SubmitPython<TResult>(fn, item)).ToList();
-        return PythonExecutorExtensions.Results(futures, Deadline.After(timeout));
-    }
+    /// <exception cref="TimeoutException">A result is not ready when <paramref name="timeout"/> (from now) passes.</exception>
+    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null) =>
+        PythonExecutorExtensions.Map(item => SubmitPython<TResult>(fn, item), items, timeout);
 
     /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>.</summary>
     public void Shutdown(bool wait = true, bool cancelFutures = false)
@@ -106,12 +88,12 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
         if (wait)
         {
             Engine.Shutdown(wait: true, cancelFutures);
-            _package.Dispose();
+            _host.Dispose();
         }
         else
         {
             // The worker files go once the last worker has exited.
-            _ = Engine.ShutdownAsync(cancelFutures).ContinueWith(_ => _package.Dispose(), TaskScheduler.Default);
+            _ = Engine.ShutdownAsync(cancelFutures).ContinueWith(_ => _host.Dispose(), TaskScheduler.Default);
         }
     }
 
@@ -122,30 +104,14 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Engine.ShutdownAsync().ConfigureAwait(false);
-        _package.Dispose();
+        _host.Dispose();
     }
 
-    private unsafe Future<T> Submit<T>(PyObject fn, object?[] args, TimeSpan? timeout)
+    private Future<T> Submit<T>(PyObject fn, object?[] args, TimeSpan? timeout)
     {
-        ArgumentNullException.ThrowIfNull(fn);
-        ArgumentNullException.ThrowIfNull(args);
-        byte[] payload;
-        using (Gil.Acquire())
-        {
-            // Once per task: straight through the C API (PythonCall), not pythonnet's binder.
-            payload = PythonCall.Invoke<byte[]>(PyObjects.Address(_dumps), [fn, args]);
-        }
-        var item = new HostedPythonWorkItem<T>(payload, timeout, Decode<T>);
+        var item = _host.WorkItem<T>(fn, args, timeout);
         Engine.SubmitWorkItem(item);
         return item.Typed;
-    }
-
-    private unsafe T Decode<T>(bool ok, byte[] reply)
-    {
-        using (Gil.Acquire())
-        {
-            return PythonCall.Invoke<T>(PyObjects.Address(_decode), [ok, reply]); // reply as bytes
-        }
     }
 
     /// <summary>The host helpers (<c>_host.py</c>) of the private worker package <paramref name="package"/>,

@@ -65,8 +65,16 @@ public static class PythonExecutorExtensions
     {
         ArgumentNullException.ThrowIfNull(executor);
         ArgumentNullException.ThrowIfNull(fn);
+        return Map(item => executor.SubmitPython<TResult>(fn, item), items, timeout);
+    }
+
+    /// <summary>Python's <c>map</c> over any submit: every item submitted now, the results in input order
+    /// (<see cref="Results{TResult}"/>) within <paramref name="timeout"/>, counted from this call.</summary>
+    internal static IEnumerable<TResult> Map<TSource, TResult>(Func<TSource, Future<TResult>> submit,
+        IEnumerable<TSource> items, TimeSpan? timeout)
+    {
         ArgumentNullException.ThrowIfNull(items);
-        var futures = items.Select(item => executor.SubmitPython<TResult>(fn, item)).ToList();
+        var futures = items.Select(submit).ToList();
         return Results(futures, Deadline.After(timeout));
     }
 
