@@ -91,7 +91,7 @@ def dumps_cluster(fn, args, kwargs=None):
     folder = _file_module_folder(sys.modules.get(getattr(fn, "__module__", None) or ""))
     if folder is not None:
         call = (_PortablePathExtension(folder),) + call
-    return _worker.cluster_tag() + _serialize.dumps(call)
+    return _worker.cluster_tag() + _serialize.dumps(call, _serialize.machine_bound_reducers())
 
 
 class _PortablePathExtension:

@@ -84,52 +84,8 @@ def _decode(kind, data):
     return _process._decode(kind, data)
 
 
-def _refuse(kind):
-    def reduce(obj):
-        raise TypeError(
-            "%s cannot be sent to a cluster: it refers to this machine's kernel (a file "
-            "descriptor or a named semaphore), which other nodes cannot reach; pass the data "
-            "itself, or use ProcessPoolExecutor for work that needs it" % kind)
-    return reduce
-
-
-def _machine_bound_reducers():
-    """Reducers that refuse what cannot cross machines (multiprocessing's own would hand out file
-    descriptors through a descriptor server, or semaphores by name)."""
-    import io
-    import socket
-    from multiprocessing import connection, synchronize
-    reducers = {
-        connection.Connection: _refuse("a multiprocessing Connection (a pipe)"),
-        socket.socket: _refuse("a socket"),
-        synchronize.SemLock: _refuse("a multiprocessing lock or semaphore"),
-        io.FileIO: _refuse("an open file"),
-        io.BufferedReader: _refuse("an open file"),
-        io.BufferedWriter: _refuse("an open file"),
-        io.BufferedRandom: _refuse("an open file"),
-        io.TextIOWrapper: _refuse("an open file"),
-    }
-    for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event", "Barrier"):
-        reducers[getattr(synchronize, name)] = _refuse("a multiprocessing %s" % name)
-    try:
-        from multiprocessing import shared_memory
-        reducers[shared_memory.SharedMemory] = _refuse("a SharedMemory block")
-    except ImportError:
-        pass
-    from multiprocessing import queues
-    for name in ("Queue", "SimpleQueue", "JoinableQueue"):
-        reducers[getattr(queues, name)] = _refuse("a multiprocessing %s" % name)
-    return reducers
-
-
-_REDUCERS = None
-
-
 def _dumps(call):
-    global _REDUCERS
-    if _REDUCERS is None:
-        _REDUCERS = _machine_bound_reducers()
-    return _worker.cluster_tag() + _serialize.dumps(call, _REDUCERS)
+    return _worker.cluster_tag() + _serialize.dumps(call, _serialize.machine_bound_reducers())
 
 
 class _Cluster:
