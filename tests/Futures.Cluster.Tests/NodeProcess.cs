@@ -130,6 +130,9 @@ internal sealed partial class NodeProcess : IDisposable
     /// <summary>Waits for the node's exit (by itself); false when it is still running.</summary>
     internal bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
+    /// <summary>The exit code, once exited.</summary>
+    internal int ExitCode => _process.ExitCode;
+
     /// <summary>SIGSTOP: the node freezes (its workers do not).</summary>
     internal void Pause() => Signal(Pid, 19);
 
