@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using CsFutures.Cluster.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -19,13 +21,28 @@ internal sealed class ClientConnection : IClusterConnection
 
     public IGrainFactory GrainFactory { get; }
 
-    /// <summary>Connects, retrying every half second until a gateway answers or
-    /// <paramref name="cancellationToken"/> fires.</summary>
+    /// <summary>Connects without TLS, retrying every half second for the default
+    /// <see cref="ClusterExecutorOptions.ConnectTimeout"/>.</summary>
+    internal static Task<ClientConnection> ConnectAsync(
+        string address, TimeSpan? responseTimeout, CancellationToken cancellationToken) =>
+        ConnectAsync(address, new ClusterExecutorOptions { Address = address, ResponseTimeout = responseTimeout }, cancellationToken);
+
+    /// <summary>Connects to <paramref name="address"/> with the executor's settings (response timeout,
+    /// TLS), retrying every half second until a gateway answers, <paramref name="cancellationToken"/> fires,
+    /// or <see cref="ClusterExecutorOptions.ConnectTimeout"/> has passed.</summary>
+    /// <exception cref="ArgumentException">Only one of the TLS files is given, or one cannot be read.</exception>
+    /// <exception cref="ClusterUnavailableException">No gateway accepted the connection in time; the
+    /// message names the likely cause (TLS certificates, or no node up).</exception>
     internal static async Task<ClientConnection> ConnectAsync(
-        string address, TimeSpan? responseTimeout, CancellationToken cancellationToken)
+        string address, ClusterExecutorOptions options, CancellationToken cancellationToken)
     {
-        var redis = RedisAddress.IsRedis(address) ? RedisAddress.ToConfiguration(address) : null;
+        var redis = RedisAddress.IsRedis(address) ? RedisAddress.ToOptions(address) : null;
         var gateways = redis is null ? ParseGateways(address) : [];
+        var tls = ClusterTls.Load(options.TlsCertificate, options.TlsCa);
+        var connectTimeout = options.ConnectTimeout;
+        long started = Stopwatch.GetTimestamp();
+        Exception? lastFailure = null;
+        int failures = 0;
         var host = new HostBuilder()
             .UseContentRoot(ClusterNames.ContentRoot)
             .ConfigureServices(services => services.AddSingleton<IHostLifetime, QuietLifetime>())
@@ -33,7 +50,7 @@ internal sealed class ClientConnection : IClusterConnection
             {
                 if (redis is not null)
                 {
-                    client.UseRedisClustering(redis);
+                    client.UseRedisClustering(o => o.ConfigurationOptions = redis);
                 }
                 else
                 {
@@ -44,20 +61,47 @@ internal sealed class ClientConnection : IClusterConnection
                     o.ClusterId = ClusterNames.ClusterId;
                     o.ServiceId = ClusterNames.ClusterId;
                 });
-                if (responseTimeout is { } timeout)
+                if (options.ResponseTimeout is { } timeout)
                 {
                     client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = timeout);
                 }
-                client.UseConnectionRetryFilter(async (_, token) =>
+                if (tls is not null)
                 {
+                    client.UseTls(tls.Configure);
+                }
+                client.UseConnectionRetryFilter(async (failure, token) =>
+                {
+                    lastFailure = failure;
+                    failures++;
+                    if (connectTimeout is { } bound && Stopwatch.GetElapsedTime(started) >= bound)
+                    {
+                        return false;
+                    }
                     await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
                     return !token.IsCancellationRequested;
                 });
             })
             .Build();
+        // A bound on the start itself too, in case a connection attempt hangs instead of failing.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (connectTimeout is { } limit)
+        {
+            bounded.CancelAfter(limit + TimeSpan.FromSeconds(15));
+        }
         try
         {
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            await host.StartAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            var cause = lastFailure ?? ex;
+            string why = tls is null
+                ? " If the nodes use TLS (--tls-cert/--tls-ca), the executor needs ClusterExecutorOptions.TlsCertificate and TlsCa from the same authority."
+                : " With TLS: the executor's certificate (TlsCertificate) must be signed by the nodes' authority (--tls-ca), and the nodes' certificates by the executor's TlsCa; or no node is up.";
+            throw new ClusterUnavailableException(
+                $"could not connect to the cluster at {RedisAddress.Redact(address)} within {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s " +
+                $"({failures} attempts; last error {cause.GetType().Name}: {cause.Message}).{why}", cause);
         }
         catch
         {

@@ -209,7 +209,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         try
         {
             connection = _options.Address is { } address
-                ? await ClientConnection.ConnectAsync(address, _options.ResponseTimeout, token).ConfigureAwait(false)
+                ? await ClientConnection.ConnectAsync(address, _options, token).ConfigureAwait(false)
                 : await EmbeddedCluster.AcquireAsync(_options.LocalWorker!, token).ConfigureAwait(false);
             var factory = connection.GrainFactory;
             self = factory.CreateObjectReference<ITaskSource>(_queue);

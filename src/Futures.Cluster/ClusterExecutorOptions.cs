@@ -45,4 +45,23 @@ public sealed class ClusterExecutorOptions
     /// <summary>The worker program of the embedded node (only when <see cref="Address"/> is null). The
     /// first embedded executor of the process starts the node with it; later ones share that node.</summary>
     public ProcessPoolExecutorOptions? LocalWorker { get; init; }
+
+    /// <summary>This executor's TLS certificate: a PEM file holding the certificate and its private key, or
+    /// a PFX file (without password). With <see cref="TlsCa"/> (both or neither), the executor connects to
+    /// the gateways with mutual TLS: it presents this certificate and accepts a node's only when it chains
+    /// to <see cref="TlsCa"/>. The nodes must run with <c>--tls-cert</c> and <c>--tls-ca</c>
+    /// (<see cref="ClusterNodeOptions.TlsCertificate"/>), and their authority must have signed this
+    /// certificate. Not used by the embedded node.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>A PEM file of the authority (one or more certificates) whose certificates the executor
+    /// accepts from the nodes; the only trust anchor (the system store is not consulted, revocation and host
+    /// names are not checked). See <see cref="TlsCertificate"/>.</summary>
+    public string? TlsCa { get; init; }
+
+    /// <summary>How long the executor tries to reach a gateway before it gives up: then every pending
+    /// future fails with <see cref="ClusterUnavailableException"/> (its message names the likely cause, e.g.
+    /// TLS certificates) and the executor is broken. Default 30 s; null retries until shutdown (tasks
+    /// submitted before any node is up wait for one).</summary>
+    public TimeSpan? ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

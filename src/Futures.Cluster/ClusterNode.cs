@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CsFutures.Cluster.Security;
 using Orleans.Configuration;
 
 namespace CsFutures.Cluster;
@@ -21,7 +22,8 @@ public sealed class ClusterNode : IAsyncDisposable
     /// <summary>Builds the node (nothing starts before <see cref="StartAsync"/>); ports given as 0 are
     /// chosen free now.</summary>
     /// <exception cref="ArgumentException">Neither <see cref="ClusterNodeOptions.Primary"/> nor
-    /// <see cref="ClusterNodeOptions.Seed"/>.</exception>
+    /// <see cref="ClusterNodeOptions.Seed"/>; only one of <see cref="ClusterNodeOptions.TlsCertificate"/> and
+    /// <see cref="ClusterNodeOptions.TlsCa"/>, or a TLS file that cannot be read.</exception>
     public ClusterNode(ClusterNodeOptions options, ILoggerProvider? logging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -29,7 +31,8 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             throw new ArgumentException("a node is the primary, joins a seed, or keeps the membership in Redis", nameof(options));
         }
-        string? redis = options.Redis is { } address ? RedisAddress.ToConfiguration(address) : null;
+        var redis = options.Redis is { } address ? RedisAddress.ToOptions(address) : null;
+        var tls = ClusterTls.Load(options.TlsCertificate, options.TlsCa);
         _options = options;
         _log = options.Log ?? (_ => { });
         SiloEndpoint = new IPEndPoint(options.Listen, options.Port != 0 ? options.Port : FreePort(options.Listen));
@@ -67,7 +70,7 @@ public sealed class ClusterNode : IAsyncDisposable
             {
                 if (redis is not null)
                 {
-                    silo.UseRedisClustering(redis);
+                    silo.UseRedisClustering(o => o.ConfigurationOptions = redis);
                 }
                 else
                 {
@@ -87,6 +90,11 @@ public sealed class ClusterNode : IAsyncDisposable
                     o.ServiceId = ClusterNames.ClusterId;
                 });
                 silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = options.ProbeTimeout);
+                if (tls is not null)
+                {
+                    // Silo-to-silo and gateway connections, both directions.
+                    silo.UseTls(tls.Configure);
+                }
                 if (options.ResponseTimeout is { } timeout)
                 {
                     silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
@@ -121,7 +129,7 @@ public sealed class ClusterNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _host.StartAsync(cancellationToken).ConfigureAwait(false);
-        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : ""));
+        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : "") + (_options.TlsCertificate is not null ? " (mutual TLS)" : ""));
     }
 
     /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and

@@ -44,9 +44,24 @@ public sealed class ClusterNodeOptions
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The largest result returned (default 64 MiB); a larger one fails only its future.</summary>
-    public int MaxResult { get; init; } = 64 * 1024 * 1024;
+    public int MaxResult { get; init; } = DefaultMaxResult;
+
+    internal const int DefaultMaxResult = 64 * 1024 * 1024;
 
     /// <summary>Where the node logs joins, deaths and its own start and stop (Orleans' own logs go to
     /// the host's logging).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>The node's TLS certificate: a PEM file holding the certificate and its private key, or a
+    /// PFX file (without password). With <see cref="TlsCa"/> (both or neither), silo-to-silo and gateway
+    /// connections use mutual TLS: both ends present a certificate, and a peer's is accepted only when it
+    /// chains to <see cref="TlsCa"/>; executors then need
+    /// <see cref="ClusterExecutorOptions.TlsCertificate"/>. The certificate serves as server and client
+    /// certificate (no Extended Key Usage, or both).</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>A PEM file of the authority (one or more certificates) whose certificates the node accepts
+    /// from other nodes and from executors; the only trust anchor (the system store is not consulted,
+    /// revocation and host names are not checked). See <see cref="TlsCertificate"/>.</summary>
+    public string? TlsCa { get; init; }
 }

@@ -12,6 +12,9 @@ namespace CsFutures.Cluster;
 /// --listen ADDR                   listen and advertise address (default 127.0.0.1)
 /// --port P --gateway-port G       silo and gateway ports (default: free ones)
 /// --response-timeout SECONDS      Orleans' response timeout (default 30)
+/// --max-result BYTES              the largest result returned (default 64 MiB); a larger one fails its future
+/// --tls-cert PATH --tls-ca PATH   mutual TLS (both or neither): this node's certificate and key (PEM or
+///                                 PFX), and the PEM authority whose certificates nodes and executors must have
 /// --worker-command PROGRAM ARGS...  the worker program; everything after it is its arguments
 /// </code>
 /// Prints <c>node started: SILO silo HOST:PORT gateway HOST:PORT</c> once it serves, logs joins and
@@ -58,6 +61,8 @@ public static class NodeProgram
         var listen = IPAddress.Loopback;
         int port = 0, gatewayPort = 0;
         TimeSpan? responseTimeout = null;
+        int? maxResult = null;
+        string? tlsCertificate = null, tlsCa = null;
         string? program = null;
         var programArgs = new List<string>();
         for (int i = 0; i < args.Count; i++)
@@ -73,6 +78,13 @@ public static class NodeProgram
                 case "--port": port = int.Parse(Value()); break;
                 case "--gateway-port": gatewayPort = int.Parse(Value()); break;
                 case "--response-timeout": responseTimeout = TimeSpan.FromSeconds(double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture)); break;
+                case "--max-result":
+                    maxResult = int.TryParse(Value(), out int bytes) && bytes > 0
+                        ? bytes
+                        : throw new ArgumentException($"--max-result needs a positive number of bytes, got '{args[i]}'");
+                    break;
+                case "--tls-cert": tlsCertificate = Value(); break;
+                case "--tls-ca": tlsCa = Value(); break;
                 case "--worker-command":
                     program = Value();
                     programArgs.AddRange(args.Skip(i + 1));
@@ -84,6 +96,15 @@ public static class NodeProgram
         if ((primary ? 1 : 0) + (seed is null ? 0 : 1) + (redis is null ? 0 : 1) != 1)
         {
             throw new ArgumentException("give one of --cluster redis://HOST:PORT, --primary, --seed HOST:PORT");
+        }
+        if ((tlsCertificate is null) != (tlsCa is null))
+        {
+            throw new ArgumentException("give both --tls-cert PATH (this node's certificate and key) and --tls-ca PATH (the authority), or neither");
+        }
+        if (tlsCertificate is not null)
+        {
+            // Read now: a bad file is a usage error, not a crash at start.
+            _ = Security.ClusterTls.Load(tlsCertificate, tlsCa);
         }
         if (program is null)
         {
@@ -98,6 +119,9 @@ public static class NodeProgram
             Port = port,
             GatewayPort = gatewayPort,
             ResponseTimeout = responseTimeout,
+            MaxResult = maxResult ?? ClusterNodeOptions.DefaultMaxResult,
+            TlsCertificate = tlsCertificate,
+            TlsCa = tlsCa,
             Log = log,
             Worker = new ProcessPoolExecutorOptions { FileName = program, Arguments = programArgs, MaxWorkers = workers },
         };

@@ -56,9 +56,9 @@ internal sealed partial class NodeProcess : IDisposable
         LaunchWith(seed is null ? ["--primary"] : ["--seed", $"127.0.0.1:{seed.SiloPort}"], workers, gatewayPort, extra);
 
     /// <summary>Starts a node whose membership is in Redis and waits until it serves.</summary>
-    internal static NodeProcess StartRedis(string redis, int workers)
+    internal static NodeProcess StartRedis(string redis, int workers, params string[] extra)
     {
-        var node = LaunchWith(["--cluster", redis], workers, FreePort(), []);
+        var node = LaunchWith(["--cluster", redis], workers, FreePort(), extra);
         node.WaitStarted();
         return node;
     }
@@ -127,6 +127,18 @@ internal sealed partial class NodeProcess : IDisposable
 
     internal bool HasExited => _process.HasExited;
 
+    /// <summary>Waits for the node's exit (by itself); false when it is still running.</summary>
+    internal bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
+    /// <summary>The exit code, once exited.</summary>
+    internal int ExitCode => _process.ExitCode;
+
+    /// <summary>SIGSTOP: the node freezes (its workers do not).</summary>
+    internal void Pause() => Signal(Pid, 19);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    internal void Resume() => Signal(Pid, 18);
+
     /// <summary>Sends SIGTERM and waits for the exit; returns the exit code, or -1 when it did not exit
     /// in time.</summary>
     internal int Terminate(TimeSpan timeout)
@@ -140,6 +152,7 @@ internal sealed partial class NodeProcess : IDisposable
     {
         if (!_process.HasExited)
         {
+            Resume(); // a paused node would not act on SIGTERM
             var workers = WorkerPids();
             Signal(Pid, 15);
             if (!_process.WaitForExit(15_000))

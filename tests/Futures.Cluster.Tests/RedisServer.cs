@@ -11,17 +11,29 @@ internal sealed class RedisServer : IDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private RedisServer(Process process, int port)
+    private RedisServer(Process process, int port, string? password)
     {
         _process = process;
         Port = port;
+        Password = password;
     }
 
     internal int Port { get; }
 
-    internal string Address => $"redis://127.0.0.1:{Port}";
+    /// <summary>The password redis-server requires (<c>--requirepass</c>), or null.</summary>
+    internal string? Password { get; }
 
-    internal static RedisServer Start()
+    /// <summary><c>redis://[:PASSWORD@]127.0.0.1:PORT</c>, the password percent-encoded.</summary>
+    internal string Address => Password is null
+        ? $"redis://127.0.0.1:{Port}"
+        : $"redis://:{Uri.EscapeDataString(Password)}@127.0.0.1:{Port}";
+
+    /// <summary>The address without the password.</summary>
+    internal string AddressWithoutPassword => $"redis://127.0.0.1:{Port}";
+
+    /// <summary>Starts a server; with <paramref name="password"/>, it requires it
+    /// (<c>--requirepass</c>).</summary>
+    internal static RedisServer Start(string? password = null)
     {
         string? program = (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
@@ -36,11 +48,12 @@ internal sealed class RedisServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        foreach (string arg in (string[])["--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                     .. password is null ? (string[])[] : ["--requirepass", password]])
         {
             psi.ArgumentList.Add(arg);
         }
-        var server = new RedisServer(Process.Start(psi)!, port);
+        var server = new RedisServer(Process.Start(psi)!, port, password);
         server._process.OutputDataReceived += (_, e) =>
         {
             if (e.Data?.Contains("Ready to accept connections", StringComparison.Ordinal) == true)
