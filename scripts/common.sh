@@ -10,21 +10,28 @@ need_dotnet() {
   fi
 }
 
+need_program() { # need_program PROGRAM PACKAGE WHY: install Debian's PACKAGE when PROGRAM is missing
+  local program="$1" package="$2" why="$3"
+  if command -v "$program" >/dev/null 2>&1 || [ -x "/usr/bin/$program" ] || [ -x "/usr/sbin/$program" ]; then
+    return 0
+  fi
+  echo "== installing $package (Debian package) for $why"
+  local sudo=""
+  if [ "$(id -u)" != "0" ]; then sudo="sudo -n"; fi
+  if ! { $sudo apt-get update -qq >/dev/null 2>&1 || true; } \
+      || ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" >/dev/null 2>&1; then
+    echo "   could not install $package (apt-get install $package); the tests that need it will fail"
+  fi
+}
+
 # need_redis: the cluster tests start a real redis-server on a loopback port; install Debian's package
 # when it is missing (a fresh CI machine). Only the test scripts need it; a failure to install is
 # reported here and the Redis test then fails (never skips).
 need_redis() {
-  if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || [ -x /usr/sbin/redis-server ]; then
-    return 0
-  fi
-  echo "== installing redis-server (Debian package) for the cluster tests"
-  local sudo=""
-  if [ "$(id -u)" != "0" ]; then sudo="sudo -n"; fi
-  if ! { $sudo apt-get update -qq >/dev/null 2>&1 || true; } \
-      || ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null 2>&1; then
-    echo "   could not install redis-server (apt-get install redis-server); the Redis cluster test will fail"
-  fi
   # Debian's package may start a service on 6379; the tests use their own server on a free port.
+  need_program redis-server redis-server "the cluster tests (Redis membership)"
+  # The cluster's TLS tests in Python make their certificates with the openssl command.
+  need_program openssl openssl "the cluster's TLS tests"
 }
 
 # find_python 3.11 -> path of a CPython 3.11 interpreter, or empty

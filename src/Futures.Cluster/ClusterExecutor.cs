@@ -13,7 +13,9 @@ namespace CsFutures.Cluster;
 /// <see cref="KilledWorkerException"/>. A worker process dying inside a live node counts an attempt too.
 /// Execution is at least once; each future completes exactly once (a late result from a node that no
 /// longer holds the task is dropped and counted in <see cref="LateResultsDropped"/>).</para>
-/// <para>Submitting before any node is up queues: the tasks run once a node joins.</para>
+/// <para>Submitting before any node is up queues: the tasks run once a node joins, within
+/// <see cref="ClusterExecutorOptions.ConnectTimeout"/> (30 s by default) of the executor's creation;
+/// after that the pending futures fail with <see cref="ClusterUnavailableException"/>.</para>
 /// </remarks>
 public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
 {
@@ -252,7 +254,8 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         catch (Exception ex)
         {
             // Never leave futures waiting on an executor that stopped talking to its cluster.
-            Break($"the executor lost its cluster: {ex.GetType().Name}: {ex.Message}");
+            Break(ex is ClusterUnavailableException unavailable ? unavailable.Message
+                : $"the executor lost its cluster: {ex.GetType().Name}: {ex.Message}");
         }
         finally
         {

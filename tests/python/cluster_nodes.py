@@ -23,7 +23,8 @@ class Node:
             start_new_session=True)
         self.lines = []
         self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         match = self.wait_for(_STARTED, timeout)
         self.node_id, self.silo, self.gateway = match.groups()
 
@@ -74,6 +75,9 @@ class Node:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        self._reader.join(10)
+        if not self._reader.is_alive():
+            self.proc.stdout.close()
         return self.proc.returncode
 
 

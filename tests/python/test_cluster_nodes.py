@@ -9,7 +9,10 @@ import tempfile
 import time
 import unittest
 
+import subprocess
+
 from cs_futures import ClusterExecutor, as_completed
+from cs_futures import cluster
 
 from . import cluster_tasks as tasks
 from .cluster_nodes import Node, pid_alive, wait_until
@@ -113,6 +116,56 @@ class NodesTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual(out.splitlines(), ["ProcessPoolExecutor [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]",
                                             "remote", "['t0', 't1', 't2']"])
+
+
+class TlsTest(unittest.TestCase):
+    """Mutual TLS from Python: certificates made with openssl (test.sh installs it when missing)."""
+
+    def setUp(self):
+        self.folder = tempfile.TemporaryDirectory()
+        self.addCleanup(self.folder.cleanup)
+        self.ca = self.authority("ca")
+        self.leaf = self.certificate("node", self.ca)
+
+    def openssl(self, *args):
+        subprocess.run(["openssl", *args], cwd=self.folder.name, check=True, capture_output=True)
+
+    def authority(self, name):
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                     "-nodes", "-keyout", name + ".key", "-out", name + ".pem", "-days", "2",
+                     "-subj", "/CN=" + name)
+        return os.path.join(self.folder.name, name)
+
+    def certificate(self, name, ca):
+        self.openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                     "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        self.openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+                     "-CAcreateserial", "-out", name + ".crt", "-days", "2")
+        path = os.path.join(self.folder.name, name + ".pem")
+        with open(path, "w") as out:
+            for part in (name + ".crt", name + ".key"):
+                with open(os.path.join(self.folder.name, part)) as f:
+                    out.write(f.read())
+        return path
+
+    def test_tls_nodes_serve_an_executor_with_a_certificate_and_refuse_one_without(self):
+        node = Node("--primary", "--tls-cert", self.leaf, "--tls-ca", self.ca + ".pem")
+        self.addCleanup(node.stop)
+        self.assertIn("(mutual TLS)", " ".join(node.lines))
+        with ClusterExecutor(node.gateway, tls_cert=self.certificate("client", self.ca),
+                             tls_ca=self.ca + ".pem") as ex:
+            self.assertEqual(ex.submit(tasks.square, 12).result(LONG), 144)
+        with ClusterExecutor(node.gateway, connect_timeout=3) as ex:
+            future = ex.submit(tasks.square, 2)
+            with self.assertRaisesRegex(cluster.ClusterUnavailable, "TLS"):
+                future.result(LONG)
+        intruder = self.certificate("intruder", self.authority("other"))
+        with ClusterExecutor(node.gateway, tls_cert=intruder, tls_ca=self.ca + ".pem",
+                             connect_timeout=3) as ex:
+            with self.assertRaises(cluster.ClusterUnavailable):
+                ex.submit(tasks.square, 2).result(LONG)
+        with self.assertRaisesRegex(ValueError, "both tls_cert and tls_ca"):
+            ClusterExecutor(node.gateway, tls_cert=self.leaf)
 
 
 def _free_port():

@@ -129,7 +129,8 @@ class ClusterExecutor(_base.Executor):
     """An executor whose calls run in worker processes of a cluster of nodes."""
 
     def __init__(self, address=None, *, max_workers=None, allowed_failures=3,
-                 max_payload=64 * _MiB, task_timeout=None, _tls=None):
+                 max_payload=64 * _MiB, task_timeout=None, tls_cert=None, tls_ca=None,
+                 connect_timeout=30):
         """Initializes a new ClusterExecutor instance.
 
         Args:
@@ -146,6 +147,11 @@ class ClusterExecutor(_base.Executor):
                 PayloadTooLarge and is never sent.
             task_timeout: Seconds one run of a task may take; a longer one has its worker killed
                 and its future fails with TimeoutError (no retry). None for no limit.
+            tls_cert, tls_ca: Mutual TLS (both or neither): this executor's certificate and key
+                (a PEM or PFX file), and the PEM file of the authority whose certificates the
+                nodes must have; nodes are started with ``--tls-cert`` and ``--tls-ca``.
+            connect_timeout: Seconds to reach the cluster; after that the pending futures fail
+                with ClusterUnavailable. None to wait for a node as long as it takes.
         """
         _bridge.check_process()
         if max_workers is not None and max_workers <= 0:
@@ -158,6 +164,12 @@ class ClusterExecutor(_base.Executor):
             raise ValueError("max_payload must be below 2 GiB")
         if task_timeout is not None and not task_timeout > 0:
             raise ValueError("task_timeout must be a positive number of seconds or None")
+        if connect_timeout is not None and not connect_timeout > 0:
+            raise ValueError("connect_timeout must be a positive number of seconds or None")
+        if (tls_cert is None) != (tls_ca is None):
+            raise ValueError("give both tls_cert and tls_ca, or neither")
+        if tls_cert is not None and address is None:
+            raise ValueError("the embedded cluster listens on loopback only and takes no TLS settings")
         self._address = _gateways(address)
         self._max_workers = max_workers
         self._task_timeout = task_timeout
@@ -166,7 +178,9 @@ class ClusterExecutor(_base.Executor):
             local = _process._worker_config(max_workers or _process._cpu_count(), name="ClusterExecutor",
                                             isolate_crashes=True)
         config = (self._address, allowed_failures, max_payload, float(task_timeout or 0.0),
-                  0 if self._address is None else (max_workers or 0), local)
+                  0 if self._address is None else (max_workers or 0), local,
+                  None if tls_cert is None else os.fspath(tls_cert),
+                  None if tls_ca is None else os.fspath(tls_ca), float(connect_timeout or 0.0))
         self._shutdown_lock = threading.Lock()
         self._shutdown_thread = False
         self._cluster = _Cluster(_bridge.cluster_new(config, _decode))

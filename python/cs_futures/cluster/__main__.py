@@ -10,6 +10,8 @@
     --port P --gateway-port G      silo and gateway ports (default: free ones)
     --response-timeout SECONDS     Orleans' response timeout (default 30)
     --max-result BYTES             the largest result sent back (default 64 MiB)
+    --tls-cert PATH --tls-ca PATH  mutual TLS: this node's certificate and key (PEM or PFX), and the
+                                   authority (PEM) whose certificates nodes and executors must have
 
 Prints ``node started: ADDRESS silo HOST:PORT gateway HOST:PORT``, logs joins and deaths, and stops
 (its worker processes too) on SIGINT or SIGTERM. Worker processes run this interpreter, with this

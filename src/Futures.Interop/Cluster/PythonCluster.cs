@@ -31,13 +31,13 @@ internal sealed unsafe class PythonCluster
 
     /// <summary>Reads the options tuple the package passes (see <c>cs_futures/cluster/__init__.py</c>):
     /// <c>(address or None, allowed_failures, max_payload, task_timeout or 0.0, max_in_flight or 0,
-    /// local worker config or None, tls_cert or None, tls_ca or None)</c>.</summary>
+    /// local worker config or None, tls_cert or None, tls_ca or None, connect_timeout or 0.0 for none)</c>.</summary>
     public static ClusterExecutorOptions ReadOptions(IntPtr config)
     {
-        if (PyApi.PyTuple_Size(config) < 6)
+        if (PyApi.PyTuple_Size(config) != 9)
         {
             PyApi.PyErr_Clear();
-            throw new ArgumentException("the cluster configuration must be a tuple of 6 items or more");
+            throw new ArgumentException("the cluster configuration must be a tuple of 9 items");
         }
         IntPtr Item(int i) => PyApi.PyTuple_GetItem(config, i);
         string? Text(int i) => PyApi.NullIfNone(Item(i)) is var o && o != IntPtr.Zero
@@ -46,6 +46,7 @@ internal sealed unsafe class PythonCluster
         double timeout = PyApi.PyFloat_AsDouble(Item(3));
         long inFlight = PyApi.PyLong_AsLongLong(Item(4));
         IntPtr worker = PyApi.NullIfNone(Item(5));
+        double connect = PyApi.PyFloat_AsDouble(Item(8));
         return new ClusterExecutorOptions
         {
             Address = Text(0),
@@ -54,6 +55,9 @@ internal sealed unsafe class PythonCluster
             TaskTimeout = timeout > 0 ? TimeSpan.FromSeconds(timeout) : null,
             MaxInFlight = inFlight > 0 ? (int)inFlight : null,
             LocalWorker = worker == IntPtr.Zero ? null : PythonProcessPool.ReadOptions(worker),
+            TlsCertificate = Text(6),
+            TlsCa = Text(7),
+            ConnectTimeout = connect > 0 ? TimeSpan.FromSeconds(connect) : null,
         };
     }
 }
