@@ -11,6 +11,9 @@ internal sealed class TaskPuller : BackgroundService
 {
     private const int MaxTake = 64;
 
+    /// <summary>Tasks a node holds per worker process: one running, one next.</summary>
+    internal const int TasksPerWorker = 2;
+
     /// <summary>How long a node waits for a <see cref="ITaskSource.Take"/> answer before it gives the
     /// call up (an executor that vanished without unregistering would otherwise hold the node's free
     /// slots until Orleans' response timeout). Tasks assigned by an abandoned call are reclaimed by
@@ -27,7 +30,10 @@ internal sealed class TaskPuller : BackgroundService
         node.NodeId = silo.SiloAddress.ToParsableString();
         _node = node;
         _grains = grains;
-        _slots = new SemaphoreSlim(node.Pool.MaxWorkers, node.Pool.MaxWorkers);
+        // Two tasks per worker: one running and the next one waiting in the node, so that a worker never
+        // waits for a Take round trip (CPython's process pool likewise queues max_workers + 1 calls).
+        // Taken tasks count as running: they are no longer cancellable.
+        _slots = new SemaphoreSlim(TasksPerWorker * node.Pool.MaxWorkers, TasksPerWorker * node.Pool.MaxWorkers);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -96,11 +96,13 @@ class EmbeddedClusterTest(unittest.TestCase):
         self.assertEqual(slow.result(LONG), "slow")
 
     def test_cancel_a_queued_future_but_not_a_running_one(self):
+        # The node holds two tasks per worker (one running, one next; CPython's process pool holds
+        # max_workers + 1): both count as running. The fifth task stays queued in this process.
         release = self.release_file("go")
-        busy = [self.ex.submit(tasks.wait_for_file, release, i) for i in range(2)]
+        busy = [self.ex.submit(tasks.wait_for_file, release, i) for i in range(4)]
         deadline = time.monotonic() + LONG
         while not all(f.running() for f in busy):
-            self.assertLess(time.monotonic(), deadline, "the two workers never took the tasks")
+            self.assertLess(time.monotonic(), deadline, "the node never took the four tasks")
             time.sleep(0.01)
         queued = self.ex.submit(tasks.square, 4)
         self.assertTrue(queued.cancel())
@@ -109,7 +111,7 @@ class EmbeddedClusterTest(unittest.TestCase):
         with self.assertRaises(CancelledError):
             queued.result(0)
         open(release, "w").close()
-        self.assertEqual([f.result(LONG) for f in busy], [0, 1])
+        self.assertEqual([f.result(LONG) for f in busy], [0, 1, 2, 3])
         self.assertEqual(self.ex.submit(tasks.square, 5).result(LONG), 25)
 
     def test_asyncio_run_in_executor_and_wrap_future(self):
@@ -190,12 +192,17 @@ class ShutdownTest(unittest.TestCase):
             time.sleep(0.01)
         queued = [ex.submit(tasks.square, i) for i in range(5)]
         ex.shutdown(wait=False, cancel_futures=True)
-        self.assertTrue(all(f.cancelled() for f in queued))
+        # The node may hold one more task than it runs (two per worker): that one is running, is
+        # not cancelled, and completes; the others are cancelled.
+        held = [f for f in queued if not f.cancelled()]
+        self.assertLessEqual(len(held), 1)
+        self.assertTrue(all(f.running() or f.done() for f in held))
         with self.assertRaisesRegex(RuntimeError, "cannot schedule new futures after shutdown"):
             ex.submit(tasks.square, 1)
         open(release, "w").close()
         ex.shutdown(wait=True)
         self.assertEqual(running.result(0), "ran")
+        self.assertEqual([f.result(0) for f in held], [queued.index(f) ** 2 for f in held])
 
     def test_main_script_functions_travel_by_value(self):
         script = (
