@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs CsFutures and CsFutures.Interop, then builds and runs a consumer project outside the
+# Packs CsFutures, CsFutures.Cluster and CsFutures.Interop, then builds and runs a consumer project outside the
 # repository against those packages only (see README.md). Prints "consumer: OK" last on success.
 source "$(dirname "$0")/../../scripts/common.sh"
 need_dotnet
@@ -13,12 +13,12 @@ done
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build.props" | head -1)"
 feed="$work/feed" packages="$work/packages" app="$work/app"
 mkdir -p "$feed" "$app"
-echo "   packing CsFutures and CsFutures.Interop $version into a folder feed"
-for project in Futures.Native Futures.Interop; do
+echo "   packing CsFutures, CsFutures.Cluster and CsFutures.Interop $version into a folder feed"
+for project in Futures.Native Futures.Cluster Futures.Interop; do
   dotnet pack "$ROOT/src/$project/$project.csproj" -c Release -p:ContinuousIntegrationBuild=true \
     -o "$feed" -v quiet -nologo >"$work/pack-$project.txt" 2>&1 || { cat "$work/pack-$project.txt"; exit 1; }
 done
-for id in CsFutures CsFutures.Interop; do
+for id in CsFutures CsFutures.Cluster CsFutures.Interop; do
   for ext in nupkg snupkg; do
     f="$feed/$id.$version.$ext"
     [ -f "$f" ] || { echo "consumer: $f was not produced" >&2; exit 1; }
