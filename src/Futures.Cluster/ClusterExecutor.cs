@@ -126,11 +126,19 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <see cref="PayloadTooLargeException"/>, <see cref="TimeoutException"/> or
     /// <see cref="ClusterUnavailableException"/>.
     /// </summary>
+    /// <param name="item">The task.</param>
+    /// <param name="allowedFailures">Lost attempts this task may survive, instead of
+    /// <see cref="ClusterExecutorOptions.AllowedFailures"/> (Python's <c>map</c> runs a chunk with none, and
+    /// its items one by one with what the chunk left them).</param>
     /// <exception cref="InvalidOperationException">The executor was shut down.</exception>
     /// <exception cref="ClusterUnavailableException">The executor is broken.</exception>
-    public void SubmitWorkItem(ProcessWorkItem item)
+    public void SubmitWorkItem(ProcessWorkItem item, int? allowedFailures = null)
     {
         ArgumentNullException.ThrowIfNull(item);
+        if (allowedFailures is { } allowed)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(allowed, nameof(allowedFailures));
+        }
         lock (_lock)
         {
             if (_broken is { } broken)
@@ -147,7 +155,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             _queue.Failed(item, new PayloadTooLargeException(item.Payload.Length, _options.MaxPayload));
             return;
         }
-        _queue.Enqueue(item);
+        _queue.Enqueue(item, allowedFailures);
     }
 
     /// <summary>

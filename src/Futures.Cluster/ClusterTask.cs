@@ -3,12 +3,16 @@ namespace CsFutures.Cluster;
 /// <summary>One submitted task in its executor's <see cref="TaskQueue"/>. Guarded by the queue's lock.</summary>
 internal sealed class ClusterTask
 {
-    internal ClusterTask(long id, ProcessWorkItem item, byte[] payload)
+    internal ClusterTask(long id, ProcessWorkItem item, byte[] payload, int allowedFailures)
     {
         Id = id;
         Item = item;
         Payload = payload;
+        AllowedFailures = allowedFailures;
     }
+
+    /// <summary>Lost attempts this task may survive (the executor's, or the submit's own).</summary>
+    internal int AllowedFailures { get; }
 
     internal long Id { get; }
 

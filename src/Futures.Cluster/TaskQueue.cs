@@ -52,15 +52,16 @@ internal sealed class TaskQueue : ITaskSource
         get { lock (_lock) { return _assigned.Count; } }
     }
 
-    /// <summary>Queues a work item; the caller checked its size.</summary>
-    internal void Enqueue(ProcessWorkItem item)
+    /// <summary>Queues a work item; the caller checked its size. <paramref name="allowedFailures"/>
+    /// overrides the executor's.</summary>
+    internal void Enqueue(ProcessWorkItem item, int? allowedFailures = null)
     {
         lock (_lock)
         {
             // The payload is kept for re-runs; an exact array is kept as it is, not copied.
             byte[] payload = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item.Payload, out var segment)
                 && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : item.Payload.ToArray();
-            var task = new ClusterTask(_nextId++, item, payload);
+            var task = new ClusterTask(_nextId++, item, payload, allowedFailures ?? _allowedFailures);
             item.ReleasePayload();
             _queue.AddLast(task);
             Signal();
@@ -325,7 +326,7 @@ internal sealed class TaskQueue : ITaskSource
     {
         task.Node = null;
         task.Started = false;
-        if (task.Attempts > _allowedFailures || task.LostBeforeStart > _allowedFailures || _closed)
+        if (task.Attempts > task.AllowedFailures || task.LostBeforeStart > task.AllowedFailures || _closed)
         {
             failed.Add(task);
         }

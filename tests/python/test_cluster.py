@@ -133,6 +133,22 @@ class EmbeddedClusterTest(unittest.TestCase):
             self.assertTrue(caught.exception.last_node)
             self.assertEqual(ex.stats()["attempts_lost"], 2)
 
+    def test_attempts_are_counted_per_item_within_a_map_chunk(self):
+        # A chunk of 6 holds one item that kills its worker: the chunk's lost run counts one attempt
+        # for each item, then the items run one by one; only the poison item fails, with
+        # KilledWorker after allowed_failures + 1 = 2 attempts; the other five complete.
+        with tempfile.TemporaryDirectory() as folder, \
+                ClusterExecutor(max_workers=2, allowed_failures=1) as ex:
+            results = ex.map(tasks.mark_or_exit, [folder] * 12, range(12), [3] * 12, chunksize=6)
+            with self.assertRaises(cluster.KilledWorker) as caught:
+                list(results)
+            self.assertEqual(caught.exception.attempts, 2)
+            self.assertIn("in its map chunk", str(caught.exception))
+            ex.shutdown(wait=True)
+            self.assertEqual(sorted(os.listdir(folder)),
+                             sorted("done-%d" % i for i in range(12) if i != 3))
+            self.assertEqual(ex.stats()["attempts_lost"], 2)
+
     def test_an_oversized_payload_fails_only_its_future(self):
         with ClusterExecutor(max_workers=2, max_payload=10_000) as ex:
             big = ex.submit(tasks.size_of, b"x" * 20_000)

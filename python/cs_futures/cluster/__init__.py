@@ -15,9 +15,7 @@ is at least once; each future completes exactly once); a task whose attempts kil
 Calls travel as in the process pool (functions of ``__main__`` by value); objects tied to this
 machine (multiprocessing locks, pipes and queues, shared memory, sockets, open files) are refused.
 """
-import atexit
 import os
-import sys
 import threading
 
 from .. import _base, _bridge, _serialize, _worker
@@ -119,6 +117,32 @@ threading._register_atexit(_at_exit)
 _MiB = 1 << 20
 
 
+class _ChunkFuture(_base.Future):
+    """The future of a ``map`` chunk, made of the cluster futures that run it (the chunk, or its
+    items one by one after the chunk was lost): cancelled only while none of them runs."""
+
+    _parts = ()
+
+    def cancel(self):
+        parts = self._parts
+        if any(part.running() or part.done() and not part.cancelled() for part in parts):
+            return False
+        for part in parts:
+            part.cancel()
+        return super().cancel()
+
+
+def _settle(future, result, error):
+    """Complete a chunk's future, unless it was cancelled meanwhile."""
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except _base.InvalidStateError:
+        pass
+
+
 def _gateways(address):
     if address is None or isinstance(address, str):
         return address
@@ -171,6 +195,7 @@ class ClusterExecutor(_base.Executor):
         if tls_cert is not None and address is None:
             raise ValueError("the embedded cluster listens on loopback only and takes no TLS settings")
         self._address = _gateways(address)
+        self._allowed_failures = allowed_failures
         self._max_workers = max_workers
         self._task_timeout = task_timeout
         local = None
@@ -190,6 +215,12 @@ class ClusterExecutor(_base.Executor):
         return "<%s %s>" % (type(self).__name__, self._address or "embedded")
 
     def submit(self, fn, /, *args, **kwargs):
+        if (type(fn) is functools.partial and fn.func is _worker._process_chunk and not fn.keywords
+                and len(args) == 1 and not kwargs and len(args[0]) > 1):
+            return self._submit_chunk(fn.args[0], fn, args[0])  # a chunk of map(chunksize > 1)
+        return self._submit(fn, args, kwargs)
+
+    def _submit(self, fn, args, kwargs, allowed_failures=-1):
         with self._shutdown_lock:
             if self._shutdown_thread:
                 raise RuntimeError(_bridge.MESSAGES["SubmitAfterShutdown"])
@@ -203,12 +234,69 @@ class ClusterExecutor(_base.Executor):
                 future.set_exception(exc)
                 return future
             try:
-                return _base.Future._from_handle(_bridge.cluster_submit(self._cluster.h, payload, 0.0))
+                return _base.Future._from_handle(
+                    _bridge.cluster_submit(self._cluster.h, payload, 0.0, allowed_failures))
             except RuntimeError:
                 broken = self._broken
                 if broken:
                     raise ClusterUnavailable(broken) from None
                 raise
+
+    def _submit_chunk(self, fn, call, chunk):
+        """A chunk of ``map``: one task, which may not survive a lost attempt; when it is lost, its
+        items run again one by one, each with the attempts the chunk left it, so that attempts are
+        counted per item and only an item that kills its workers fails with KilledWorker."""
+        outer = _ChunkFuture()
+        first = self._submit(call, (chunk,), {}, 0)
+        outer._parts = (first,)
+        first.add_done_callback(functools.partial(self._chunk_done, outer, fn, chunk))
+        return outer
+
+    def _chunk_done(self, outer, fn, chunk, first):
+        if outer.done():
+            return
+        if first.cancelled():
+            outer.cancel()
+            return
+        error = first.exception()
+        if error is None:
+            _settle(outer, first.result(), None)
+            return
+        if not isinstance(error, KilledWorker):
+            _settle(outer, None, error)
+            return
+        spent = error.attempts
+        left = self._allowed_failures - spent
+        try:
+            parts = [self._submit(fn, args, {}, left) for args in chunk]
+        except RuntimeError:  # shut down meanwhile: the chunk's loss stands
+            _settle(outer, None, error)
+            return
+        outer._parts = tuple(parts)
+        pending = [len(parts)]
+        lock = threading.Lock()
+
+        def part_done(_):
+            with lock:
+                pending[0] -= 1
+                if pending[0]:
+                    return
+            for part in parts:
+                if part.cancelled():
+                    outer.cancel()
+                    return
+                error = part.exception()
+                if error is not None:
+                    if isinstance(error, KilledWorker) and spent:
+                        error = KilledWorker(
+                            "%s, and %d time(s) before in its map chunk" % (error.args[0], spent),
+                            error.task, error.last_node, error.attempts + spent, error.lost_before_start)
+                    _settle(outer, None, error)
+                    return
+            _settle(outer, [part.result() for part in parts], None)
+
+        for part in parts:
+            part.add_done_callback(part_done)
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
@@ -294,9 +382,7 @@ class ProcessPoolOnCluster(ClusterExecutor):
         self._init = None if initializer is None else (
             "%d-%d-%d" % (os.getpid(), id(self), next(_tokens)), initializer, tuple(initargs))
 
-    def submit(self, fn, /, *args, **kwargs):
+    def _submit(self, fn, args, kwargs, allowed_failures=-1):
         if self._init is not None:
-            fn, args = functools.partial(_worker.run_initialized, *self._init, fn), args
-        return super().submit(fn, *args, **kwargs)
-
-    submit.__doc__ = _base.Executor.submit.__doc__
+            fn = functools.partial(_worker.run_initialized, *self._init, fn)
+        return super()._submit(fn, args, kwargs, allowed_failures)

@@ -23,15 +23,17 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: queues a pickled call (bytes); <paramref name="timeout"/> in seconds limits each run,
-    /// 0 for the executor's default. Returns the future's handle.</summary>
+    /// 0 for the executor's default; <paramref name="allowedFailures"/>, -1 for the executor's. Returns the
+    /// future's handle.</summary>
     [UnmanagedCallersOnly]
-    private static IntPtr ClusterSubmit(IntPtr handle, IntPtr payload, double timeout)
+    private static IntPtr ClusterSubmit(IntPtr handle, IntPtr payload, double timeout, int allowedFailures)
     {
         try
         {
             var cluster = Handles.Get<PythonCluster>(handle);
             byte[] bytes = Runtime.PythonConvert.FromPython<byte[]>(payload);
-            return Handles.New(cluster.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null));
+            return Handles.New(cluster.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null,
+                allowedFailures >= 0 ? allowedFailures : null));
         }
         catch (Exception ex)
         {

@@ -85,7 +85,7 @@ public static unsafe partial class NativeEntryPoints
         Py("process_worker_op", "q:hii", (delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
         Wait("process_worker_join", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
         Py("cluster_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ClusterNew, nameof(ClusterNew)),
-        Py("cluster_submit", "h:hod", (delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
+        Py("cluster_submit", "h:hodi", (delegate* unmanaged<IntPtr, IntPtr, double, int, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
         Py("cluster_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
         Wait("cluster_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
         Py("cluster_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),

@@ -21,11 +21,12 @@ internal sealed unsafe class PythonCluster
 
     public ClusterExecutor Engine { get; }
 
-    /// <summary>Queues a pickled call; <paramref name="timeout"/> limits each of its runs.</summary>
-    public Future Submit(byte[] payload, TimeSpan? timeout)
+    /// <summary>Queues a pickled call; <paramref name="timeout"/> limits each of its runs,
+    /// <paramref name="allowedFailures"/> (when not null) replaces the executor's.</summary>
+    public Future Submit(byte[] payload, TimeSpan? timeout, int? allowedFailures = null)
     {
         var future = new PythonClusterFuture(_decoder);
-        Engine.SubmitWorkItem(new PythonProcessWorkItem(future, payload, timeout));
+        Engine.SubmitWorkItem(new PythonProcessWorkItem(future, payload, timeout), allowedFailures);
         return future;
     }
 
