@@ -24,6 +24,8 @@ internal sealed class TaskQueue : ITaskSource
     private long _attemptsLost;
     private long _lostBeforeStart;
     private long _reclaimed;
+    private long _done;
+    private long _failed;
 
     internal TaskQueue(int allowedFailures, TimeSpan hold, int? maxInFlight = null, TimeSpan? taskTimeout = null)
     {
@@ -40,6 +42,15 @@ internal sealed class TaskQueue : ITaskSource
     internal long LostBeforeStart => Interlocked.Read(ref _lostBeforeStart);
 
     internal long Reclaimed => Interlocked.Read(ref _reclaimed);
+
+    /// <summary>The task counts now, taken under the lock (the dashboard's figures).</summary>
+    internal Dashboard.ExecutorCounts Stats()
+    {
+        lock (_lock)
+        {
+            return new Dashboard.ExecutorCounts(_nextId, _queue.Count, _assigned.Count, _done, _failed);
+        }
+    }
 
     internal int QueuedCount
     {
@@ -73,6 +84,7 @@ internal sealed class TaskQueue : ITaskSource
         lock (_lock)
         {
             _nextId++;
+            _failed++;
         }
         item.ReleasePayload();
         if (item.Future.SetRunningOrNotifyCancel())
@@ -103,6 +115,7 @@ internal sealed class TaskQueue : ITaskSource
             {
                 _queue.Remove(task);
             }
+            _failed += queued.Count;
         }
         foreach (var task in queued)
         {
@@ -189,6 +202,7 @@ internal sealed class TaskQueue : ITaskSource
         {
             _closed = true;
             all = [.. _queue, .. _assigned.Values];
+            _failed += all.Count;
             _queue.Clear();
             _assigned.Clear();
             Signal();
@@ -221,6 +235,7 @@ internal sealed class TaskQueue : ITaskSource
                     {
                         if (!task.Future.SetRunningOrNotifyCancel())
                         {
+                            _failed++;
                             continue; // cancelled while queued
                         }
                         task.Running = true;
@@ -290,6 +305,14 @@ internal sealed class TaskQueue : ITaskSource
                 }
                 else
                 {
+                    if (result.Outcome == TaskOutcome.Ok)
+                    {
+                        _done++;
+                    }
+                    else
+                    {
+                        _failed++;
+                    }
                     done.Add((task, result));
                 }
             }
@@ -327,6 +350,7 @@ internal sealed class TaskQueue : ITaskSource
         task.Started = false;
         if (task.Attempts > _allowedFailures || task.LostBeforeStart > _allowedFailures || _closed)
         {
+            _failed++;
             failed.Add(task);
         }
         else
