@@ -308,6 +308,7 @@ public sealed class DashboardTests
         /// <summary>A PNG of the page (the window is 1200x800).</summary>
         internal byte[] Screenshot()
         {
+            Call("Emulation.setDeviceMetricsOverride", new JsonObject { ["width"] = 1200, ["height"] = 800, ["deviceScaleFactor"] = 1, ["mobile"] = false });
             var result = Call("Page.captureScreenshot", new JsonObject { ["format"] = "png" });
             return Convert.FromBase64String((string)result["data"]!);
         }
