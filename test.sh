@@ -24,6 +24,7 @@ count_unittest() { # log -> adds to passed/failed from unittest's "Ran N tests" 
 }
 
 need_redis
+need_chromium
 build_all
 
 # dotnet_tests CONFIG: runs the NUnit suites of the solution built in CONFIG; adds to passed/failed.

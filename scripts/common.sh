@@ -34,6 +34,12 @@ need_redis() {
   need_program openssl openssl "the cluster's TLS tests"
 }
 
+# need_chromium: the cluster dashboard's test loads the page in headless Chromium (Debian's package);
+# a failure to install is reported here and that test then fails (never skips).
+need_chromium() {
+  need_program chromium chromium "the dashboard test (headless browser)"
+}
+
 # find_python 3.11 -> path of a CPython 3.11 interpreter, or empty
 find_python() {
   local v="$1" candidate

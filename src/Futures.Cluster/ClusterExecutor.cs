@@ -229,7 +229,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             {
                 try
                 {
-                    await directory.Register(_id, self).WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
+                    await directory.Register(_id, self, _queue.Stats()).WaitAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false);
                     break;
                 }
                 catch (Exception) when (!token.IsCancellationRequested)
@@ -246,7 +246,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
                 if (DateTime.UtcNow >= nextRegister)
                 {
                     nextRegister = DateTime.UtcNow + TimeSpan.FromSeconds(1);
-                    _ = directory.Register(_id, self).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                    _ = directory.Register(_id, self, _queue.Stats()).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
                 }
                 if (await watcher.PollAsync(token).ConfigureAwait(false) is { } lost)
                 {

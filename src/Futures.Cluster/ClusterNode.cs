@@ -3,7 +3,9 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CsFutures.Cluster.Dashboard;
 using CsFutures.Cluster.Security;
+using Orleans.Dashboard;
 using Orleans.Configuration;
 
 namespace CsFutures.Cluster;
@@ -54,7 +56,7 @@ public sealed class ClusterNode : IAsyncDisposable
         });
         _state = new NodeState(pool, options.MaxResult);
         var primary = options.Primary ? SiloEndpoint : options.Seed;
-        _host = new HostBuilder()
+        var host = new HostBuilder()
             .UseContentRoot(ClusterNames.ContentRoot)
             .ConfigureServices(services => services.AddSingleton<IHostLifetime, QuietLifetime>())
             .ConfigureLogging(l =>
@@ -99,15 +101,25 @@ public sealed class ClusterNode : IAsyncDisposable
                 {
                     silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
                 }
+                // Orleans' dashboard grains may activate on any silo: every node has their services,
+                // the node with --dashboard serves the pages.
+                silo.AddDashboard();
             })
             .ConfigureServices(services =>
             {
                 services.AddSingleton(_state);
                 services.AddSingleton(_log);
+                services.AddSingleton<NodeCounters>();
                 services.AddHostedService<TaskPuller>();
                 services.AddHostedService<MembershipLog>();
-            })
-            .Build();
+                services.AddHostedService<NodeStatsReporter>();
+            });
+        if (options.Dashboard is { } dashboard)
+        {
+            DashboardEndpoint = dashboard;
+            host = host.AddDashboardWeb(dashboard);
+        }
+        _host = host.Build();
     }
 
     /// <summary>The silo-to-silo endpoint (what <c>--seed</c> names).</summary>
@@ -115,6 +127,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>The endpoint executors connect to (<see cref="ClusterExecutorOptions.Address"/>).</summary>
     public IPEndPoint GatewayEndpoint { get; }
+
+    /// <summary>Where the dashboard is served (<see cref="ClusterNodeOptions.Dashboard"/>), or null.</summary>
+    public IPEndPoint? DashboardEndpoint { get; }
 
     /// <summary>The node's id in the cluster (its silo address); empty before <see cref="StartAsync"/>.</summary>
     public string NodeId => _state.NodeId;
@@ -129,7 +144,8 @@ public sealed class ClusterNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _host.StartAsync(cancellationToken).ConfigureAwait(false);
-        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : "") + (_options.TlsCertificate is not null ? " (mutual TLS)" : ""));
+        _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : "") + (_options.TlsCertificate is not null ? " (mutual TLS)" : "")
+            + (DashboardEndpoint is { } dashboard ? $" dashboard http://{dashboard}/ (Orleans' dashboard at http://{dashboard}{DashboardWeb.OrleansPrefix}/)" : ""));
     }
 
     /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and

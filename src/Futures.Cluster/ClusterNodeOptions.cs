@@ -43,6 +43,13 @@ public sealed class ClusterNodeOptions
     /// declare it dead).</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Where the node serves its dashboard (<c>--dashboard PORT</c>): the cluster's page at
+    /// <c>/</c> (nodes, workers, executors, tasks queued, running, done and failed, tasks per second),
+    /// its figures as JSON at <c>/api/cluster</c>, and Orleans' own dashboard at <c>/orleans/</c>. Null
+    /// (the default): no dashboard. The dashboard has no authentication: keep it on loopback unless the
+    /// network is trusted.</summary>
+    public IPEndPoint? Dashboard { get; init; }
+
     /// <summary>The largest result returned (default 64 MiB); a larger one fails only its future.</summary>
     public int MaxResult { get; init; } = DefaultMaxResult;
 

@@ -1,3 +1,5 @@
+using CsFutures.Cluster.Dashboard;
+
 namespace CsFutures.Cluster;
 
 /// <summary>The <see cref="IExecutorDirectory"/> grain: in memory only (executors refill it).</summary>
@@ -6,11 +8,17 @@ internal sealed class ExecutorDirectoryGrain : Grain, IExecutorDirectory
     /// <summary>How long an entry lives without a refresh.</summary>
     internal static readonly TimeSpan Expiry = TimeSpan.FromSeconds(5);
 
-    private readonly Dictionary<Guid, (ITaskSource Source, DateTime Seen)> _entries = [];
+    private readonly Dictionary<Guid, (ITaskSource Source, ExecutorCounts? Stats, DateTime Seen)> _entries = [];
 
     public Task Register(Guid executorId, ITaskSource source)
     {
-        _entries[executorId] = (source, DateTime.UtcNow);
+        _entries[executorId] = (source, _entries.TryGetValue(executorId, out var known) ? known.Stats : null, DateTime.UtcNow);
+        return Task.CompletedTask;
+    }
+
+    public Task Register(Guid executorId, ITaskSource source, ExecutorCounts stats)
+    {
+        _entries[executorId] = (source, stats, DateTime.UtcNow);
         return Task.CompletedTask;
     }
 
@@ -27,6 +35,6 @@ internal sealed class ExecutorDirectoryGrain : Grain, IExecutorDirectory
         {
             _entries.Remove(stale);
         }
-        return Task.FromResult(_entries.Select(e => new ExecutorEntry(e.Key, e.Value.Source)).ToArray());
+        return Task.FromResult(_entries.Select(e => new ExecutorEntry(e.Key, e.Value.Source, e.Value.Stats)).ToArray());
     }
 }

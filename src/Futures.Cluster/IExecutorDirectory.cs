@@ -1,3 +1,5 @@
+using CsFutures.Cluster.Dashboard;
+
 namespace CsFutures.Cluster;
 
 /// <summary>
@@ -11,6 +13,10 @@ public interface IExecutorDirectory : IGrainWithIntegerKey
     /// <summary>Adds or refreshes an executor's entry.</summary>
     [Alias("Register")]
     Task Register(Guid executorId, ITaskSource source);
+
+    /// <summary>Adds or refreshes an executor's entry with its task counts (what the dashboard shows).</summary>
+    [Alias("RegisterWithStats")]
+    Task Register(Guid executorId, ITaskSource source, ExecutorCounts stats);
 
     /// <summary>Removes an executor's entry (at its shutdown).</summary>
     [Alias("Unregister")]

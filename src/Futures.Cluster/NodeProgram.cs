@@ -15,6 +15,11 @@ namespace CsFutures.Cluster;
 /// --max-result BYTES              the largest result returned (default 64 MiB); a larger one fails its future
 /// --tls-cert PATH --tls-ca PATH   mutual TLS (both or neither): this node's certificate and key (PEM or
 ///                                 PFX), and the PEM authority whose certificates nodes and executors must have
+/// --dashboard PORT                the cluster's dashboard on http://ADDR:PORT/ (nodes, workers, executors,
+///                                 tasks queued/running/done/failed, tasks per second; JSON at /api/cluster)
+///                                 and Orleans' dashboard at /orleans/; no authentication
+/// --dashboard-listen ADDR         the dashboard's address (default 127.0.0.1, loopback only: anyone who
+///                                 reaches it sees the cluster)
 /// --worker-command PROGRAM ARGS...  the worker program; everything after it is its arguments
 /// </code>
 /// Prints <c>node started: SILO silo HOST:PORT gateway HOST:PORT</c> once it serves, logs joins and
@@ -64,6 +69,8 @@ public static class NodeProgram
         int? maxResult = null;
         string? tlsCertificate = null, tlsCa = null;
         string? program = null;
+        int? dashboardPort = null;
+        var dashboardListen = IPAddress.Loopback;
         var programArgs = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
@@ -85,6 +92,12 @@ public static class NodeProgram
                     break;
                 case "--tls-cert": tlsCertificate = Value(); break;
                 case "--tls-ca": tlsCa = Value(); break;
+                case "--dashboard":
+                    dashboardPort = int.TryParse(Value(), out int dashboard) && dashboard is > 0 and <= 65535
+                        ? dashboard
+                        : throw new ArgumentException($"--dashboard needs a port number, got '{args[i]}'");
+                    break;
+                case "--dashboard-listen": dashboardListen = IPAddress.Parse(Value()); break;
                 case "--worker-command":
                     program = Value();
                     programArgs.AddRange(args.Skip(i + 1));
@@ -106,6 +119,10 @@ public static class NodeProgram
             // Read now: a bad file is a usage error, not a crash at start.
             _ = Security.ClusterTls.Load(tlsCertificate, tlsCa);
         }
+        if (dashboardPort is null && !dashboardListen.Equals(IPAddress.Loopback))
+        {
+            throw new ArgumentException("--dashboard-listen ADDR needs --dashboard PORT");
+        }
         if (program is null)
         {
             throw new ArgumentException("--worker-command PROGRAM [ARGS...] is required");
@@ -123,6 +140,7 @@ public static class NodeProgram
             TlsCertificate = tlsCertificate,
             TlsCa = tlsCa,
             Log = log,
+            Dashboard = dashboardPort is { } at ? new IPEndPoint(dashboardListen, at) : null,
             Worker = new ProcessPoolExecutorOptions { FileName = program, Arguments = programArgs, MaxWorkers = workers },
         };
     }

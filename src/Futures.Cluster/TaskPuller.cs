@@ -21,12 +21,14 @@ internal sealed class TaskPuller : BackgroundService
     internal static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NodeState _node;
+    private readonly Dashboard.NodeCounters _counters;
     private readonly IGrainFactory _grains;
     private readonly SemaphoreSlim _slots;
     private readonly Dictionary<Guid, (Task Loop, CancellationTokenSource Stop)> _loops = [];
 
-    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo)
+    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo, Dashboard.NodeCounters counters)
     {
+        _counters = counters;
         node.NodeId = silo.SiloAddress.ToParsableString();
         _node = node;
         _grains = grains;
@@ -130,6 +132,7 @@ internal sealed class TaskPuller : BackgroundService
                     continue;
                 }
                 sender.Started(tasks.Length);
+                _counters.OnStarted(tasks.Length);
                 _ = source.Starting(_node.NodeId, tasks.Select(t => t.Id).ToArray());
                 foreach (var task in tasks)
                 {
@@ -156,13 +159,16 @@ internal sealed class TaskPuller : BackgroundService
         catch (Exception ex)
         {
             _slots.Release();
+            _counters.OnFinished(ok: false);
             sender.Add(new TaskResult(task.Id, TaskOutcome.Failed, null, $"the node could not submit the task: {ex.Message}"));
             return;
         }
         future.AddDoneCallback(f =>
         {
             _slots.Release();
-            sender.Add(ToResult(task.Id, f));
+            var result = ToResult(task.Id, f);
+            _counters.OnFinished(result.Outcome == TaskOutcome.Ok);
+            sender.Add(result);
         });
     }
 

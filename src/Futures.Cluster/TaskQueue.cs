@@ -24,6 +24,8 @@ internal sealed class TaskQueue : ITaskSource
     private long _attemptsLost;
     private long _lostBeforeStart;
     private long _reclaimed;
+    private long _done;
+    private long _failed;
 
     internal TaskQueue(int allowedFailures, TimeSpan hold, int? maxInFlight = null, TimeSpan? taskTimeout = null)
     {
@@ -40,6 +42,15 @@ internal sealed class TaskQueue : ITaskSource
     internal long LostBeforeStart => Interlocked.Read(ref _lostBeforeStart);
 
     internal long Reclaimed => Interlocked.Read(ref _reclaimed);
+
+    /// <summary>The task counts now, taken under the lock (the dashboard's figures).</summary>
+    internal Dashboard.ExecutorCounts Stats()
+    {
+        lock (_lock)
+        {
+            return new Dashboard.ExecutorCounts(_nextId, _queue.Count, _assigned.Count, _done, _failed);
+        }
+    }
 
     internal int QueuedCount
     {
@@ -74,6 +85,7 @@ internal sealed class TaskQueue : ITaskSource
         lock (_lock)
         {
             _nextId++;
+            _failed++;
         }
         item.ReleasePayload();
         if (item.Future.SetRunningOrNotifyCancel())
@@ -104,6 +116,7 @@ internal sealed class TaskQueue : ITaskSource
             {
                 _queue.Remove(task);
             }
+            _failed += queued.Count;
         }
         foreach (var task in queued)
         {
@@ -190,6 +203,7 @@ internal sealed class TaskQueue : ITaskSource
         {
             _closed = true;
             all = [.. _queue, .. _assigned.Values];
+            _failed += all.Count;
             _queue.Clear();
             _assigned.Clear();
             Signal();
@@ -222,6 +236,7 @@ internal sealed class TaskQueue : ITaskSource
                     {
                         if (!task.Future.SetRunningOrNotifyCancel())
                         {
+                            _failed++;
                             continue; // cancelled while queued
                         }
                         task.Running = true;
@@ -291,6 +306,14 @@ internal sealed class TaskQueue : ITaskSource
                 }
                 else
                 {
+                    if (result.Outcome == TaskOutcome.Ok)
+                    {
+                        _done++;
+                    }
+                    else
+                    {
+                        _failed++;
+                    }
                     done.Add((task, result));
                 }
             }
@@ -328,6 +351,7 @@ internal sealed class TaskQueue : ITaskSource
         task.Started = false;
         if (task.Attempts > task.AllowedFailures || task.LostBeforeStart > task.AllowedFailures || _closed)
         {
+            _failed++;
             failed.Add(task);
         }
         else
