@@ -13,6 +13,7 @@ from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.join(HERE, "src", "Futures.Interop", "Futures.Interop.csproj")
+NODE = os.path.join(HERE, "src", "Futures.Cluster.Node", "Futures.Cluster.Node.csproj")
 
 
 def _dotnet():
@@ -36,9 +37,13 @@ class BuildWithDotnet(build_py):
         if subprocess.call(publish + ["-p:PublishReadyToRun=true"]) != 0:
             print("cs_futures: ReadyToRun publish failed; publishing IL only (slower first calls)")
             subprocess.check_call(publish)
-        for name in os.listdir(target):
-            if name.endswith((".pdb", ".xml")):
-                os.remove(os.path.join(target, name))
+        # The cluster's node program (python -m cs_futures.cluster worker), in its own folder.
+        subprocess.check_call([_dotnet(), "publish", NODE, "-c", "Release", "-o", os.path.join(target, "node"),
+                               "--nologo", "-v", "quiet"])
+        for folder, _, names in os.walk(target):
+            for name in names:
+                if name.endswith((".pdb", ".xml")):
+                    os.remove(os.path.join(folder, name))
 
 
 setup(cmdclass={"build_py": BuildWithDotnet})

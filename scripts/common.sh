@@ -63,4 +63,7 @@ build_all() {
     echo "   ReadyToRun publish failed (see above); publishing IL only (slower first calls)"
     dotnet publish "$project" -c Release -o "$out" -v quiet -nologo >/dev/null
   fi
+  # The cluster's node program, run by python -m cs_futures.cluster worker (apart: it needs ASP.NET Core
+  # for its dashboard; the bridge does not).
+  dotnet publish "$ROOT/src/Futures.Cluster.Node/Futures.Cluster.Node.csproj" -c Release -o "$out/node" -v quiet -nologo >/dev/null
 }

@@ -113,9 +113,6 @@ cluster_submit = _entry("cluster_submit")
 cluster_shutdown = _entry("cluster_shutdown")
 cluster_join = _entry("cluster_join")
 cluster_stats = _entry("cluster_stats")
-cluster_node_new = _entry("cluster_node_new")
-cluster_node_wait = _entry("cluster_node_wait")
-cluster_node_stop = _entry("cluster_node_stop")
 
 if get_version() != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "

@@ -1,1 +1,1 @@
-return await CsFutures.Cluster.NodeProgram.RunAsync(args).ConfigureAwait(false);
+return await CsFutures.Cluster.NodeProgram.RunAsync(args, CsFutures.Cluster.Dashboard.DashboardWeb.AddTo).ConfigureAwait(false);

@@ -9,6 +9,9 @@ internal static class ClusterNames
     /// <summary>The key of the one <see cref="IExecutorDirectory"/> grain.</summary>
     internal const long DirectoryKey = 0;
 
+    /// <summary>Where a node's dashboard maps Orleans' own dashboard.</summary>
+    internal const string OrleansDashboardPrefix = "/orleans";
+
     /// <summary>The hosts' content root: the application's folder, or this assembly's when the runtime
     /// is hosted without one (a Python process loads .NET through hostfxr, where
     /// <see cref="AppContext.BaseDirectory"/> may be empty and the host builder would refuse it).</summary>

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using CsFutures.Cluster.Dashboard;
 using CsFutures.Cluster.Security;
-using Orleans.Dashboard;
 using Orleans.Configuration;
 
 namespace CsFutures.Cluster;
@@ -101,9 +100,8 @@ public sealed class ClusterNode : IAsyncDisposable
                 {
                     silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
                 }
-                // Orleans' dashboard grains may activate on any silo: every node has their services,
-                // the node with --dashboard serves the pages.
-                silo.AddDashboard();
+                // The node program adds Orleans' dashboard here (its grains may activate on any silo).
+                options.ConfigureSilo?.Invoke(silo);
             })
             .ConfigureServices(services =>
             {
@@ -116,9 +114,13 @@ public sealed class ClusterNode : IAsyncDisposable
             });
         if (options.Dashboard is { } dashboard)
         {
+            if (options.ConfigureHost is null)
+            {
+                throw new ArgumentException("the dashboard is served by the node program (Futures.Cluster.Node, or python -m cs_futures.cluster worker)", nameof(options));
+            }
             DashboardEndpoint = dashboard;
-            host = host.AddDashboardWeb(dashboard);
         }
+        options.ConfigureHost?.Invoke(host);
         _host = host.Build();
     }
 
@@ -145,7 +147,7 @@ public sealed class ClusterNode : IAsyncDisposable
     {
         await _host.StartAsync(cancellationToken).ConfigureAwait(false);
         _log($"node started: {NodeId} silo {SiloEndpoint} gateway {GatewayEndpoint}" + (_options.Redis is not null ? " (membership in Redis)" : _options.Primary ? " (primary)" : "") + (_options.TlsCertificate is not null ? " (mutual TLS)" : "")
-            + (DashboardEndpoint is { } dashboard ? $" dashboard http://{dashboard}/ (Orleans' dashboard at http://{dashboard}{DashboardWeb.OrleansPrefix}/)" : ""));
+            + (DashboardEndpoint is { } dashboard ? $" dashboard http://{dashboard}/ (Orleans' dashboard at http://{dashboard}{ClusterNames.OrleansDashboardPrefix}/)" : ""));
     }
 
     /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and

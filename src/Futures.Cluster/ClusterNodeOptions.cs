@@ -71,4 +71,12 @@ public sealed class ClusterNodeOptions
     /// from other nodes and from executors; the only trust anchor (the system store is not consulted,
     /// revocation and host names are not checked). See <see cref="TlsCertificate"/>.</summary>
     public string? TlsCa { get; init; }
+
+    /// <summary>Adds to the node's silo (the node program adds Orleans' dashboard services here, on every
+    /// node, since their grains may activate on any silo).</summary>
+    public Action<Orleans.Hosting.ISiloBuilder>? ConfigureSilo { get; set; }
+
+    /// <summary>Adds to the node's host (the node program adds the <see cref="Dashboard"/> web server
+    /// here; a node with <see cref="Dashboard"/> set needs it).</summary>
+    public Action<Microsoft.Extensions.Hosting.IHostBuilder>? ConfigureHost { get; set; }
 }

@@ -28,12 +28,16 @@ namespace CsFutures.Cluster;
 public static class NodeProgram
 {
     /// <summary>Runs a node until SIGINT or SIGTERM; returns the exit code (2 for a usage error).</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">Adds to the parsed options before the node starts (the node program adds its
+    /// dashboard: <c>CsFutures.Cluster.Dashboard.DashboardWeb.AddTo</c>).</param>
+    public static async Task<int> RunAsync(string[] args, Action<ClusterNodeOptions>? configure = null)
     {
         ClusterNodeOptions options;
         try
         {
             options = Parse(args, Console.WriteLine);
+            configure?.Invoke(options);
         }
         catch (ArgumentException ex)
         {

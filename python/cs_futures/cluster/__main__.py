@@ -1,6 +1,6 @@
 """Run a cluster node: ``python -m cs_futures.cluster worker [options]`` (Dask: ``dask worker``).
 
-    --cluster redis://[:PASSWORD@]HOST:PORT   membership kept in Redis: any node may die; or
+    --cluster redis://[[USER]:PASSWORD@]HOST:PORT   membership kept in Redis: any node may die; or
     --primary                      this node holds the membership (Orleans development clustering:
                                    when it dies, the cluster is gone); or
     --seed HOST:PORT               join the primary's silo port
@@ -12,25 +12,45 @@
     --max-result BYTES             the largest result sent back (default 64 MiB)
     --tls-cert PATH --tls-ca PATH  mutual TLS: this node's certificate and key (PEM or PFX), and the
                                    authority (PEM) whose certificates nodes and executors must have
+    --dashboard PORT               the cluster's dashboard on http://127.0.0.1:PORT/ (and Orleans'
+                                   own at /orleans/); no authentication
+    --dashboard-listen ADDR        the dashboard's address (default 127.0.0.1)
 
-Prints ``node started: ADDRESS silo HOST:PORT gateway HOST:PORT``, logs joins and deaths, and stops
-(its worker processes too) on SIGINT or SIGTERM. Worker processes run this interpreter, with this
-process's environment and ``sys.path``: tasks may use the modules installed here.
+The node is the .NET node program (``Futures.Cluster.Node``, shipped in the package), run by the
+.NET runtime that cs_futures uses, in place of this process. It prints ``node started: ADDRESS silo
+HOST:PORT gateway HOST:PORT``, logs joins and deaths, and stops (its worker processes too) on SIGINT
+or SIGTERM. Worker processes run this interpreter with this environment: tasks may use the modules
+installed here.
 """
 import os
-import signal
 import subprocess
 import sys
 
 USAGE = __doc__
 
-
-class _Stop(Exception):
-    pass
+NODE = "Futures.Cluster.Node"
 
 
-def _on_signal(signum, frame):
-    raise _Stop(signum)
+def node_program():
+    """The path of the node program's assembly in the package (or CS_FUTURES_DOTNET_DIR)."""
+    from .. import _loader
+    path = os.path.join(_loader.assemblies_dir(), "node", NODE + ".dll")
+    if not os.path.isfile(path):
+        raise SystemExit("python -m cs_futures.cluster: the node program is missing (%s); rebuild the "
+                         "package (./run.sh or pip install .), which publishes it" % path)
+    return path
+
+
+def node_command(argv):
+    """The command line of a node serving with this interpreter's workers."""
+    from .. import _loader
+    from .. import process as _process
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    bootstrap = _process._BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
+    root, _ = _loader.find_runtime()
+    dotnet = os.path.join(root, "dotnet.exe" if sys.platform == "win32" else "dotnet")
+    return [dotnet, node_program(), *argv, "--worker-command", sys.executable,
+            *subprocess._args_from_interpreter_flags(), "-c", bootstrap, "cluster-node"]
 
 
 def main(argv):
@@ -40,35 +60,13 @@ def main(argv):
     if argv[0] != "worker":
         print("python -m cs_futures.cluster: unknown command %r (expected: worker)" % argv[0], file=sys.stderr)
         return 2
-    from .. import _bridge
-    from .. import process as _process
     if "--worker-command" in argv:
         print("error: --worker-command is set by python -m cs_futures.cluster", file=sys.stderr)
         return 2
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    bootstrap = _process._BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
-    command = ["--worker-command", sys.executable, *subprocess._args_from_interpreter_flags(),
-               "-c", bootstrap, "cluster-node"]
-    try:
-        node = _bridge.cluster_node_new(list(argv[1:]) + command)
-    except (ValueError, TypeError) as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, _on_signal)
-    try:
-        _bridge.wait(_bridge.cluster_node_wait, None, node, 0)
-        sys.stdout.flush()
-        _bridge.wait(_bridge.cluster_node_wait, None, node, 1)  # until a signal (or the node ends)
-        return 0
-    except (KeyboardInterrupt, _Stop):
-        print("node stopping", flush=True)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _bridge.cluster_node_stop(node)
-        if not _bridge.wait(_bridge.cluster_node_wait, 30, node, 1):
-            print("the node did not stop within 30 s", file=sys.stderr)
-            return 1
-        return 0
+    command = node_command(argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # the node program replaces this process: signals go to it
 
 
 if __name__ == "__main__":

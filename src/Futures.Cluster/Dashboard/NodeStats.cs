@@ -4,7 +4,7 @@ namespace CsFutures.Cluster.Dashboard;
 /// <param name="NodeId">The node's silo address (<c>SiloAddress.ToParsableString()</c>).</param>
 /// <param name="Workers">Worker processes alive now.</param>
 /// <param name="MaxWorkers">The node's number of worker processes when all are up.</param>
-/// <param name="Busy">Tasks running on the node's workers now.</param>
+/// <param name="Busy">Workers running a task now (the tasks the node holds, up to its live workers).</param>
 /// <param name="Started">Tasks handed to the node's workers since it started.</param>
 /// <param name="Completed">Tasks that returned a result since it started.</param>
 /// <param name="Failed">Tasks that ended otherwise since it started.</param>

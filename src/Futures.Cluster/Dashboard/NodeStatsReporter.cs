@@ -28,8 +28,12 @@ internal sealed class NodeStatsReporter : BackgroundService
                 try
                 {
                     long started = _counters.Started, completed = _counters.Completed, failed = _counters.Failed;
-                    var stats = new NodeStats(_node.NodeId, _node.Pool.Workers.Count, _node.Pool.MaxWorkers,
-                        Math.Max(0, started - completed - failed), started, completed, failed);
+                    int alive = _node.Pool.Workers.Count;
+                    // The node holds up to two tasks per worker (TaskPuller.TasksPerWorker): busy workers are
+                    // the tasks held, up to the workers alive.
+                    long held = Math.Max(0, started - completed - failed);
+                    var stats = new NodeStats(_node.NodeId, alive, _node.Pool.MaxWorkers,
+                        Math.Min(held, alive), started, completed, failed);
                     await grain.Report(stats).WaitAsync(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception) when (!stoppingToken.IsCancellationRequested)

@@ -4,7 +4,8 @@ using CsFutures.Interop.Cluster;
 
 namespace CsFutures.Interop.Bridge;
 
-/// <summary>The entry points of <c>cs_futures.cluster</c>: the cluster executor and the node program.</summary>
+/// <summary>The entry points of <c>cs_futures.cluster</c>: the cluster executor (a node runs as the .NET node
+/// program, <c>python -m cs_futures.cluster worker</c>).</summary>
 public static unsafe partial class NativeEntryPoints
 {
     /// <summary>py: a cluster executor for pickled Python calls (<see cref="PythonCluster.ReadOptions"/>);
@@ -101,58 +102,6 @@ public static unsafe partial class NativeEntryPoints
         catch (Exception ex)
         {
             return BridgeErrors.Raise(ex, IntPtr.Zero);
-        }
-    }
-
-    /// <summary>py: starts a node from its command line (a list of str, as <c>Futures.Cluster.Node</c>
-    /// takes it) in the background; <c>cluster_node_wait</c> tells when it serves and when it stopped.</summary>
-    [UnmanagedCallersOnly]
-    private static IntPtr ClusterNodeNew(IntPtr argv)
-    {
-        try
-        {
-            var args = Runtime.PythonConvert.FromPython<List<string>>(argv);
-            return Handles.New(new PythonClusterNode(args));
-        }
-        catch (Exception ex)
-        {
-            return BridgeErrors.Raise(ex, IntPtr.Zero);
-        }
-    }
-
-    /// <summary>wait: 1 once the node reached <paramref name="phase"/> (0: serving, 1: stopped); a node
-    /// that failed to start or stop reports the failure.</summary>
-    [UnmanagedCallersOnly]
-    private static int ClusterNodeWait(IntPtr handle, int phase, double seconds)
-    {
-        try
-        {
-            var task = Handles.Get<PythonClusterNode>(handle).Phase(phase);
-            if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(seconds)))
-            {
-                return 0;
-            }
-            task.GetAwaiter().GetResult(); // throws the failure
-            return 1;
-        }
-        catch (Exception ex)
-        {
-            return BridgeErrors.WaitFailed(ex);
-        }
-    }
-
-    /// <summary>py: stops the node (leaves the cluster, stops its workers) in the background.</summary>
-    [UnmanagedCallersOnly]
-    private static int ClusterNodeStop(IntPtr handle)
-    {
-        try
-        {
-            Handles.Get<PythonClusterNode>(handle).Stop();
-            return 0;
-        }
-        catch (Exception ex)
-        {
-            return BridgeErrors.Raise(ex, -1);
         }
     }
 }

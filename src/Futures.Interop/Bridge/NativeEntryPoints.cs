@@ -89,9 +89,6 @@ public static unsafe partial class NativeEntryPoints
         Py("cluster_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
         Wait("cluster_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
         Py("cluster_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
-        Py("cluster_node_new", "h:o", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterNodeNew, nameof(ClusterNodeNew)),
-        Wait("cluster_node_wait", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ClusterNodeWait, nameof(ClusterNodeWait)),
-        Py("cluster_node_stop", "i:h", (delegate* unmanaged<IntPtr, int>)&ClusterNodeStop, nameof(ClusterNodeStop)),
     ];
 
     /// <summary>The enums whose members the Python package reads by name (<c>_bridge.FutureState.Pending</c>...).</summary>

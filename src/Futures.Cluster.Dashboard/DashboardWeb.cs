@@ -15,10 +15,22 @@ namespace CsFutures.Cluster.Dashboard;
 /// <c>/</c>, its figures at <c>/api/cluster</c>, and Orleans' own dashboard (Microsoft.Orleans.Dashboard)
 /// at <see cref="OrleansPrefix"/>.
 /// </summary>
-internal static class DashboardWeb
+public static class DashboardWeb
 {
     /// <summary>Where Orleans' dashboard is mapped.</summary>
-    internal const string OrleansPrefix = "/orleans";
+    internal const string OrleansPrefix = ClusterNames.OrleansDashboardPrefix;
+
+    /// <summary>What the node program adds to every node: Orleans' dashboard services on the silo, and,
+    /// for a node with <see cref="ClusterNodeOptions.Dashboard"/>, the web server.</summary>
+    public static void AddTo(ClusterNodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ConfigureSilo = silo => silo.AddDashboard();
+        if (options.Dashboard is { } endpoint)
+        {
+            options.ConfigureHost = host => host.AddDashboardWeb(endpoint);
+        }
+    }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
