@@ -161,7 +161,9 @@ else
     if "$py" -m venv "$venv" >/dev/null 2>&1 && "$venv/bin/python" -m pip install -q --no-index "$LOG"/dist/*.whl >/dev/null 2>&1 \
       && (cd "$LOG" && "$venv/bin/python" -c "import cs_futures, os; assert 'site-packages' in cs_futures.__file__; \
 e = cs_futures.ThreadPoolExecutor(2); assert list(e.map(abs, [-1, -2])) == [1, 2]; e.shutdown(); \
-p = cs_futures.ProcessPoolExecutor(1); assert p.submit(abs, -3).result(timeout=60) == 3; p.shutdown()"); then
+p = cs_futures.ProcessPoolExecutor(1); assert p.submit(abs, -3).result(timeout=60) == 3; p.shutdown(); \
+c = cs_futures.ClusterExecutor(max_workers=1); assert c.submit(abs, -4).result(timeout=60) == 4; c.shutdown(); \
+assert os.path.isfile(os.path.join(os.path.dirname(cs_futures.__file__), '_dotnet', 'node', 'Futures.Cluster.Node.dll'))"); then
       echo "   Python $v: wheel installs and runs"; passed=$((passed + 1))
     else
       echo "   Python $v: the wheel did not install or run"; failed=$((failed + 1))
