@@ -41,6 +41,7 @@ public sealed class ClusterNode : IAsyncDisposable
         var worker = options.Worker;
         var pool = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
         {
+            Name = worker.Name,
             FileName = worker.FileName,
             Arguments = worker.Arguments,
             Environment = worker.Environment,

@@ -146,14 +146,29 @@ internal sealed class TaskQueue : ITaskSource
         }
     }
 
-    /// <summary>Stops handing out work: <see cref="Take"/> answers empty from now on.</summary>
+    /// <summary>Stops handing out work: <see cref="Take"/> answers empty from now on. Tasks whose
+    /// futures were cancelled while queued leave the queue, counted (as <see cref="Take"/> counts them).</summary>
     internal void Close()
     {
+        int cancelled = 0;
         lock (_lock)
         {
             _closed = true;
+            for (var node = _queue.First; node is not null;)
+            {
+                var next = node.Next;
+                if (!node.Value.Running && node.Value.Future.Cancelled())
+                {
+                    _queue.Remove(node);
+                    node.Value.Future.SetRunningOrNotifyCancel();
+                    _failed++;
+                    cancelled++;
+                }
+                node = next;
+            }
             Signal();
         }
+        ClusterTelemetry.Add(ClusterTelemetry.Cancelled, cancelled, Tag);
     }
 
     /// <summary>The node left the cluster: its tasks go back to the queue (at the front), a started one

@@ -69,6 +69,23 @@ public sealed class ClusterTelemetryTests
     }
 
     [Test]
+    public void TasksCancelledWhileQueuedAreCountedOnce()
+    {
+        string name = "cluster-cancel-" + Guid.NewGuid().ToString("N")[..8];
+        using var recorder = new Recorder(name);
+        var executor = Embedded(name, maxInFlight: 1);
+        var sleeper = executor.Submit(Utf8("sleep:1"));
+        var doomed = Enumerable.Range(0, 3).Select(i => executor.Submit(Utf8($"echo:{i}"))).ToList();
+        Assert.That(doomed.All(f => f.Cancel()), Is.True, "one task in flight: the others wait in the queue");
+        Assert.That(Text(sleeper.Result(Long)), Is.EqualTo("slept"));
+        executor.Shutdown();
+        Assert.That(recorder.Sum(ClusterTelemetry.Names.Submitted), Is.EqualTo(4));
+        Assert.That(recorder.Sum(ClusterTelemetry.Names.Completed), Is.EqualTo(1));
+        Assert.That(recorder.Sum(ClusterTelemetry.Names.Failed), Is.EqualTo(0));
+        Assert.That(recorder.Sum(ClusterTelemetry.Names.Cancelled), Is.EqualTo(3));
+    }
+
+    [Test]
     public void ANodesTaskSpanIsAChildOfTheSubmittersAndParentOfThePoolsSpan()
     {
         var stopped = new ConcurrentQueue<Activity>();
@@ -128,11 +145,12 @@ public sealed class ClusterTelemetryTests
         Assert.That(reply.Exception(Long), Is.TypeOf<WorkerTaskException>());
     }
 
-    private ClusterExecutor Embedded(string? name)
+    private ClusterExecutor Embedded(string? name, int? maxInFlight = null)
     {
         var executor = new ClusterExecutor(new ClusterExecutorOptions
         {
             Name = name,
+            MaxInFlight = maxInFlight,
             LocalWorker = new ProcessPoolExecutorOptions
             {
                 FileName = NodeProcess.Python.Value,
