@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace CsFutures.Cluster;
 
 /// <summary>
@@ -19,6 +21,7 @@ namespace CsFutures.Cluster;
 /// </remarks>
 public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
 {
+    private static int s_counter;
     private readonly ClusterExecutorOptions _options;
     private readonly TaskQueue _queue;
     private readonly Guid _id = Guid.NewGuid();
@@ -62,9 +65,16 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException("the embedded node needs LocalWorker (the worker program)", nameof(options));
         }
-        _queue = new TaskQueue(_options.AllowedFailures, _options.TakeHold, _options.MaxInFlight, _options.TaskTimeout);
+        Name = string.IsNullOrEmpty(_options.Name)
+            ? $"ClusterExecutor-{Interlocked.Increment(ref s_counter)}"
+            : _options.Name;
+        _queue = new TaskQueue(Name, _options.AllowedFailures, _options.TakeHold, _options.MaxInFlight, _options.TaskTimeout);
         _run = Task.Run(RunAsync);
     }
+
+    /// <summary>The executor's name (<see cref="ClusterExecutorOptions.Name"/>), the
+    /// <see cref="FuturesTelemetry.ExecutorTag"/> of its metrics (see <see cref="ClusterTelemetry"/>).</summary>
+    public string Name { get; }
 
     /// <summary>Completes once the executor has reached the cluster and registered its queue.</summary>
     public Task Connected => _connected.Task;
@@ -155,8 +165,13 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             _queue.Failed(item, new PayloadTooLargeException(item.Payload.Length, _options.MaxPayload));
             return;
         }
-        _queue.Enqueue(item, allowedFailures);
+        _queue.Enqueue(item, allowedFailures, TraceParent());
     }
+
+    /// <summary>The W3C id of the activity current now, carried to the node that runs the task (the
+    /// parent of its <see cref="ClusterTelemetry.TaskActivityName"/> span); null without one.</summary>
+    private static string? TraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
 
     /// <summary>
     /// Python's <c>shutdown(wait, cancel_futures)</c>: no more submits; with

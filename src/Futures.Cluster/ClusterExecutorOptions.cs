@@ -12,6 +12,11 @@ public sealed class ClusterExecutorOptions
     /// <c>LocalCluster</c>), which then needs <see cref="LocalWorker"/>.</summary>
     public string? Address { get; init; }
 
+    /// <summary>The executor's name, the <see cref="FuturesTelemetry.ExecutorTag"/> of its metrics
+    /// (<see cref="ClusterTelemetry"/>); <c>null</c> names it <c>ClusterExecutor-{k}</c>, k counting
+    /// cluster executors in the process.</summary>
+    public string? Name { get; init; }
+
     /// <summary>Lost attempts a task may survive: Dask's <c>distributed.scheduler.allowed-failures</c>.
     /// The <c>allowedFailures + 1</c>-th loss fails its future with <see cref="KilledWorkerException"/>.</summary>
     public int AllowedFailures { get; init; } = 3;

@@ -41,6 +41,7 @@ public sealed class ClusterNode : IAsyncDisposable
         var worker = options.Worker;
         var pool = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
         {
+            Name = worker.Name,
             FileName = worker.FileName,
             Arguments = worker.Arguments,
             Environment = worker.Environment,
@@ -52,6 +53,10 @@ public sealed class ClusterNode : IAsyncDisposable
             TaskTimeout = worker.TaskTimeout,
             StartTimeout = worker.StartTimeout,
             Logger = worker.Logger,
+            // The shipped worker programs (cs_futures' Python worker, the tests' echo worker) answer
+            // FrameKind.TracedTask: while someone listens, a task's span in its worker process is a
+            // child of the node's, itself a child of the submitter's (ClusterTelemetry).
+            TraceWorkers = true,
         });
         _state = new NodeState(pool, options.MaxResult);
         var primary = options.Primary ? SiloEndpoint : options.Seed;

@@ -42,6 +42,10 @@ internal sealed class ClusterTask
     /// <summary>Attempts lost after a start report (worker or node died).</summary>
     internal int Attempts { get; set; }
 
+    /// <summary>The W3C id of the activity current at submit (the parent of the task's span on its
+    /// node), or null.</summary>
+    internal string? TraceParent { get; init; }
+
     /// <summary>Times lost with a node before any start report.</summary>
     internal int LostBeforeStart { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 
 namespace CsFutures.Cluster;
@@ -152,24 +153,79 @@ internal sealed class TaskPuller : BackgroundService
     private void Run(TaskAssignment task, ResultSender sender)
     {
         Future<byte[]> future;
+        var current = Activity.Current;
+        var activity = StartActivity(task);
         try
         {
+            // Submitted under the task's activity: the pool's task span (and its worker's) are its children.
             future = _node.Pool.Submit(task.Payload, task.Timeout);
         }
         catch (Exception ex)
         {
+            Activity.Current = current;
+            EndActivity(activity, "failed");
             _slots.Release();
             _counters.OnFinished(ok: false);
             sender.Add(new TaskResult(task.Id, TaskOutcome.Failed, null, $"the node could not submit the task: {ex.Message}"));
             return;
         }
+        finally
+        {
+            Activity.Current = current;
+        }
         future.AddDoneCallback(f =>
         {
             _slots.Release();
             var result = ToResult(task.Id, f);
+            EndActivity(activity, result.Outcome == TaskOutcome.Ok ? "completed" : "failed");
             _counters.OnFinished(result.Outcome == TaskOutcome.Ok);
             sender.Add(result);
         });
+    }
+
+    /// <summary>Starts (and makes current) the span of a task's run on this node, child of the activity
+    /// that submitted it (<see cref="TaskAssignment.TraceParent"/>); null when nobody listens and the
+    /// task carries no trace context.</summary>
+    private Activity? StartActivity(TaskAssignment task)
+    {
+        ActivityContext parent = default;
+        bool traced = task.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out parent);
+        if (ClusterTelemetry.Source.HasListeners())
+        {
+            Activity.Current = null; // the submitter's span is the only parent
+            var activity = ClusterTelemetry.Source.StartActivity(ClusterTelemetry.TaskActivityName, ActivityKind.Consumer, parent);
+            if (activity is not null)
+            {
+                activity.SetTag(ClusterTelemetry.NodeTag, _node.NodeId);
+                activity.SetTag(ClusterTelemetry.TaskIdTag, task.Id);
+                return activity;
+            }
+        }
+        if (!traced)
+        {
+            return null;
+        }
+        // Nobody records the cluster span, but the pool's spans still join the submitter's trace.
+        Activity.Current = null;
+        var bridge = new Activity(ClusterTelemetry.TaskActivityName);
+        bridge.SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+        return bridge.Start();
+    }
+
+    private static void EndActivity(Activity? activity, string outcome)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+        var current = Activity.Current;
+        activity.SetTag(FuturesTelemetry.OutcomeTag, outcome);
+        if (outcome == "failed")
+        {
+            activity.SetStatus(ActivityStatusCode.Error);
+        }
+        activity.Dispose();
+        Activity.Current = current;
     }
 
     private TaskResult ToResult(long id, Future<byte[]> future)

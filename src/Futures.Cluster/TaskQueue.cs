@@ -27,13 +27,21 @@ internal sealed class TaskQueue : ITaskSource
     private long _done;
     private long _failed;
 
-    internal TaskQueue(int allowedFailures, TimeSpan hold, int? maxInFlight = null, TimeSpan? taskTimeout = null)
+    internal TaskQueue(string name, int allowedFailures, TimeSpan hold, int? maxInFlight = null, TimeSpan? taskTimeout = null)
     {
+        Tag = new KeyValuePair<string, object?>(FuturesTelemetry.ExecutorTag, name);
         _taskTimeout = taskTimeout;
         _allowedFailures = allowedFailures;
         _maxInFlight = maxInFlight ?? int.MaxValue;
         _hold = hold;
+        ClusterTelemetry.Register(this);
     }
+
+    /// <summary>The executor's name as the tag of its measurements (<see cref="ClusterTelemetry"/>).</summary>
+    internal KeyValuePair<string, object?> Tag { get; }
+
+    /// <summary>The queue was closed (the executor stopped): no longer observed by the gauges.</summary>
+    internal bool IsClosed => Volatile.Read(ref _closed);
 
     internal long LateResultsDropped => Interlocked.Read(ref _lateResultsDropped);
 
@@ -65,14 +73,15 @@ internal sealed class TaskQueue : ITaskSource
 
     /// <summary>Queues a work item; the caller checked its size. <paramref name="allowedFailures"/>
     /// overrides the executor's.</summary>
-    internal void Enqueue(ProcessWorkItem item, int? allowedFailures = null)
+    internal void Enqueue(ProcessWorkItem item, int? allowedFailures = null, string? traceParent = null)
     {
+        ClusterTelemetry.Add(ClusterTelemetry.Submitted, 1, Tag);
         lock (_lock)
         {
             // The payload is kept for re-runs; an exact array is kept as it is, not copied.
             byte[] payload = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item.Payload, out var segment)
                 && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : item.Payload.ToArray();
-            var task = new ClusterTask(_nextId++, item, payload, allowedFailures ?? _allowedFailures);
+            var task = new ClusterTask(_nextId++, item, payload, allowedFailures ?? _allowedFailures) { TraceParent = traceParent };
             item.ReleasePayload();
             _queue.AddLast(task);
             Signal();
@@ -87,6 +96,8 @@ internal sealed class TaskQueue : ITaskSource
             _nextId++;
             _failed++;
         }
+        ClusterTelemetry.Add(ClusterTelemetry.Submitted, 1, Tag);
+        ClusterTelemetry.Add(ClusterTelemetry.Failed, 1, Tag);
         item.ReleasePayload();
         if (item.Future.SetRunningOrNotifyCancel())
         {
@@ -118,6 +129,7 @@ internal sealed class TaskQueue : ITaskSource
             }
             _failed += queued.Count;
         }
+        ClusterTelemetry.Add(ClusterTelemetry.Cancelled, queued.Count, Tag);
         foreach (var task in queued)
         {
             task.Future.Cancel();
@@ -134,14 +146,29 @@ internal sealed class TaskQueue : ITaskSource
         }
     }
 
-    /// <summary>Stops handing out work: <see cref="Take"/> answers empty from now on.</summary>
+    /// <summary>Stops handing out work: <see cref="Take"/> answers empty from now on. Tasks whose
+    /// futures were cancelled while queued leave the queue, counted (as <see cref="Take"/> counts them).</summary>
     internal void Close()
     {
+        int cancelled = 0;
         lock (_lock)
         {
             _closed = true;
+            for (var node = _queue.First; node is not null;)
+            {
+                var next = node.Next;
+                if (!node.Value.Running && node.Value.Future.Cancelled())
+                {
+                    _queue.Remove(node);
+                    node.Value.Future.SetRunningOrNotifyCancel();
+                    _failed++;
+                    cancelled++;
+                }
+                node = next;
+            }
             Signal();
         }
+        ClusterTelemetry.Add(ClusterTelemetry.Cancelled, cancelled, Tag);
     }
 
     /// <summary>The node left the cluster: its tasks go back to the queue (at the front), a started one
@@ -150,6 +177,7 @@ internal sealed class TaskQueue : ITaskSource
     internal void NodeLost(string nodeId)
     {
         var failed = new List<ClusterTask>();
+        long lost = 0;
         lock (_lock)
         {
             foreach (var task in _assigned.Values.Where(t => t.Node == nodeId).OrderByDescending(t => t.Id).ToList())
@@ -159,6 +187,7 @@ internal sealed class TaskQueue : ITaskSource
                 {
                     task.Attempts++;
                     _attemptsLost++;
+                    lost++;
                 }
                 else
                 {
@@ -169,6 +198,7 @@ internal sealed class TaskQueue : ITaskSource
             }
             Signal();
         }
+        ClusterTelemetry.Add(ClusterTelemetry.AttemptsLost, lost, Tag);
         FailKilled(failed);
     }
 
@@ -212,7 +242,12 @@ internal sealed class TaskQueue : ITaskSource
         {
             if (task.Running || task.Future.SetRunningOrNotifyCancel())
             {
+                ClusterTelemetry.Add(ClusterTelemetry.Failed, 1, Tag);
                 task.Item.Fail(exception);
+            }
+            else
+            {
+                ClusterTelemetry.Add(ClusterTelemetry.Cancelled, 1, Tag); // cancelled while queued
             }
         }
     }
@@ -224,6 +259,7 @@ internal sealed class TaskQueue : ITaskSource
         {
             Task signal;
             var taken = new List<ClusterTask>();
+            int cancelled = 0;
             lock (_lock)
             {
                 long bytes = 0;
@@ -237,6 +273,7 @@ internal sealed class TaskQueue : ITaskSource
                         if (!task.Future.SetRunningOrNotifyCancel())
                         {
                             _failed++;
+                            cancelled++;
                             continue; // cancelled while queued
                         }
                         task.Running = true;
@@ -251,13 +288,14 @@ internal sealed class TaskQueue : ITaskSource
                 }
                 signal = _work.Task;
             }
+            ClusterTelemetry.Add(ClusterTelemetry.Cancelled, cancelled, Tag);
             if (taken.Count == 0 && Volatile.Read(ref _closed))
             {
                 return null; // the node stops pulling from this executor
             }
             if (taken.Count > 0)
             {
-                return taken.Select(t => new TaskAssignment(t.Id, t.Payload, t.Item.Timeout ?? _taskTimeout)).ToArray();
+                return taken.Select(t => new TaskAssignment(t.Id, t.Payload, t.Item.Timeout ?? _taskTimeout, t.TraceParent)).ToArray();
             }
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -287,6 +325,7 @@ internal sealed class TaskQueue : ITaskSource
     {
         var done = new List<(ClusterTask Task, TaskResult Result)>();
         var failed = new List<ClusterTask>();
+        long late = 0, lost = 0;
         lock (_lock)
         {
             foreach (var result in results)
@@ -294,6 +333,7 @@ internal sealed class TaskQueue : ITaskSource
                 if (!_assigned.TryGetValue(result.Id, out var task) || task.Node != nodeId)
                 {
                     _lateResultsDropped++;
+                    late++;
                     continue;
                 }
                 _assigned.Remove(result.Id);
@@ -301,6 +341,7 @@ internal sealed class TaskQueue : ITaskSource
                 {
                     task.Attempts++;
                     _attemptsLost++;
+                    lost++;
                     Requeue(task, failed);
                     Signal();
                 }
@@ -322,21 +363,27 @@ internal sealed class TaskQueue : ITaskSource
                 Signal(); // room for more tasks in flight
             }
         }
+        ClusterTelemetry.Add(ClusterTelemetry.LateResultsDropped, late, Tag);
+        ClusterTelemetry.Add(ClusterTelemetry.AttemptsLost, lost, Tag);
         FailKilled(failed);
         foreach (var (task, result) in done)
         {
             switch (result.Outcome)
             {
                 case TaskOutcome.Ok:
+                    ClusterTelemetry.Add(ClusterTelemetry.Completed, 1, Tag);
                     task.Item.Complete(true, result.Data ?? []);
                     break;
                 case TaskOutcome.Error:
+                    ClusterTelemetry.Add(ClusterTelemetry.Failed, 1, Tag);
                     task.Item.Complete(false, result.Data ?? []);
                     break;
                 case TaskOutcome.TimedOut:
+                    ClusterTelemetry.Add(ClusterTelemetry.Failed, 1, Tag);
                     task.Item.Fail(new TimeoutException(result.Message ?? "the task ran longer than its time limit"));
                     break;
                 default:
+                    ClusterTelemetry.Add(ClusterTelemetry.Failed, 1, Tag);
                     task.Item.Fail(new FuturesException(result.Message ?? "the node could not run the task"));
                     break;
             }
@@ -360,8 +407,9 @@ internal sealed class TaskQueue : ITaskSource
         }
     }
 
-    private static void FailKilled(List<ClusterTask> failed)
+    private void FailKilled(List<ClusterTask> failed)
     {
+        ClusterTelemetry.Add(ClusterTelemetry.Failed, failed.Count, Tag);
         foreach (var task in failed)
         {
             task.Item.Fail(new KilledWorkerException(task.Id, task.LastNode ?? "?", task.Attempts, task.LostBeforeStart));
