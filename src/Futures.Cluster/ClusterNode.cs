@@ -53,10 +53,10 @@ public sealed class ClusterNode : IAsyncDisposable
             TaskTimeout = worker.TaskTimeout,
             StartTimeout = worker.StartTimeout,
             Logger = worker.Logger,
-            // The shipped worker programs (cs_futures' Python worker, the tests' echo worker) answer
-            // FrameKind.TracedTask: while someone listens, a task's span in its worker process is a
-            // child of the node's, itself a child of the submitter's (ClusterTelemetry).
-            TraceWorkers = true,
+            // Workers that answer FrameKind.TracedTask (cs_futures' Python worker, the tests' echo worker;
+            // --trace-workers): while someone listens, a task's span in its worker process is a child of
+            // the node's, itself a child of the submitter's (ClusterTelemetry).
+            TraceWorkers = worker.TraceWorkers,
         });
         _state = new NodeState(pool, options.MaxResult);
         var primary = options.Primary ? SiloEndpoint : options.Seed;

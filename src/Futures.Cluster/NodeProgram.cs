@@ -12,6 +12,8 @@ namespace CsFutures.Cluster;
 /// --listen ADDR                   listen and advertise address (default 127.0.0.1)
 /// --port P --gateway-port G       silo and gateway ports (default: free ones)
 /// --response-timeout SECONDS      Orleans' response timeout (default 30)
+/// --trace-workers                 the worker program answers FrameKind.TracedTask: its task spans join the
+///                                 submitter's trace (cs_futures' Python worker does; python -m cs_futures.cluster sets it)
 /// --max-result BYTES              the largest result returned (default 64 MiB); a larger one fails its future
 /// --tls-cert PATH --tls-ca PATH   mutual TLS (both or neither): this node's certificate and key (PEM or
 ///                                 PFX), and the PEM authority whose certificates nodes and executors must have
@@ -67,6 +69,7 @@ public static class NodeProgram
         IPEndPoint? seed = null;
         string? redis = null;
         int? workers = null;
+        bool traceWorkers = false;
         var listen = IPAddress.Loopback;
         int port = 0, gatewayPort = 0;
         TimeSpan? responseTimeout = null;
@@ -89,6 +92,7 @@ public static class NodeProgram
                 case "--port": port = int.Parse(Value()); break;
                 case "--gateway-port": gatewayPort = int.Parse(Value()); break;
                 case "--response-timeout": responseTimeout = TimeSpan.FromSeconds(double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture)); break;
+                case "--trace-workers": traceWorkers = true; break;
                 case "--max-result":
                     maxResult = int.TryParse(Value(), out int bytes) && bytes > 0
                         ? bytes
@@ -145,7 +149,7 @@ public static class NodeProgram
             TlsCa = tlsCa,
             Log = log,
             Dashboard = dashboardPort is { } at ? new IPEndPoint(dashboardListen, at) : null,
-            Worker = new ProcessPoolExecutorOptions { FileName = program, Arguments = programArgs, MaxWorkers = workers },
+            Worker = new ProcessPoolExecutorOptions { FileName = program, Arguments = programArgs, MaxWorkers = workers, TraceWorkers = traceWorkers },
         };
     }
 }

@@ -156,6 +156,7 @@ public sealed class ClusterTelemetryTests
                 FileName = NodeProcess.Python.Value,
                 Arguments = [Path.Combine(AppContext.BaseDirectory, "workers", "echo_worker.py")],
                 MaxWorkers = 2,
+                TraceWorkers = true, // the echo worker answers FrameKind.TracedTask
             },
         });
         _executors.Add(executor);

@@ -74,7 +74,7 @@ internal sealed partial class NodeProcess : IDisposable
         };
         psi.ArgumentList.Add(NodeDll);
         foreach (string arg in (string[])[.. membership, "--port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--workers", $"{workers}", .. extra,
-                     "--worker-command", Python.Value, Path.Combine(AppContext.BaseDirectory, "workers", "echo_worker.py")])
+                     "--trace-workers", "--worker-command", Python.Value, Path.Combine(AppContext.BaseDirectory, "workers", "echo_worker.py")])
         {
             psi.ArgumentList.Add(arg);
         }

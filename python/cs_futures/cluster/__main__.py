@@ -49,7 +49,7 @@ def node_command(argv):
     bootstrap = _process._BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
     root, _ = _loader.find_runtime()
     dotnet = os.path.join(root, "dotnet.exe" if sys.platform == "win32" else "dotnet")
-    return [dotnet, node_program(), *argv, "--worker-command", sys.executable,
+    return [dotnet, node_program(), *argv, "--trace-workers", "--worker-command", sys.executable,
             *subprocess._args_from_interpreter_flags(), "-c", bootstrap, "cluster-node"]
 
 

@@ -79,6 +79,7 @@ public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
                     IsolateCrashes = true,
                     Logger = options.Logger,
                     Name = "PythonClusterExecutor",
+                    TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
                 }
                 : null,
         });
