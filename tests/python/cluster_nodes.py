@@ -100,3 +100,40 @@ def wait_until(predicate, timeout, message):
         if time.monotonic() > deadline:
             raise AssertionError(message)
         time.sleep(0.05)
+
+
+class RedisServer:
+    """A real redis-server (Debian package; test.sh installs it) on a free loopback port, without
+    persistence; stopped by stop(). Fails, never skips, when it cannot start."""
+
+    def __init__(self):
+        import shutil
+        import socket
+        program = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.path.exists(program):
+            raise AssertionError("redis-server is not installed (Debian: apt-get install redis-server)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen([program, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise AssertionError("redis-server did not start on port %d" % self.port)
+            time.sleep(0.05)
+        self.address = "redis://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()

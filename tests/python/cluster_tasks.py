@@ -53,3 +53,10 @@ def mark_or_exit(folder, item, poison):
         os._exit(5)
     open(os.path.join(folder, "done-%d" % item), "w").close()
     return item
+
+
+def kill_my_node():
+    """SIGKILL the node that runs this worker (its parent): a task that kills its own node."""
+    import signal
+    os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(60)

@@ -15,7 +15,7 @@ from cs_futures import ClusterExecutor, as_completed
 from cs_futures import cluster
 
 from . import cluster_tasks as tasks
-from .cluster_nodes import Node, pid_alive, wait_until
+from .cluster_nodes import Node, RedisServer, pid_alive, wait_until
 from .support import run_child
 
 LONG = 60
@@ -81,6 +81,24 @@ class NodesTest(unittest.TestCase):
             open(release, "w").close()
             self.assertTrue(pids & set(joiner.worker_pids()),
                             "the node that joined mid-run got none of the work")
+
+    def test_a_task_that_kills_its_own_node_fails_with_killed_worker(self):
+        # Redis membership (any node may die): a task that SIGKILLs the node running it kills one
+        # node per attempt; with allowed_failures=1 it fails with KilledWorker once two nodes died,
+        # and the third node serves the rest of the run.
+        redis = RedisServer()
+        self.addCleanup(redis.stop)
+        nodes = [self.node("--cluster", redis.address) for _ in range(3)]
+        with ClusterExecutor(redis.address, allowed_failures=1) as ex:
+            self.assertEqual(ex.submit(tasks.square, 5).result(LONG), 25)
+            doomed = ex.submit(tasks.kill_my_node)
+            with self.assertRaises(cluster.KilledWorker) as caught:
+                doomed.result(LONG * 2)
+            self.assertEqual(caught.exception.attempts, 2)
+            dead = [n for n in nodes if n.proc.poll() is not None]
+            self.assertEqual(len(dead), 2, "one node per attempt")
+            self.assertIn(caught.exception.last_node, [n.node_id for n in dead])
+            self.assertEqual(ex.submit(tasks.square, 6).result(LONG), 36)
 
     def test_sigterm_stops_a_node_and_its_workers(self):
         primary = self.node("--primary", workers=2)
