@@ -171,7 +171,7 @@ assert os.path.isfile(os.path.join(os.path.dirname(cs_futures.__file__), '_dotne
   done
 fi
 
-echo "== NuGet packages: CsFutures and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
+echo "== NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
 if bash tests/consumer/run.sh >"$LOG/consumer.txt" 2>&1 && grep -q "^consumer: OK$" "$LOG/consumer.txt"; then
   grep -E "^   CsFutures|^consumer:" "$LOG/consumer.txt"; passed=$((passed + 1))
 else
