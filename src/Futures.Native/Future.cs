@@ -428,10 +428,9 @@ public abstract class Future
     {
         get
         {
-            lock (SyncRoot)
-            {
-                return _state == FutureState.Finished && _exception is not null;
-            }
+            // No lock: the exception is written before the state becomes FINISHED (a volatile write),
+            // so a reader that sees FINISHED sees the exception.
+            return _state == FutureState.Finished && Volatile.Read(ref _exception) is not null;
         }
     }
 

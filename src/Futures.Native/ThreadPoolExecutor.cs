@@ -109,6 +109,9 @@ public class ThreadPoolExecutor : Executor
         _pool.Submit(item);
     }
 
+    /// <summary>Map's batches: one lock round trip for the batch once every worker is started.</summary>
+    internal override void SubmitWorkItems(List<WorkItem> items) => _pool.SubmitBatch(items);
+
     /// <inheritdoc/>
     public override void Shutdown(bool wait = true, bool cancelFutures = false)
     {
