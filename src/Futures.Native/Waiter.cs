@@ -83,7 +83,9 @@ internal abstract class Waiter
         private void RecordAndSet(Future future)
         {
             Record(future);
-            if (Interlocked.Exchange(ref _armed, 1) == 0)
+            // The read first spares the shared cache line a write while armed. Both sides write, fence
+            // (the push's and the disarm's interlocked steps), then read: one of them sees the other.
+            if (Volatile.Read(ref _armed) == 0 && Interlocked.Exchange(ref _armed, 1) == 0)
             {
                 Event.Set();
             }
