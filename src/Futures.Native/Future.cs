@@ -23,7 +23,7 @@ public abstract class Future
     private volatile FutureState _state;
     private Exception? _exception;
     private List<Action<Future>>? _callbacks;
-    private List<Waiter>? _waiters;
+    private WaiterList? _waiters;
     private int _blockedWaiters;
 
     [ThreadStatic]
@@ -162,9 +162,9 @@ public abstract class Future
                     _state = FutureState.CancelledAndNotified;
                     if (_waiters is { } waiters)
                     {
-                        foreach (var waiter in waiters)
+                        for (int i = 0; i < waiters.Count; i++)
                         {
-                            waiter.AddCancelled(this);
+                            waiters[i].AddCancelled(this);
                         }
                         _waiters = null; // told: a done future never reports again (see RemoveWaiter)
                     }
@@ -291,8 +291,9 @@ public abstract class Future
         _state = FutureState.Finished;
         if (_waiters is { } waiters)
         {
-            foreach (var waiter in waiters)
+            for (int i = 0; i < waiters.Count; i++)
             {
+                var waiter = waiters[i];
                 if (failed)
                 {
                     waiter.AddException(this);
@@ -433,7 +434,14 @@ public abstract class Future
             {
                 return false;
             }
-            (_waiters ??= new List<Waiter>(1)).Add(waiter);
+            if (_waiters is { } waiters)
+            {
+                waiters.Add(waiter);
+            }
+            else
+            {
+                _waiters = new WaiterList(waiter);
+            }
             return true;
         }
     }
