@@ -14,6 +14,10 @@ namespace CsFutures;
 //                    └─ queue longer than MaxBacklog: SubmitBacklog.Wait (RunBlocking hook) until the
 //                       workers drain it to half
 //
+//   Map over a collection ─► WorkerPool.SubmitBatch: once every worker is started (and without a
+//               backlog), up to 64 items (Executor.MapBatchSize) are queued under one lock round trip,
+//               all or none, and as many sleeping workers are woken; otherwise one Submit per item.
+//
 //   Shutdown ─► WorkerPool.Shutdown: no more submits; cancel_futures cancels what is queued; idle
 //               workers wake one another in a chain and exit once the queue is empty; the last one
 //               completes AllExited (Join / ShutdownAsync).
