@@ -72,10 +72,18 @@ public abstract class Executor : IDisposable, IAsyncDisposable
             buffersize ?? (items.TryGetNonEnumeratedCount(out int count) ? count : 16));
         try
         {
-            while ((buffersize is null || fs.Count < buffersize) && source.MoveNext())
+            if (buffersize is null && items is ICollection<TSource> or IReadOnlyCollection<TSource>)
             {
-                var item = source.Current;
-                fs.Enqueue(Submit(() => fn(item)));
+                // A collection's enumerator runs no code of the caller's that could wait for the work
+                // (a generator may): its items are submitted in batches, one lock round trip each.
+                SubmitBatches(fn, source, fs);
+            }
+            else
+            {
+                while ((buffersize is null || fs.Count < buffersize) && source.MoveNext())
+                {
+                    fs.Enqueue(SubmitMapItem(fn, source.Current));
+                }
             }
         }
         catch
@@ -89,6 +97,70 @@ public abstract class Executor : IDisposable, IAsyncDisposable
             return MapResults<TSource, TResult>(fs, null, default((IEnumerator<TSource>, Func<TSource, TResult>)?), deadline);
         }
         return MapResults<TSource, TResult>(fs, new WeakReference<Executor>(this), (source, fn), deadline);
+    }
+
+    /// <summary>Submits one item of <c>map</c>: a work item that calls <paramref name="fn"/> with
+    /// <paramref name="item"/> (no closure).</summary>
+    private Future<TResult> SubmitMapItem<TSource, TResult>(Func<TSource, TResult> fn, TSource item)
+    {
+        var work = new MapWorkItem<TSource, TResult>(new Future<TResult>(), fn, item);
+        SubmitWorkItem(work);
+        return work.Typed;
+    }
+
+    /// <summary>The most items of one batch of <see cref="SubmitBatches"/>.</summary>
+    internal const int MapBatchSize = 64;
+
+    /// <summary>Submits every item of <paramref name="source"/> in batches of
+    /// <see cref="MapBatchSize"/> through <see cref="SubmitWorkItems"/>. A batch is submitted whole or
+    /// not at all; an enumeration that fails submits the items read before it, then throws, as
+    /// submitting one by one would.</summary>
+    private void SubmitBatches<TSource, TResult>(
+        Func<TSource, TResult> fn, IEnumerator<TSource> source, Queue<Future<TResult>> fs)
+    {
+        var batch = new List<WorkItem>(MapBatchSize);
+        bool more = true;
+        while (more)
+        {
+            batch.Clear();
+            try
+            {
+                while (batch.Count < MapBatchSize && (more = source.MoveNext()))
+                {
+                    batch.Add(new MapWorkItem<TSource, TResult>(new Future<TResult>(), fn, source.Current));
+                }
+            }
+            catch
+            {
+                SubmitAndQueue(batch, fs);
+                throw;
+            }
+            SubmitAndQueue(batch, fs);
+        }
+    }
+
+    private void SubmitAndQueue<TResult>(List<WorkItem> batch, Queue<Future<TResult>> fs)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        SubmitWorkItems(batch);
+        foreach (var work in batch)
+        {
+            fs.Enqueue((Future<TResult>)work.Future);
+        }
+    }
+
+    /// <summary>Schedules several work items in order, as that many <see cref="SubmitWorkItem"/> calls
+    /// would; an executor may take them in one step (all or none). When it throws, the items not
+    /// submitted are not run.</summary>
+    internal virtual void SubmitWorkItems(List<WorkItem> items)
+    {
+        foreach (var item in items)
+        {
+            SubmitWorkItem(item);
+        }
     }
 
     /// <summary>Python's <c>map(fn, iterable1, iterable2)</c>: the items are zipped, stopping at the
@@ -117,8 +189,7 @@ public abstract class Executor : IDisposable, IAsyncDisposable
             {
                 if (more is { } m && executor!.TryGetTarget(out var ex) && m.Source.MoveNext())
                 {
-                    var item = m.Source.Current;
-                    fs.Enqueue(ex.Submit(() => m.Fn(item)));
+                    fs.Enqueue(ex.SubmitMapItem(m.Fn, m.Source.Current));
                 }
                 var f = fs.Dequeue();
                 TResult result;

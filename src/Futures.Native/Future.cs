@@ -23,12 +23,22 @@ public abstract class Future
     private volatile FutureState _state;
     private Exception? _exception;
     private List<Action<Future>>? _callbacks;
-    private List<Waiter>? _waiters;
+    private WaiterList? _waiters;
     private int _blockedWaiters;
+
+    [ThreadStatic]
+    private static int t_created; // futures created on this thread, for IdentityHash
 
     private protected Future()
     {
+        // Consecutive on each thread, salted by the thread: spreads evenly in hash sets, without the
+        // object header's hash code (a runtime call) nor a shared counter.
+        IdentityHash = ++t_created + Environment.CurrentManagedThreadId * unchecked((int)0x9E3779B1);
     }
+
+    /// <summary>A hash code of this future's identity for the engine's own sets
+    /// (<see cref="FutureIdentityComparer{TFuture}"/>); not unique.</summary>
+    internal int IdentityHash { get; }
 
     /// <summary>The current state: Python's <c>Future._state</c>.</summary>
     public FutureState State => _state;
@@ -152,10 +162,11 @@ public abstract class Future
                     _state = FutureState.CancelledAndNotified;
                     if (_waiters is { } waiters)
                     {
-                        foreach (var waiter in waiters)
+                        for (int i = 0; i < waiters.Count; i++)
                         {
-                            waiter.AddCancelled(this);
+                            waiters[i].AddCancelled(this);
                         }
+                        _waiters = null; // told: a done future never reports again (see RemoveWaiter)
                     }
                     return false;
                 case FutureState.Pending:
@@ -252,6 +263,12 @@ public abstract class Future
 
     private protected Exception? ExceptionLocked => _exception;
 
+    /// <summary>True when the future finished with a result (not an exception): read without the
+    /// lock, ordered by the volatile state (the outcome is written before the state becomes
+    /// FINISHED), so that the caller may read the result without the lock.</summary>
+    private protected bool FinishedWithResult =>
+        _state == FutureState.Finished && Volatile.Read(ref _exception) is null;
+
     /// <summary>The state as seen under the lock, for the generic subclass.</summary>
     private protected FutureState StateLocked => _state;
 
@@ -274,8 +291,9 @@ public abstract class Future
         _state = FutureState.Finished;
         if (_waiters is { } waiters)
         {
-            foreach (var waiter in waiters)
+            for (int i = 0; i < waiters.Count; i++)
             {
+                var waiter = waiters[i];
                 if (failed)
                 {
                     waiter.AddException(this);
@@ -285,6 +303,7 @@ public abstract class Future
                     waiter.AddResult(this);
                 }
             }
+            _waiters = null; // told: a done future never reports again (see RemoveWaiter)
         }
         PulseBlockedLocked();
     }
@@ -403,6 +422,11 @@ public abstract class Future
     /// returns <c>false</c> when done, without installing.</summary>
     internal bool TryInstallWaiter(Waiter waiter, out bool finishedOrNotified)
     {
+        if (_state is FutureState.Finished or FutureState.CancelledAndNotified)
+        {
+            finishedOrNotified = true; // final states: no lock needed to know it
+            return false;
+        }
         lock (SyncRoot)
         {
             finishedOrNotified = _state is FutureState.Finished or FutureState.CancelledAndNotified;
@@ -410,13 +434,27 @@ public abstract class Future
             {
                 return false;
             }
-            (_waiters ??= new List<Waiter>(1)).Add(waiter);
+            if (_waiters is { } waiters)
+            {
+                waiters.Add(waiter);
+            }
+            else
+            {
+                _waiters = new WaiterList(waiter);
+            }
             return true;
         }
     }
 
+    /// <remarks>The futures drop their waiters once they told them that they are done, so that
+    /// removing a waiter from a done future needs no lock: the caller installed it, so a list that is
+    /// gone was dropped after it was told.</remarks>
     internal void RemoveWaiter(Waiter waiter)
     {
+        if (Volatile.Read(ref _waiters) is null)
+        {
+            return;
+        }
         lock (SyncRoot)
         {
             _waiters?.Remove(waiter);
@@ -428,10 +466,9 @@ public abstract class Future
     {
         get
         {
-            lock (SyncRoot)
-            {
-                return _state == FutureState.Finished && _exception is not null;
-            }
+            // No lock: the exception is written before the state becomes FINISHED (a volatile write),
+            // so a reader that sees FINISHED sees the exception.
+            return _state == FutureState.Finished && Volatile.Read(ref _exception) is not null;
         }
     }
 

@@ -25,6 +25,10 @@ public class Future<T> : Future
     /// <remarks>If the work raised, that very exception object is rethrown, as CPython re-raises it.</remarks>
     public T Result(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        if (FinishedWithResult)
+        {
+            return _result!; // finished: no wait, and the result is written before the state
+        }
         lock (SyncRoot)
         {
             WaitDoneLocked(timeout, cancellationToken);

@@ -112,13 +112,15 @@ public static class Futures
         where TFuture : Future
     {
         ArgumentNullException.ThrowIfNull(fs);
-        // Copied now: the iteration then holds only this set, from which yielded futures are removed,
-        // not the caller's sequence (an iterator keeps its arguments for its whole life).
-        return AsCompletedIterator(new HashSet<TFuture>(fs), timeout, cancellationToken);
+        // Copied now: the iteration then holds only this copy, which the first step empties into a set
+        // from which yielded futures are removed, not the caller's sequence (an iterator keeps its
+        // arguments for its whole life). A copy of the references, without looking at the futures:
+        // the first step looks at each once (see CompletionCursor).
+        return AsCompletedIterator(fs.ToArray(), timeout, cancellationToken);
     }
 
     private static IEnumerable<TFuture> AsCompletedIterator<TFuture>(
-        HashSet<TFuture> fs, TimeSpan? timeout, CancellationToken cancellationToken)
+        TFuture[] fs, TimeSpan? timeout, CancellationToken cancellationToken)
         where TFuture : Future
     {
         var deadline = Deadline.After(timeout);
@@ -159,7 +161,7 @@ public static class Futures
     {
         ArgumentNullException.ThrowIfNull(fs);
         // Copied now, as in AsCompleted: the iteration must not keep the caller's sequence alive.
-        return AsCompletedAsyncIterator(new HashSet<TFuture>(fs), timeout, cancellationToken);
+        return AsCompletedAsyncIterator(new HashSet<TFuture>(fs, FutureIdentityComparer<TFuture>.Instance), timeout, cancellationToken);
     }
 
     private static async IAsyncEnumerable<TFuture> AsCompletedAsyncIterator<TFuture>(

@@ -14,6 +14,10 @@ namespace CsFutures;
 //                    └─ queue longer than MaxBacklog: SubmitBacklog.Wait (RunBlocking hook) until the
 //                       workers drain it to half
 //
+//   Map over a collection ─► WorkerPool.SubmitBatch: once every worker is started (and without a
+//               backlog), up to 64 items (Executor.MapBatchSize) are queued under one lock round trip,
+//               all or none, and as many sleeping workers are woken; otherwise one Submit per item.
+//
 //   Shutdown ─► WorkerPool.Shutdown: no more submits; cancel_futures cancels what is queued; idle
 //               workers wake one another in a chain and exit once the queue is empty; the last one
 //               completes AllExited (Join / ShutdownAsync).
@@ -108,6 +112,9 @@ public class ThreadPoolExecutor : Executor
         ArgumentNullException.ThrowIfNull(item);
         _pool.Submit(item);
     }
+
+    /// <summary>Map's batches: one lock round trip for the batch once every worker is started.</summary>
+    internal override void SubmitWorkItems(List<WorkItem> items) => _pool.SubmitBatch(items);
 
     /// <inheritdoc/>
     public override void Shutdown(bool wait = true, bool cancelFutures = false)

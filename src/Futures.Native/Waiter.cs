@@ -7,8 +7,7 @@ namespace CsFutures;
 /// </summary>
 internal abstract class Waiter
 {
-    private readonly object _lock = new();
-    private List<Future> _finished = new();
+    private Node? _recorded; // the futures recorded since the last take, newest first (a lock-free stack)
 
     public ManualResetEventSlim Event { get; } = new(false);
 
@@ -18,24 +17,48 @@ internal abstract class Waiter
 
     public virtual void AddCancelled(Future future) => Record(future);
 
-    /// <summary>Takes the futures recorded so far and resets the event (as_completed's step).</summary>
+    /// <summary>Takes the futures recorded so far, in the order they were recorded, and resets the
+    /// event (as_completed's step). The event is reset before the futures are taken: a future
+    /// recorded after the take sets it again.</summary>
     public List<Future> TakeFinished()
     {
-        lock (_lock)
+        Event.Reset();
+        BeforeTake();
+        var node = Interlocked.Exchange(ref _recorded, null);
+        var finished = new List<Future>();
+        for (; node is not null; node = node.Next)
         {
-            var finished = _finished;
-            _finished = new List<Future>();
-            Event.Reset();
-            return finished;
+            finished.Add(node.Future);
         }
+        finished.Reverse();
+        return finished;
+    }
+
+    /// <summary>Runs after the event is reset and before the futures are taken.</summary>
+    private protected virtual void BeforeTake()
+    {
     }
 
     private protected void Record(Future future)
     {
-        lock (_lock)
+        var node = new Node(future);
+        var head = Volatile.Read(ref _recorded);
+        while (true)
         {
-            _finished.Add(future);
+            node.Next = head;
+            var seen = Interlocked.CompareExchange(ref _recorded, node, head);
+            if (seen == head)
+            {
+                return;
+            }
+            head = seen;
         }
+    }
+
+    private sealed class Node(Future future)
+    {
+        public readonly Future Future = future;
+        public Node? Next;
     }
 
     /// <summary>Wakes the waiting thread at once: CPython's <c>_AsCompletedWaiter</c> and
@@ -50,12 +73,26 @@ internal abstract class Waiter
 
         public override void AddCancelled(Future future) => RecordAndSet(future);
 
+        private int _armed; // 1 once a record set the event since the last take: the next record needs no Set
+
+        /// <summary>Records, and sets the event only for the first record since the last take (a
+        /// <c>Set</c> costs an interlocked step on the event, and a kernel call while the reader
+        /// sleeps). The reader resets the event, then disarms (a full fence), then takes: a record
+        /// that finds the waiter armed was pushed before that take, and one that disarms it sets the
+        /// event after the reset, so no record is left without a wake-up.</summary>
         private void RecordAndSet(Future future)
         {
             Record(future);
-            Event.Set();
+            // The read first spares the shared cache line a write while armed. Both sides write, fence
+            // (the push's and the disarm's interlocked steps), then read: one of them sees the other.
+            if (Volatile.Read(ref _armed) == 0 && Interlocked.Exchange(ref _armed, 1) == 0)
+            {
+                Event.Set();
+            }
             Signalled?.Invoke();
         }
+
+        private protected override void BeforeTake() => Interlocked.Exchange(ref _armed, 0);
     }
 
     /// <summary>Wakes the waiting thread when all pending futures are done, or at the first

@@ -78,3 +78,47 @@ internal sealed class DelegateWorkItem<T> : WorkItem
         _future.SetResult(result);
     }
 }
+
+/// <summary>A function, its argument and its future: one item of <see cref="Executor.Map{TSource, TResult}"/>,
+/// without the closure and delegate that <c>Submit(() =&gt; fn(item))</c> would allocate.</summary>
+internal sealed class MapWorkItem<TSource, TResult> : WorkItem
+{
+    private readonly Future<TResult> _future;
+    private Func<TSource, TResult>? _fn;
+    private TSource _arg;
+
+    public MapWorkItem(Future<TResult> future, Func<TSource, TResult> fn, TSource arg)
+    {
+        _future = future;
+        _fn = fn;
+        _arg = arg;
+    }
+
+    public override Future Future => _future;
+
+    /// <summary>The future, typed.</summary>
+    public Future<TResult> Typed => _future;
+
+    public override void Run()
+    {
+        var fn = _fn!;
+        var arg = _arg;
+        _fn = null; // drop the function and the argument as soon as it ran (CPython: GH-60488)
+        _arg = default!;
+        if (!_future.SetRunningOrNotifyCancel())
+        {
+            return;
+        }
+        TResult result;
+        try
+        {
+            result = fn(arg);
+        }
+        catch (Exception ex)
+        {
+            _future.SetException(ex);
+            return;
+        }
+        _future.SetResult(result);
+    }
+}

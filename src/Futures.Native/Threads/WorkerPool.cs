@@ -125,6 +125,57 @@ internal sealed class WorkerPool
         }
     }
 
+    /// <summary>Queues <paramref name="items"/> in order as that many <see cref="Submit"/> calls would,
+    /// in one lock round trip once every worker is started (all or none: a shut down or broken pool
+    /// takes none), and wakes as many sleeping workers as there are items. While the pool may still
+    /// start workers, or with the backlog on, the items go one by one through <see cref="Submit"/>, so
+    /// that threads start and submitters wait exactly as they do for single submits.</summary>
+    public void SubmitBatch(List<WorkItem> items)
+    {
+        if (_backlog.Enabled || Volatile.Read(ref _running) < MaxWorkers || !TrySubmitBatch(items))
+        {
+            foreach (var item in items)
+            {
+                Submit(item);
+            }
+            return;
+        }
+        for (int i = Math.Min(items.Count, MaxWorkers); i > 0; i--)
+        {
+            _idleWorkers.WakeOne();
+        }
+    }
+
+    /// <summary>The batch under the lock, when every worker is started; false (nothing queued) when
+    /// one may still start.</summary>
+    private bool TrySubmitBatch(List<WorkItem> items)
+    {
+        lock (_lock)
+        {
+            if (_broken is { } broken)
+            {
+                throw Broken(broken);
+            }
+            if (_shutdown)
+            {
+                throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
+            }
+            if (_threads.Count < MaxWorkers)
+            {
+                return false;
+            }
+            foreach (var item in items)
+            {
+                Counters.Submitted(ref item.Trace);
+                _queue.Enqueue(item);
+                // Consumes an idle count as a single submit does; never starts a thread here.
+                var none = AdjustThreadCountLocked();
+                Invariants.Assert(none is null, "a batch started a worker");
+            }
+        }
+        return true;
+    }
+
     /// <summary>Runs a blocking step of a submit through <see cref="ThreadPoolExecutorOptions.RunBlocking"/>
     /// (a bridge releases its own lock around it).</summary>
     private void RunBlocking(Action step)
