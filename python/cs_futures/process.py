@@ -342,13 +342,19 @@ def _map_in_chunks(base_map, fn, iterables, timeout, chunksize, buffersize):
     return _chain_from_iterable_of_lists(results)
 
 
+def _worker_arguments():
+    """The arguments of a worker process for this interpreter (``sys.executable``): its flags, then
+    ``-c`` and the bootstrap that runs ``cs_futures._worker`` from this package."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
+    return [*subprocess._args_from_interpreter_flags(), "-c", bootstrap]
+
+
 def _worker_config(max_workers, initializer=None, *, max_tasks_per_child=None, start_all=False,
-                   isolate_crashes=False, task_timeout=None, name="", extra_args=()):
+                   isolate_crashes=False, task_timeout=None, name=""):
     """The engine's worker-pool configuration (``PythonProcessPool.ReadOptions``): this interpreter
     with its flags running ``cs_futures._worker``, this process's environment, and the settings
     each worker applies first (``sys.path``, ``sys.argv``, the authkey, the pickled initializer)."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
     settings = {
         "sys_path": list(sys.path),
         "sys_argv": list(sys.argv),
@@ -357,7 +363,7 @@ def _worker_config(max_workers, initializer=None, *, max_tasks_per_child=None, s
     }
     return (
         sys.executable,
-        [*subprocess._args_from_interpreter_flags(), "-c", bootstrap, *extra_args],
+        _worker_arguments(),
         ["%s=%s" % item for item in os.environ.items()],
         max_workers,
         max_tasks_per_child or 0,

@@ -23,7 +23,6 @@ or SIGTERM. Worker processes run this interpreter with this environment: tasks m
 installed here.
 """
 import os
-import subprocess
 import sys
 
 USAGE = __doc__
@@ -45,12 +44,10 @@ def node_command(argv):
     """The command line of a node serving with this interpreter's workers."""
     from .. import _loader
     from .. import process as _process
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    bootstrap = _process._BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
     root, _ = _loader.find_runtime()
     dotnet = os.path.join(root, "dotnet.exe" if sys.platform == "win32" else "dotnet")
     return [dotnet, node_program(), *argv, "--trace-workers", "--worker-command", sys.executable,
-            *subprocess._args_from_interpreter_flags(), "-c", bootstrap, "cluster-node"]
+            *_process._worker_arguments(), "cluster-node"]
 
 
 def main(argv):
