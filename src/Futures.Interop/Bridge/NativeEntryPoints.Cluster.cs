@@ -81,23 +81,13 @@ public static unsafe partial class NativeEntryPoints
         try
         {
             var engine = Handles.Get<PythonCluster>(handle).Engine;
-            IntPtr dict = PyApi.PyDict_New();
-            try
-            {
-                SetItem(dict, "queued", PyApi.PyLong_FromLongLong(engine.QueuedCount));
-                SetItem(dict, "in_flight", PyApi.PyLong_FromLongLong(engine.InFlightCount));
-                SetItem(dict, "attempts_lost", PyApi.PyLong_FromLongLong(engine.AttemptsLost));
-                SetItem(dict, "lost_before_start", PyApi.PyLong_FromLongLong(engine.LostBeforeStart));
-                SetItem(dict, "reclaimed", PyApi.PyLong_FromLongLong(engine.Reclaimed));
-                SetItem(dict, "late_results_dropped", PyApi.PyLong_FromLongLong(engine.LateResultsDropped));
-                SetItem(dict, "broken", engine.Broken is { } broken ? PyApi.NewString(broken) : PyApi.NewRef(PyApi.None));
-            }
-            catch
-            {
-                PyApi.Py_DecRef(dict);
-                throw;
-            }
-            return dict;
+            return NewDict(
+            [
+                ("queued", (long)engine.QueuedCount), ("in_flight", (long)engine.InFlightCount),
+                ("attempts_lost", engine.AttemptsLost), ("lost_before_start", engine.LostBeforeStart),
+                ("reclaimed", engine.Reclaimed), ("late_results_dropped", engine.LateResultsDropped),
+                ("broken", engine.Broken),
+            ]);
         }
         catch (Exception ex)
         {

@@ -682,36 +682,49 @@ public static unsafe partial class NativeEntryPoints
                 PythonProcessPool p => (p.Engine.Stats(), true),
                 var other => throw new InvalidCastException($"cs_futures: a {other.GetType().Name} has no stats"),
             };
-            (string, long)[] fields =
+            (string, object?)[] fields =
             [
-                ("submitted", stats.Submitted), ("completed", stats.Completed), ("failed", stats.Failed),
-                ("cancelled", stats.Cancelled), ("queued", stats.Queued), ("workers", stats.Workers),
+                ("name", stats.Name), ("submitted", stats.Submitted), ("completed", stats.Completed),
+                ("failed", stats.Failed), ("cancelled", stats.Cancelled), ("queued", stats.Queued),
+                ("workers", stats.Workers),
             ];
             if (processes)
             {
                 fields = [.. fields, ("worker_starts", stats.WorkerStarts), ("worker_deaths", stats.WorkerDeaths),
                     ("worker_restarts", stats.WorkerRestarts)];
             }
-            IntPtr dict = PyApi.PyDict_New();
-            try
-            {
-                SetItem(dict, "name", PyApi.NewString(stats.Name));
-                foreach (var (key, value) in fields)
-                {
-                    SetItem(dict, key, PyApi.PyLong_FromLongLong(value));
-                }
-            }
-            catch
-            {
-                PyApi.Py_DecRef(dict);
-                throw;
-            }
-            return dict;
+            return NewDict(fields);
         }
         catch (Exception ex)
         {
             return BridgeErrors.Raise(ex, IntPtr.Zero);
         }
+    }
+
+    /// <summary>A new dict of <paramref name="fields"/>: each value a <c>long</c> (an int), a string
+    /// (a str) or null (None), converted as it is set.</summary>
+    private static IntPtr NewDict((string Key, object? Value)[] fields)
+    {
+        IntPtr dict = PyApi.PyDict_New();
+        try
+        {
+            foreach (var (key, value) in fields)
+            {
+                SetItem(dict, key, value switch
+                {
+                    null => PyApi.NewRef(PyApi.None),
+                    string text => PyApi.NewString(text),
+                    long number => PyApi.PyLong_FromLongLong(number),
+                    _ => throw new ArgumentException($"{key}: a stats value is a long, a string or null"),
+                });
+            }
+        }
+        catch
+        {
+            PyApi.Py_DecRef(dict);
+            throw;
+        }
+        return dict;
     }
 
     /// <summary>Sets <paramref name="dict"/>[<paramref name="key"/>] to <paramref name="value"/> (a new
