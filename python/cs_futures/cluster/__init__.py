@@ -368,8 +368,7 @@ class ProcessPoolOnCluster(ClusterExecutor):
 
     def __init__(self, max_workers=None, mp_context=None, initializer=None, initargs=(), *,
                  max_tasks_per_child=None):
-        if max_workers is not None and max_workers <= 0:
-            raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
+        # max_workers is checked by ClusterExecutor, with the same message.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         if max_tasks_per_child is not None:
