@@ -239,7 +239,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             var factory = connection.GrainFactory;
             self = factory.CreateObjectReference<ITaskSource>(_queue);
             var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
-            var watcher = new MembershipWatcher(factory.GetGrain<IManagementGrain>(0), _queue, _options);
+            var watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options);
             while (true)
             {
                 try

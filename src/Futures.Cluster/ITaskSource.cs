@@ -21,8 +21,9 @@ public interface ITaskSource : IGrainObserver
     Task<TaskAssignment[]?> Take(string nodeId, int max);
 
     /// <summary>The node is about to hand these tasks to worker processes: from now on, losing the node
-    /// counts an attempt against them.</summary>
-    [OneWay, AlwaysInterleave, Alias("Starting")]
+    /// counts an attempt against them. The node waits for the answer before it runs them, so that a task
+    /// that kills its node at once is still counted (a one-way report could die with the node).</summary>
+    [AlwaysInterleave, Alias("Starting")]
     Task Starting(string nodeId, long[] ids);
 
     /// <summary>Results of tasks assigned to <paramref name="nodeId"/>. A result for a task that the node

@@ -1,7 +1,8 @@
 namespace CsFutures.Cluster;
 
 /// <summary>
-/// Reads the cluster's active silos for one executor and takes back the tasks of nodes that left.
+/// Reads the cluster's active silos for one executor, through <see cref="IMembershipView"/> (answered by
+/// whichever live gateway the executor reaches), and takes back the tasks of nodes that left.
 /// A node is declared gone when it was seen active and is no longer, or when it holds tasks and has
 /// not appeared active for <see cref="UnseenGrace"/> (it joined and died between two polls).
 /// </summary>
@@ -16,16 +17,16 @@ internal sealed class MembershipWatcher
     internal static readonly TimeSpan StartReportTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly IManagementGrain _management;
+    private readonly IMembershipView _membership;
     private readonly TaskQueue _queue;
     private readonly ClusterExecutorOptions _options;
     private readonly HashSet<string> _seenActive = [];
     private readonly Dictionary<string, DateTime> _firstHolding = [];
     private DateTime _lastAnswer = DateTime.UtcNow;
 
-    internal MembershipWatcher(IManagementGrain management, TaskQueue queue, ClusterExecutorOptions options)
+    internal MembershipWatcher(IMembershipView membership, TaskQueue queue, ClusterExecutorOptions options)
     {
-        _management = management;
+        _membership = membership;
         _queue = queue;
         _options = options;
     }
@@ -33,10 +34,10 @@ internal sealed class MembershipWatcher
     /// <summary>One poll; returns why the cluster is lost, or null.</summary>
     internal async Task<string?> PollAsync(CancellationToken token)
     {
-        Dictionary<SiloAddress, SiloStatus> hosts;
+        string[] hosts;
         try
         {
-            hosts = await _management.GetHosts(onlyActive: true).WaitAsync(CallTimeout, token).ConfigureAwait(false);
+            hosts = await _membership.ActiveNodes().WaitAsync(CallTimeout, token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
         {
@@ -48,7 +49,7 @@ internal sealed class MembershipWatcher
         }
         _lastAnswer = DateTime.UtcNow;
         _queue.ReclaimUnstarted(StartReportTimeout);
-        var active = hosts.Keys.Select(s => s.ToParsableString()).ToHashSet();
+        var active = hosts.ToHashSet();
         _seenActive.UnionWith(active);
         var now = DateTime.UtcNow;
         var holding = _queue.NodesHoldingTasks();

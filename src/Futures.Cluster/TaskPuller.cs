@@ -21,6 +21,10 @@ internal sealed class TaskPuller : BackgroundService
     /// their executor (<see cref="TaskQueue.ReclaimUnstarted"/>).</summary>
     internal static readonly TimeSpan TakeTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest a node waits for the executor to acknowledge <see cref="ITaskSource.Starting"/>
+    /// before it runs the tasks anyway.</summary>
+    internal static readonly TimeSpan StartingTimeout = TimeSpan.FromSeconds(2);
+
     private readonly NodeState _node;
     private readonly Dashboard.NodeCounters _counters;
     private readonly IGrainFactory _grains;
@@ -134,7 +138,16 @@ internal sealed class TaskPuller : BackgroundService
                 }
                 sender.Started(tasks.Length);
                 _counters.OnStarted(tasks.Length);
-                _ = source.Starting(_node.NodeId, tasks.Select(t => t.Id).ToArray());
+                try
+                {
+                    await source.Starting(_node.NodeId, tasks.Select(t => t.Id).ToArray())
+                        .WaitAsync(StartingTimeout).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // Unanswered: run them anyway; the executor takes back tasks it never heard started
+                    // (MembershipWatcher.StartReportTimeout), so they run at least once.
+                }
                 foreach (var task in tasks)
                 {
                     Run(task, sender);
