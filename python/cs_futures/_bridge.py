@@ -23,6 +23,8 @@ VERSION = 3
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
 
 _contract = _loader.load()
+# "native": the natively compiled engine (no .NET runtime needed); "runtime": the engine on CoreCLR.
+ENGINE = getattr(_contract, "engine", "runtime")
 if _contract.version != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
                       f"{_contract.version}, expected {VERSION}); rebuild them")
@@ -39,11 +41,11 @@ _TYPES = {
 }
 
 
-def _entry(name):
+def _entry(name, contract=_contract):
     """The entry point ``name``, as a ctypes function built from the signature .NET describes:
     ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones."""
     try:
-        kind, signature, address = _contract.entries[name]
+        kind, signature, address = contract.entries[name]
     except KeyError:
         raise ImportError(f"cs_futures: the .NET bridge has no entry point {name!r}; "
                           "rebuild the assemblies") from None
@@ -52,9 +54,9 @@ def _entry(name):
     return prototype(_TYPES[result], *[_TYPES[letter] for letter in parameters])(address)
 
 
-def _enum(name):
+def _enum(name, contract=_contract):
     """A .NET enum shared with the package, as a namespace of its members (``FutureState.Pending``)."""
-    return types.SimpleNamespace(**_contract.enums[name])
+    return types.SimpleNamespace(**contract.enums[name])
 
 
 # Selectors and codes, by name from .NET (CsFutures.Interop.Bridge.BridgeContract).
@@ -108,11 +110,7 @@ process_pool_info = _entry("process_pool_info")
 process_pool_workers = _entry("process_pool_workers")
 process_worker_op = _entry("process_worker_op")
 process_worker_join = _entry("process_worker_join")
-cluster_new = _entry("cluster_new")
-cluster_submit = _entry("cluster_submit")
-cluster_shutdown = _entry("cluster_shutdown")
-cluster_join = _entry("cluster_join")
-cluster_stats = _entry("cluster_stats")
+# The cluster's entries (cluster_new...) belong to the runtime-hosted engine: see runtime().
 
 if get_version() != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
@@ -122,35 +120,38 @@ _FAILED = Code.Failed
 _monotonic = time.monotonic
 
 
-def _raise_wait_failure():
-    """Raise the failure that a "wait" entry reported with ``Code.Failed``."""
-    last_error()  # raises it (ctypes checks the error indicator of a PYFUNCTYPE call)
-    raise RuntimeError("cs_futures: a blocking call into .NET failed without saying why")
+def _waiter(last_error):
+    """The :func:`wait` loop for the "wait" entries of the bridge whose ``last_error`` is given."""
 
+    def wait(entry, timeout, *args):
+        """Call the "wait" entry ``entry(*args, seconds)`` in slices of at most :data:`SLICE` seconds,
+        so that signals (Ctrl-C) are handled between two slices, until it returns non-zero or
+        ``timeout`` seconds (None: no limit) have passed.
 
-def wait(entry, timeout, *args):
-    """Call the "wait" entry ``entry(*args, seconds)`` in slices of at most :data:`SLICE` seconds,
-    so that signals (Ctrl-C) are handled between two slices, until it returns non-zero or
-    ``timeout`` seconds (None: no limit) have passed.
-
-    Returns the entry's first non-zero result, or 0 when the timeout passed (the entry is called
-    once more with 0 seconds at the end, as a last look). A failure in .NET (``Code.Failed``) is
-    raised as a Python exception (a freed handle: RuntimeError).
-    """
-    if timeout is None:
-        result = entry(*args, SLICE)
-        while not result:
+        Returns the entry's first non-zero result, or 0 when the timeout passed (the entry is called
+        once more with 0 seconds at the end, as a last look). A failure in .NET (``Code.Failed``) is
+        raised as a Python exception (a freed handle: RuntimeError).
+        """
+        if timeout is None:
             result = entry(*args, SLICE)
-    else:
-        end_time = _monotonic() + timeout
-        while True:
-            remaining = end_time - _monotonic()
-            result = entry(*args, (remaining if remaining < SLICE else SLICE) if remaining > 0 else 0.0)
-            if result or remaining <= 0:
-                break
-    if result == _FAILED:
-        _raise_wait_failure()
-    return result
+            while not result:
+                result = entry(*args, SLICE)
+        else:
+            end_time = _monotonic() + timeout
+            while True:
+                remaining = end_time - _monotonic()
+                result = entry(*args, (remaining if remaining < SLICE else SLICE) if remaining > 0 else 0.0)
+                if result or remaining <= 0:
+                    break
+        if result == _FAILED:
+            last_error()  # raises it (ctypes checks the error indicator of a PYFUNCTYPE call)
+            raise RuntimeError("cs_futures: a blocking call into .NET failed without saying why")
+        return result
+
+    return wait
+
+
+wait = _waiter(last_error)
 
 
 class _Marker:
@@ -184,9 +185,10 @@ def _after_fork_in_child():
     global forked
     forked = True
     module = sys.modules[__name__]
-    for name, value in list(vars(module).items()):
-        if isinstance(value, ctypes._CFuncPtr):
-            setattr(module, name, _refuse)
+    for namespace in (module, _runtime):
+        for name, value in list(vars(namespace).items()):
+            if isinstance(value, ctypes._CFuncPtr):
+                setattr(namespace, name, _refuse)
     for hook in fork_hooks:
         hook()
 
@@ -213,6 +215,12 @@ def _describe(exc):
 def start(worker_started, worker_stopping, broken_interpreter_pool):
     """Give the bridge the stdlib exception classes (and the interpreter pool's, which the
     standard library has from 3.14 only), the worker-thread hooks and the markers."""
+    global _start_args
+    _start_args = (worker_started, worker_stopping, broken_interpreter_pool)
+    _configure(configure, _contract, *_start_args)
+
+
+def _configure(configure, contract, worker_started, worker_stopping, broken_interpreter_pool):
     from concurrent.futures import _base, thread, process
     items = {
         "CancelledError": _base.CancelledError, "TimeoutError": _base.TimeoutError,
@@ -224,7 +232,7 @@ def start(worker_started, worker_stopping, broken_interpreter_pool):
         "BrokenInterpreterPool": broken_interpreter_pool,
     }
     # The tuple's order is .NET's (PythonBridge.Slot), read by name: nothing kept in step by hand.
-    slots = {name: value for name, value in _contract.enums["Slot"].items() if name != "Count"}
+    slots = {name: value for name, value in contract.enums["Slot"].items() if name != "Count"}
     if set(slots) != set(items):
         raise ImportError("cs_futures: the .NET bridge expects configuration items "
                           f"{sorted(slots)}, this package has {sorted(items)}; rebuild the assemblies")
@@ -248,3 +256,44 @@ def clr_bridge():
     from CsFutures.Interop.Bridge import ClrBridge
     return ClrBridge
 
+
+
+class Bridge:
+    """One engine's contract as attributes: its entry points (``b.cluster_new``), enums
+    (``b.FutureState``), ``MESSAGES``, and ``wait`` for its "wait" entries."""
+
+    def __init__(self, contract):
+        self.engine = getattr(contract, "engine", "runtime")
+        for name in contract.entries:
+            setattr(self, name, _entry(name, contract))
+        for name in contract.enums:
+            setattr(self, name, _enum(name, contract))
+        self.MESSAGES = dict(contract.messages)
+        self.wait = _waiter(self.last_error)
+        # True when this is the engine of the package's own futures (cs_futures.Future).
+        self.is_main = contract is _contract
+
+
+_runtime = types.SimpleNamespace()  # replaced by the runtime bridge once loaded
+_runtime_lock = __import__("threading").Lock()
+_start_args = None
+
+
+def runtime():
+    """The bridge of the runtime-hosted engine (.NET on CoreCLR), which the cluster executor needs:
+    the package's own engine when that is the runtime-hosted one; otherwise CoreCLR is started
+    beside the native engine on first use (ImportError naming what to install when .NET is
+    missing). Its futures are not the package's: see cluster's ``_Following``."""
+    global _runtime
+    check_process()
+    with _runtime_lock:
+        if not isinstance(_runtime, Bridge):
+            contract = _loader.load_runtime()
+            if contract.version != VERSION:
+                raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge "
+                                  f"version {contract.version}, expected {VERSION}); rebuild them")
+            bridge = Bridge(contract)
+            if not bridge.is_main:
+                _configure(bridge.configure, contract, *_start_args)
+            _runtime = bridge
+    return _runtime

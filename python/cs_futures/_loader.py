@@ -221,3 +221,8 @@ def load():
     except ImportError:
         return Contract(_load_with_hostfxr(folder, root, hostfxr_path))
     return Contract(_load_with_pythonnet(folder, root))
+
+
+def load_runtime():  # TEMPORARY shim until the native engine's loader lands
+    from . import _bridge
+    return _bridge._contract

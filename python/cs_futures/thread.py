@@ -293,7 +293,10 @@ def _classify(fn):
     if module == "System" or module.startswith("System."):
         try:
             import System
-            kind = 1 if isinstance(fn, System.Delegate) else 0
+            # A .NET delegate runs in .NET on the pool's thread, its result read by pythonnet, when
+            # the pool is the runtime-hosted engine's; the native engine calls it as any Python
+            # callable (pythonnet lets go of the GIL while the .NET code runs).
+            kind = 1 if _bridge.ENGINE == "runtime" and isinstance(fn, System.Delegate) else 0
         except ImportError:
             kind = 0
     _CALLABLE_KINDS[kind_of_type] = kind

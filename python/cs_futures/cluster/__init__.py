@@ -87,17 +87,18 @@ def _dumps(call):
 
 
 class _Cluster:
-    """The .NET executor's handle, freed with the executor."""
+    """The .NET executor's handle in the runtime-hosted engine ``rt``, freed with the executor."""
 
-    __slots__ = ("h", "__weakref__")
+    __slots__ = ("h", "rt", "__weakref__")
 
-    def __init__(self, handle):
+    def __init__(self, rt, handle):
+        self.rt = rt
         self.h = handle
 
-    def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
+    def __del__(self, _bridge=_bridge):
         handle, self.h = self.h, None
         if handle and not _bridge.forked:
-            _free(handle, 0)
+            self.rt.handle_free(handle, 0)
 
 
 # Executors not shut down: joined at exit, as CPython joins its process pools.
@@ -106,9 +107,9 @@ _live = set()
 
 def _at_exit():
     for cluster in list(_live):
-        _bridge.cluster_shutdown(cluster.h, 0)
+        cluster.rt.cluster_shutdown(cluster.h, 0)
     for cluster in list(_live):
-        _bridge.wait(_bridge.cluster_join, 60, cluster.h)
+        cluster.rt.wait(cluster.rt.cluster_join, 60, cluster.h)
         _live.discard(cluster)
 
 
@@ -130,6 +131,55 @@ class _ChunkFuture(_base.Future):
         for part in parts:
             part.cancel()
         return super().cancel()
+
+
+class _Following(_base.Future):
+    """A cluster task's future when this process's futures live in the native engine and the
+    cluster in the runtime-hosted one (CoreCLR): a future of the native engine, so that it mixes
+    with every other in ``wait``, ``as_completed`` and asyncio, that follows the cluster's future.
+    The outcome is copied when the task ends; ``cancel()`` and ``running()`` ask the cluster's
+    future first, so that CPython's rules hold (a running task cannot be cancelled)."""
+
+    def __init__(self, rt, task):
+        super().__init__()
+        self._rt = rt
+        self._task = task
+        rt.future_add_done_callback(task, functools.partial(_follow, self))
+
+    def __del__(self, _bridge=_bridge):
+        task = self.__dict__.get("_task")
+        if task and not _bridge.forked:
+            self._task = None
+            self._rt.handle_free(task, 1)
+        super().__del__()
+
+    def cancel(self):
+        if self._rt.future_cancel(self._task) != 1:
+            return False  # running or done in the cluster
+        return super().cancel()
+
+    def running(self):
+        return not super().done() and self._rt.future_state(self._task) == self._rt.FutureState.Running
+
+    @property
+    def _state(self):
+        return _base.RUNNING if self.running() else _base.Future._state.fget(self)
+
+    @_state.setter
+    def _state(self, state):
+        _base.Future._state.fset(self, state)
+
+
+def _follow(future):
+    """Copy a cluster task's outcome into the future that follows it (a done-callback of the task)."""
+    rt, task = future._rt, future._task
+    error = rt.future_outcome(task, rt.Outcome.Exception)
+    if error is _bridge.CANCELLED:
+        _base.Future.cancel(future)
+    elif error is None:
+        _settle(future, rt.future_outcome(task, rt.Outcome.Result), None)
+    else:
+        _settle(future, None, error)
 
 
 def _settle(future, result, error):
@@ -177,7 +227,7 @@ class ClusterExecutor(_base.Executor):
             connect_timeout: Seconds to reach the cluster; after that the pending futures fail
                 with ClusterUnavailable. None to wait for a node as long as it takes.
         """
-        _bridge.check_process()
+        rt = _bridge.runtime()  # first, so that a missing .NET runtime is the error reported
         if max_workers is not None and max_workers <= 0:
             raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
         if not isinstance(allowed_failures, int) or allowed_failures < 0:
@@ -208,7 +258,7 @@ class ClusterExecutor(_base.Executor):
                   None if tls_ca is None else os.fspath(tls_ca), float(connect_timeout or 0.0))
         self._shutdown_lock = threading.Lock()
         self._shutdown_thread = False
-        self._cluster = _Cluster(_bridge.cluster_new(config, _decode))
+        self._cluster = _Cluster(rt, rt.cluster_new(config, _decode))
         _live.add(self._cluster)
 
     def __repr__(self):
@@ -234,8 +284,9 @@ class ClusterExecutor(_base.Executor):
                 future.set_exception(exc)
                 return future
             try:
-                return _base.Future._from_handle(
-                    _bridge.cluster_submit(self._cluster.h, payload, 0.0, allowed_failures))
+                rt = self._cluster.rt
+                task = rt.cluster_submit(self._cluster.h, payload, 0.0, allowed_failures)
+                return _base.Future._from_handle(task) if rt.is_main else _Following(rt, task)
             except RuntimeError:
                 broken = self._broken
                 if broken:
@@ -328,17 +379,17 @@ class ClusterExecutor(_base.Executor):
         with self._shutdown_lock:
             self._shutdown_thread = True
         cluster = self._cluster
-        _bridge.cluster_shutdown(cluster.h, 1 if cancel_futures else 0)
+        cluster.rt.cluster_shutdown(cluster.h, 1 if cancel_futures else 0)
         if wait:
-            _bridge.wait(_bridge.cluster_join, None, cluster.h)
+            cluster.rt.wait(cluster.rt.cluster_join, None, cluster.h)
             _live.discard(cluster)
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
-    def __del__(self, _shutdown=_bridge.cluster_shutdown, _bridge=_bridge):
+    def __del__(self, _bridge=_bridge):
         cluster = self.__dict__.get("_cluster")
         if cluster is not None and cluster.h and not _bridge.forked:
-            _shutdown(cluster.h, 0)  # queued work still runs; joined at exit
+            cluster.rt.cluster_shutdown(cluster.h, 0)  # queued work still runs; joined at exit
 
     def stats(self):
         """Return the executor's counters as a dict (cs_futures): ``queued`` (waiting for a
@@ -346,11 +397,11 @@ class ClusterExecutor(_base.Executor):
         after they started), ``lost_before_start``, ``reclaimed``, ``late_results_dropped``
         (results from a node that no longer held the task) and ``broken`` (why the executor lost
         its cluster, or None)."""
-        return _bridge.cluster_stats(self._cluster.h)
+        return self._cluster.rt.cluster_stats(self._cluster.h)
 
     @property
     def _broken(self):
-        return _bridge.cluster_stats(self._cluster.h)["broken"] or False
+        return self._cluster.rt.cluster_stats(self._cluster.h)["broken"] or False
 
 
 _tokens = itertools.count()
