@@ -48,7 +48,11 @@ from .interpreter import InterpreterPoolExecutor  # noqa: E402
 from .cluster import ClusterExecutor  # noqa: E402
 from ._loader import enable_clr  # noqa: E402
 from ._alias import install, uninstall  # noqa: E402
-from . import _base, thread, process, interpreter, cluster  # noqa: E402
+from . import _base, _bridge, thread, process, interpreter, cluster  # noqa: E402
+
+#: The engine this process runs: "native" (the natively compiled library of the platform wheel; no
+#: .NET runtime needed) or "runtime" (the assemblies on the .NET runtime). ``CS_FUTURES_ENGINE`` forces one.
+ENGINE = _bridge._contract.engine
 
 # The standard library's public names that cs_futures does not define: taken from the standard
 # module on first access (its own lazy import, bound to its own submodules).

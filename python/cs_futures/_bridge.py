@@ -39,12 +39,15 @@ _TYPES = {
 }
 
 
-def _entry(name):
+def _entry(name, optional=False):
     """The entry point ``name``, as a ctypes function built from the signature .NET describes:
-    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones."""
+    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones.
+    ``optional``: None when the engine lacks it (the native engine has no cluster_* entries)."""
     try:
         kind, signature, address = _contract.entries[name]
     except KeyError:
+        if optional:
+            return None
         raise ImportError(f"cs_futures: the .NET bridge has no entry point {name!r}; "
                           "rebuild the assemblies") from None
     result, _, parameters = signature.partition(":")
@@ -108,11 +111,11 @@ process_pool_info = _entry("process_pool_info")
 process_pool_workers = _entry("process_pool_workers")
 process_worker_op = _entry("process_worker_op")
 process_worker_join = _entry("process_worker_join")
-cluster_new = _entry("cluster_new")
-cluster_submit = _entry("cluster_submit")
-cluster_shutdown = _entry("cluster_shutdown")
-cluster_join = _entry("cluster_join")
-cluster_stats = _entry("cluster_stats")
+cluster_new = _entry("cluster_new", optional=True)
+cluster_submit = _entry("cluster_submit", optional=True)
+cluster_shutdown = _entry("cluster_shutdown", optional=True)
+cluster_join = _entry("cluster_join", optional=True)
+cluster_stats = _entry("cluster_stats", optional=True)
 
 if get_version() != VERSION:
     raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "

@@ -83,6 +83,13 @@ public sealed unsafe class EntryPointGuardTests
             CallsWithoutArguments(entry);
             return;
         }
+        if (entry.Name == "test_stress")
+        {
+            // The tests' entry takes counts, nothing that can be invalid: it must catch each null
+            // dereference (a hardware fault turned into NullReferenceException) and survive its GCs.
+            Assert.That(Call(entry, method, [130, 3]), Is.EqualTo(3));
+            return;
+        }
         IntPtr freed = FreedHandle();
         IntPtr[] badHandles = [freed];
         byte[] mask = new byte[8];
