@@ -22,7 +22,14 @@ from .support import WAIT, child_env, run_child
 
 LONG = 60  # seconds: the bound on a wait that involves starting the cluster or a worker
 
+# The cluster runs on Orleans, on CoreCLR: with the native engine the executor must start it through
+# _loader.load_runtime(), which the cluster work in progress adds (issue 13). Skipped (counted and shown
+# by test.sh) only then; the runtime engine's run covers these tests.
+NEEDS_CORECLR = unittest.skipIf(cs_futures.ENGINE == "native",
+                                "cluster on the native engine: needs load_runtime() in cs_futures.cluster")
 
+
+@NEEDS_CORECLR
 class EmbeddedClusterTest(unittest.TestCase):
     """One embedded executor (two worker processes) for the class: the node starts once."""
 
@@ -193,6 +200,7 @@ class EmbeddedClusterTest(unittest.TestCase):
                 ClusterExecutor(**kwargs)
 
 
+@NEEDS_CORECLR
 class ShutdownTest(unittest.TestCase):
 
     def test_shutdown_with_cancel_futures_cancels_the_queued_tasks(self):
