@@ -186,6 +186,8 @@ def enable_clr():
     if "clr" in sys.modules:
         return
     load_runtime("enable_clr() (pythonnet: .NET callables and import clr)")
+    if "clr" in sys.modules:  # started by the pythonnet package
+        return
     if _start_pythonnet is None:
         raise ImportError("cs_futures: .NET is not loaded")
     start, _start_pythonnet = _start_pythonnet, None
