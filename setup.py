@@ -1,12 +1,20 @@
 """Build hook: `pip install .` / `pip wheel .` publish the .NET assemblies into the package.
 
 Needs the .NET 10 SDK (`dotnet` on PATH or DOTNET_ROOT). The assemblies are precompiled
-(ReadyToRun) for the building machine's platform and keep their IL, so the wheel stays
-platform-independent (elsewhere they are JIT-compiled); at run time cs_futures needs a .NET 10 runtime.
+(ReadyToRun) for the building machine's platform and keep their IL (elsewhere they are JIT-compiled);
+they need a .NET 10 runtime.
+
+With clang on the building machine (Linux x86-64), the engine is also compiled natively (Native AOT)
+into ``_native/Futures.Interop.Native.so``, which cs_futures then uses without any .NET runtime, and
+the wheel is tagged for the platform (``py3-none-manylinux_2_X_x86_64``, X the building machine's
+glibc). Without clang the wheel is the runtime-hosted ``py3-none-any`` one.
+``CS_FUTURES_NATIVE=0`` skips the native build.
 """
 import os
+import platform
 import shutil
 import subprocess
+import sys
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
@@ -14,6 +22,9 @@ from setuptools.command.build_py import build_py
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.join(HERE, "src", "Futures.Interop", "Futures.Interop.csproj")
 NODE = os.path.join(HERE, "src", "Futures.Cluster.Node", "Futures.Cluster.Node.csproj")
+NATIVE = os.path.join(HERE, "src", "Futures.Interop.Native", "Futures.Interop.Native.csproj")
+NATIVE_LIBRARY = "Futures.Interop.Native.so"
+_native_built = False  # set by build_py, read by bdist_wheel's tag
 
 
 def _dotnet():
@@ -44,6 +55,50 @@ class BuildWithDotnet(build_py):
             for name in names:
                 if name.endswith((".pdb", ".xml")):
                     os.remove(os.path.join(folder, name))
+        self._build_native()
+
+    def _build_native(self):
+        global _native_built
+        target = os.path.join(self.build_lib, "cs_futures", "_native")
+        shutil.rmtree(target, ignore_errors=True)
+        if os.environ.get("CS_FUTURES_NATIVE") == "0":
+            print("cs_futures: CS_FUTURES_NATIVE=0: building the runtime-hosted package only")
+            return
+        if not (sys.platform == "linux" and platform.machine() == "x86_64"):
+            print("cs_futures: the native engine is built on Linux x86-64 only: runtime-hosted package only")
+            return
+        if not shutil.which("clang"):
+            print("cs_futures: clang not found: building the runtime-hosted package only")
+            return
+        if subprocess.call([_dotnet(), "publish", NATIVE, "-c", "Release", "-r", "linux-x64", "-o", target,
+                            "--nologo", "-v", "quiet"]) != 0:
+            raise SystemExit("cs_futures: the native engine (Native AOT) failed to build (see above); "
+                             "set CS_FUTURES_NATIVE=0 to build the runtime-hosted package only")
+        for name in os.listdir(target):
+            if name != NATIVE_LIBRARY:
+                os.remove(os.path.join(target, name))
+        _native_built = True
 
 
-setup(cmdclass={"build_py": BuildWithDotnet})
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel
+except ImportError:  # setuptools before 70: the wheel package's
+    from wheel.bdist_wheel import bdist_wheel
+
+
+class PlatformWheel(bdist_wheel):
+    """``py3-none-any`` for the runtime-hosted package; with the native engine inside,
+    ``py3-none-manylinux_2_X_x86_64``, X the glibc it was built against (any CPython 3: the library
+    is loaded with ctypes, no Python ABI)."""
+
+    def get_tag(self):
+        tag = super().get_tag()
+        if not _native_built:
+            return tag
+        self.root_is_pure = False  # WHEEL says Root-Is-Purelib: false (installed into platlib)
+        libc, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        major, minor = version.split(".")[:2]
+        return "py3", "none", f"manylinux_{major}_{minor}_x86_64"
+
+
+setup(cmdclass={"build_py": BuildWithDotnet, "bdist_wheel": PlatformWheel})

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the NUnit suites (dotnet test Futures.sln, in Release and in
 # Debug, where the [Conditional("DEBUG")] invariant checks run), the Python
-# unittest suite on CPython 3.11, 3.12 and 3.13, CPython's own concurrent.futures suite against
+# unittest suite on CPython 3.11, 3.12 and 3.13 with the native engine and on 3.13 with the runtime one,
+# the platform wheel where no .NET runtime can be found (tests/native/no_dotnet.sh), CPython's own concurrent.futures suite against
 # cs_futures (thread pool and Future tests, Python 3.13), CPython's test_asyncio under python -m cs_futures,
 # the wheel built and installed offline, and the NuGet packages used by a project outside the repository.
 # Ends with one line: "N passed, N failed".
@@ -82,30 +83,43 @@ else
   grep -E " error " "$LOG/build-debug.txt" | sort -u | head -20; echo "   the Debug build failed"; failed=$((failed + 1))
 fi
 
-for v in 3.11 3.12 3.13; do
+# Both engines: the natively compiled one (python/cs_futures/_native, what the package uses when it
+# holds it) on 3.11, 3.12 and 3.13, and the runtime-hosted one (CoreCLR) on 3.13. Each run forces its
+# engine with CS_FUTURES_ENGINE, and test_native_engine asserts that it ran. Without the native library
+# (no clang) every run is the runtime's. On the native engine the cluster's tests start CoreCLR beside
+# it on demand (their futures follow the cluster's, see cluster._Following).
+if [ -f "$ROOT/python/cs_futures/_native/Futures.Interop.Native.so" ]; then
+  python_runs=("3.11 native" "3.12 native" "3.13 native" "3.13 runtime")
+else
+  echo "== no native engine in python/cs_futures/_native (no clang): the Python tests run the runtime engine only"
+  python_runs=("3.11 runtime" "3.12 runtime" "3.13 runtime")
+fi
+for run in "${python_runs[@]}"; do
+  read -r v engine <<<"$run"
   py="$(find_python "$v")"
   if [ -z "$py" ]; then
     echo "== Python $v: NOT FOUND (install CPython $v or put python$v on PATH); counted as a failure"
     failed=$((failed + 1)); continue
   fi
   # The cluster tests with node processes (test_cluster_nodes: the .NET node program and its worker
-  # processes, 20,000 tasks and a SIGKILL, about a minute) run once, on 3.13; every other module, the
-  # embedded cluster's included, on each version.
-  if [ "$v" = 3.13 ]; then
+  # processes, 20,000 tasks and a SIGKILL, about a minute) run once, on 3.13's runtime run; every other
+  # module, the embedded cluster's included, on each run.
+  if [ "$v" = 3.13 ] && [ "$engine" = runtime ]; then
     modules=(discover -s tests/python -t .)
-    echo "== Python $v unit tests ($py)"
+    echo "== Python $v unit tests, $engine engine ($py)"
   else
     modules=($(cd tests/python && ls test_*.py | grep -v '^test_cluster_nodes\.py$' | sed 's/\.py$//; s/^/tests.python./'))
-    echo "== Python $v unit tests ($py; test_cluster_nodes runs on 3.13)"
+    echo "== Python $v unit tests, $engine engine ($py; test_cluster_nodes runs on 3.13 with the runtime engine)"
   fi
-  if PYTHONPATH="$ROOT/python" "$py" -m unittest "${modules[@]}" >"$LOG/py$v.txt" 2>&1; then
-    grep -E "^Ran " "$LOG/py$v.txt" || true
+  out="$LOG/py$v-$engine.txt"
+  if CS_FUTURES_ENGINE="$engine" PYTHONPATH="$ROOT/python" "$py" -m unittest "${modules[@]}" >"$out" 2>&1; then
+    grep -E "^Ran " "$out" || true
   else
     status=$?
-    grep -E "^(FAIL|ERROR):|Error|^Ran |^OK|^FAILED" "$LOG/py$v.txt" | head -40
-    if grep -qE "^OK" "$LOG/py$v.txt"; then echo "   the interpreter exited with status $status after the tests"; failed=$((failed + 1)); fi
+    grep -E "^(FAIL|ERROR):|Error|^Ran |^OK|^FAILED" "$out" | head -40
+    if grep -qE "^OK" "$out"; then echo "   the interpreter exited with status $status after the tests"; failed=$((failed + 1)); fi
   fi
-  count_unittest "$LOG/py$v.txt"
+  count_unittest "$out"
 done
 
 py313="$(find_python 3.13)"
@@ -155,6 +169,10 @@ else
   rm -rf "$LOG/dist" "$ROOT/build"
   "$builder" -m pip wheel --no-build-isolation --no-deps -q "$ROOT" -w "$LOG/dist" >"$LOG/wheel.txt" 2>&1 || cat "$LOG/wheel.txt"
   rm -rf "$ROOT/build" "$ROOT/python/cs_futures.egg-info"
+  wheel_path="$(ls "$LOG"/dist/*.whl 2>/dev/null | head -1)"; wheel_name="$(basename "${wheel_path:-none}")"
+  wheel_size="$(du -h "${wheel_path:-/dev/null}" | cut -f1)"
+  # The platform wheel holds the native engine (built with clang); the py3-none-any one does not.
+  case "$wheel_name" in *-none-any.whl) export WHEEL_ENGINE=runtime ;; *) export WHEEL_ENGINE=native ;; esac
   for v in 3.11 3.12 3.13; do
     py="$(find_python "$v")"; [ -n "$py" ] || continue
     venv="$LOG/venv$v"
@@ -162,13 +180,31 @@ else
       && (cd "$LOG" && "$venv/bin/python" -c "import cs_futures, os; assert 'site-packages' in cs_futures.__file__; \
 e = cs_futures.ThreadPoolExecutor(2); assert list(e.map(abs, [-1, -2])) == [1, 2]; e.shutdown(); \
 p = cs_futures.ProcessPoolExecutor(1); assert p.submit(abs, -3).result(timeout=60) == 3; p.shutdown(); \
-c = cs_futures.ClusterExecutor(max_workers=1); assert c.submit(abs, -4).result(timeout=60) == 4; c.shutdown(); \
-assert os.path.isfile(os.path.join(os.path.dirname(cs_futures.__file__), '_dotnet', 'node', 'Futures.Cluster.Node.dll'))"); then
-      echo "   Python $v: wheel installs and runs"; passed=$((passed + 1))
+assert cs_futures.ENGINE == os.environ['WHEEL_ENGINE'], cs_futures.ENGINE; \
+assert os.path.isfile(os.path.join(os.path.dirname(cs_futures.__file__), '_dotnet', 'node', 'Futures.Cluster.Node.dll'))") \
+      && (cd "$LOG" && CS_FUTURES_ENGINE=runtime "$venv/bin/python" -c "import cs_futures; \
+c = cs_futures.ClusterExecutor(max_workers=1); assert c.submit(abs, -4).result(timeout=60) == 4; c.shutdown()"); then
+      echo "   Python $v: wheel installs and runs ($wheel_name, $wheel_size, $WHEEL_ENGINE engine)"; passed=$((passed + 1))
     else
       echo "   Python $v: the wheel did not install or run"; failed=$((failed + 1))
     fi
   done
+fi
+
+if [ "${WHEEL_ENGINE:-}" = native ]; then
+  echo "== the platform wheel where no .NET runtime can be found (private mount namespace): native engine checks, thread-pool, process-pool and migration tests"
+  for v in 3.11 3.12 3.13; do
+    py="$(find_python "$v")"; [ -n "$py" ] || continue
+    out="$LOG/no-dotnet$v.txt"
+    if bash tests/native/no_dotnet.sh "$py" "$wheel_path" "$out"; then
+      echo "   Python $v: $(grep -E "^Ran " "$out")"
+    else
+      grep -E "^(FAIL|ERROR):|Error|^Ran |^OK|^FAILED" "$out" | head -20 || tail -20 "$out"
+    fi
+    count_unittest "$out"
+  done
+else
+  echo "== no platform wheel (no native engine): the no-.NET checks need one; counted as a failure"; failed=$((failed + 1))
 fi
 
 echo "== NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"

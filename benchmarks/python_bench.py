@@ -26,6 +26,13 @@ Workloads:
   startup        fresh subprocess: interpreter start -> first result of
                  `import X; X.ThreadPoolExecutor(1).submit(int).result()` (ms)
 
+--engines: the two engines of cs_futures side by side in one run (issue 13): start-up of the native
+engine, the runtime-hosted one (CoreCLR), the stdlib and a bare interpreter (fresh processes, rotating,
+medians: import to first result, measured in the child; interpreter start to first result, from the
+spawn to the child's first result on the shared monotonic clock), then the thread- and process-pool
+per-task workloads once per engine (this script in a child with CS_FUTURES_ENGINE set, each against
+the stdlib in its own run), ratio beside ratio.
+
 --only interpreter (Python 3.12+): cs_futures.InterpreterPoolExecutor(2) against the stdlib's
 ThreadPoolExecutor(2) and ProcessPoolExecutor(2) (and cs_futures' ProcessPoolExecutor(2) for the
 start-up), rotating the order each round, medians:
@@ -37,7 +44,7 @@ For the three per-task workloads, the executor is created and warmed up (its wor
 before the clock starts, and shut down after it stops: they measure the per-task cost only.
 
 Usage: python benchmarks/python_bench.py [--quick] [--only thread|process|interpreter] [--json FILE] [--rounds R] [-n N]
-       [--fresh-rounds R] [--startup-runs R]
+       [--fresh-rounds R] [--startup-runs R] [--engines] [--per-task-only]
 Ratio = cs_futures / stdlib: below 1 means cs_futures is faster.
 """
 import argparse
@@ -424,7 +431,7 @@ def run(args):
         results[name] = _summarize(kind, n, workload_rounds, samples)
         _progress(name, results[name])
 
-    if args.only == "process":
+    if args.only == "process" or args.per_task_only:
         return results
     fresh_rounds = args.fresh_rounds or (3 if args.quick else 7)
     for submitters in (1, 8):
@@ -444,6 +451,94 @@ def run(args):
     results["startup"] = _summarize("total", 1, runs, samples)
     _progress("startup", results["startup"])
     return results
+
+
+_ENGINE_STARTUP_CODE = """
+import time
+t0 = time.perf_counter()
+{body}
+t1 = time.perf_counter()
+print(t0, t1)
+"""
+ENGINE_SIDES = (  # name, CS_FUTURES_ENGINE, body
+    ("native", "native", _STARTUP_CODE["cs_futures"]),
+    ("runtime", "runtime", _STARTUP_CODE["cs_futures"]),
+    ("stdlib", None, _STARTUP_CODE["stdlib"]),
+    ("bare", None, "pass"),
+)
+
+
+def bench_engine_startup(runs):
+    """{side: {"import": [ms...], "start": [ms...]}} over fresh processes, rotating the order."""
+    samples = {name: {"import": [], "start": []} for name, _, _ in ENGINE_SIDES}
+    for r in range(runs):
+        order = ENGINE_SIDES[r % len(ENGINE_SIDES):] + ENGINE_SIDES[:r % len(ENGINE_SIDES)]
+        for name, engine, body in order:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = REPO_PYTHON + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+            env.pop("CS_FUTURES_ENGINE", None)
+            if engine:
+                env["CS_FUTURES_ENGINE"] = engine
+            spawn = time.perf_counter()  # CLOCK_MONOTONIC: the child's perf_counter is on the same clock
+            proc = subprocess.run([sys.executable, "-c", _ENGINE_STARTUP_CODE.format(body=body)], env=env,
+                                  capture_output=True, text=True, timeout=120)
+            if proc.returncode != 0:
+                raise RuntimeError(f"start-up run failed ({name}): {proc.stderr}")
+            t0, t1 = map(float, proc.stdout.split())
+            samples[name]["import"].append((t1 - t0) * 1e3)
+            samples[name]["start"].append((t1 - spawn) * 1e3)
+    return samples
+
+
+def run_engines(args):
+    """Start-up of both engines and the stdlib, then the per-task ratios of each engine."""
+    import tempfile
+    runs = args.startup_runs or (7 if args.quick else 15)
+    startup = bench_engine_startup(runs)
+    _progress("start-up (engines)", startup)
+    ratios = {}
+    for engine in ("native", "runtime"):
+        for only in ("thread", "process"):
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                cmd = [sys.executable, os.path.abspath(__file__), "--only", only, "--per-task-only",
+                       "--json", out.name]
+                cmd += ["--quick"] if args.quick else []
+                cmd += ["--rounds", str(args.rounds)] if args.rounds else []
+                cmd += ["-n", str(args.n)] if args.n else []
+                env = dict(os.environ, CS_FUTURES_ENGINE=engine)
+                proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"{engine} {only} run failed: {proc.stderr}")
+                with open(out.name) as fh:
+                    for name, res in json.load(fh)["results"].items():
+                        ratios.setdefault(name, {})[engine] = res
+            _progress(f"{only} pools ({engine} engine)", None)
+    return {"startup": {side: {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "samples": v}
+                               for k, v in kinds.items()} for side, kinds in startup.items()},
+            "startup_runs": runs, "ratios": ratios}
+
+
+def print_engines(results):
+    st = results["startup"]
+    print(f"start-up, median of {results['startup_runs']} fresh processes each (ms):")
+    print(f"{'':<10} {'import to first result':>24} {'interpreter start to first result':>36}")
+    for side in ("native", "runtime", "stdlib", "bare"):
+        imp = "-" if side == "bare" else f"{st[side]['import']['median']:.1f}"
+        print(f"{side:<10} {imp:>24} {st[side]['start']['median']:>36.1f}")
+    std = st["stdlib"]["import"]["median"]
+    print(f"  import to first result over the stdlib: native +{st['native']['import']['median'] - std:.1f} ms, "
+          f"runtime +{st['runtime']['import']['median'] - std:.1f} ms")
+    print()
+    print(f"{'workload':<20} {'unit':>8} {'native':>9} {'stdlib':>9} {'ratio':>7}   {'runtime':>9} {'stdlib':>9} {'ratio':>7}")
+    for name, by_engine in results["ratios"].items():
+        n, r = by_engine.get("native"), by_engine.get("runtime")
+        cells = []
+        for res in (n, r):
+            cells.append(f"{res['cs_futures']['median']:>9.2f} {res['stdlib']['median']:>9.2f} {res['ratio']:>7.3f}"
+                         if res else f"{'-':>9} {'-':>9} {'-':>7}")
+        unit = (n or r)["unit"]
+        print(f"{name:<20} {unit:>8} {cells[0]}   {cells[1]}")
+    print("ratio = cs_futures / stdlib in the same run (median of the rounds); < 1 means cs_futures is faster")
 
 
 def _summarize(kind, n, rounds, samples):
@@ -503,6 +598,10 @@ def main():
     parser.add_argument("--fresh-rounds", type=int,
                         help="fresh-process rounds per side for the wake-up workloads (default 7, quick 3; "
                              "the first-pool I/O batch runs 2x + 1)")
+    parser.add_argument("--engines", action="store_true",
+                        help="both engines (native, runtime) beside the stdlib: start-up and per-task ratios")
+    parser.add_argument("--per-task-only", action="store_true",
+                        help="only the per-task workloads (no fresh-process ones): what --engines runs per engine")
     args = parser.parse_args()
 
     impl = f"{platform.python_implementation()} {platform.python_version()}"
@@ -510,6 +609,15 @@ def main():
     print(f"cs_futures: {os.path.dirname(cs_futures.__file__)}")
     print(f"mode: {'quick' if args.quick else 'full'}")
     t0 = time.perf_counter()
+    if args.engines:
+        results = run_engines(args)
+        print()
+        print_engines(results)
+        print(f"(total {time.perf_counter() - t0:.1f} s)")
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"interpreter": sys.executable, "version": sys.version, "results": results}, fh, indent=2)
+        return
     if args.only == "interpreter":
         results = run_interpreter(args)
         print()

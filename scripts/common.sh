@@ -66,4 +66,23 @@ build_all() {
   # The cluster's node program, run by python -m cs_futures.cluster worker (apart: it needs ASP.NET Core
   # for its dashboard; the bridge does not).
   dotnet publish "$ROOT/src/Futures.Cluster.Node/Futures.Cluster.Node.csproj" -c Release -o "$out/node" -v quiet -nologo >/dev/null
+  build_native
+}
+
+# Publishes the natively compiled engine (Native AOT: no .NET runtime needed at run time) into
+# python/cs_futures/_native, which the package then prefers. Needs clang (Debian's package, installed
+# when missing); without it the package stays runtime-hosted.
+build_native() {
+  local native="$ROOT/python/cs_futures/_native"
+  rm -rf "$native"
+  if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+    echo "   the native engine is built on Linux x86-64 only: building the runtime-hosted package only"; return 0
+  fi
+  need_program clang clang "the native engine (Native AOT)"
+  if ! command -v clang >/dev/null 2>&1; then
+    echo "   clang not found: building the runtime-hosted package only"; return 0
+  fi
+  echo "== build: dotnet publish Futures.Interop.Native (Native AOT) into python/cs_futures/_native"
+  dotnet publish "$ROOT/src/Futures.Interop.Native/Futures.Interop.Native.csproj" -c Release -r linux-x64 -o "$native" -v quiet -nologo >/dev/null
+  find "$native" -type f ! -name 'Futures.Interop.Native.so' -delete
 }

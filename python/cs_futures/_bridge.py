@@ -43,10 +43,13 @@ _TYPES = {
 
 def _entry(name, contract=_contract):
     """The entry point ``name``, as a ctypes function built from the signature .NET describes:
-    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones."""
+    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones.
+    ``optional``: None when the engine lacks it (the native engine has no cluster_* entries)."""
     try:
         kind, signature, address = contract.entries[name]
     except KeyError:
+        if optional:
+            return None
         raise ImportError(f"cs_futures: the .NET bridge has no entry point {name!r}; "
                           "rebuild the assemblies") from None
     result, _, parameters = signature.partition(":")
@@ -279,7 +282,7 @@ _runtime_lock = __import__("threading").Lock()
 _start_args = None
 
 
-def runtime():
+def runtime(needed_by="the cluster executor"):
     """The bridge of the runtime-hosted engine (.NET on CoreCLR), which the cluster executor needs:
     the package's own engine when that is the runtime-hosted one; otherwise CoreCLR is started
     beside the native engine on first use (ImportError naming what to install when .NET is
@@ -288,7 +291,7 @@ def runtime():
     check_process()
     with _runtime_lock:
         if not isinstance(_runtime, Bridge):
-            contract = _loader.load_runtime()
+            contract = _loader.load_runtime(needed_by)
             if contract.version != VERSION:
                 raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge "
                                   f"version {contract.version}, expected {VERSION}); rebuild them")

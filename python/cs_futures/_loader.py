@@ -1,12 +1,19 @@
-"""Start the .NET runtime in this process and return the bridge's entry points.
+"""Load the engine into this process and return the bridge's entry points.
 
-Two ways, in this order:
+Two engines, one contract (``NativeEntryPoints.Description``: each entry point's name, kind,
+signature and address):
 
-1. the ``pythonnet`` package, when it is importable (``pythonnet.load("coreclr")``), the standard way;
-2. the standard library alone: ``ctypes`` loads ``libhostfxr`` and asks it for the bridge's
-   ``Describe`` function. pythonnet's ``Python.Runtime`` (which makes ``import clr`` work, for
-   submitting .NET callables) is started only when asked for, by :func:`enable_clr`: it costs
-   about 150 ms, and the hot path does not need it.
+- **native**: ``_native/Futures.Interop.Native.so``, the engine and the bridge compiled ahead of
+  time (.NET Native AOT). ``ctypes`` loads it and calls its one export, ``csf_describe``. No .NET
+  runtime is needed; it is used whenever the package holds it (the platform wheel).
+- **runtime**: the assemblies in ``_dotnet`` on the .NET runtime (CoreCLR), started either by the
+  ``pythonnet`` package, when it is importable (``pythonnet.load("coreclr")``), or with the standard
+  library alone: ``ctypes`` loads ``libhostfxr`` and asks it for the bridge's ``Describe``.
+
+``CS_FUTURES_ENGINE=native`` or ``=runtime`` forces one. What truly needs CoreCLR (pythonnet's
+``import clr`` through :func:`enable_clr`, the cluster executor) calls :func:`load_runtime`, which
+starts it on first use beside the native engine; pythonnet's ``Python.Runtime`` itself starts only in
+:func:`enable_clr` (about 150 ms; the hot path does not need it).
 
 The runtime is found through ``DOTNET_ROOT``, then ``dotnet`` on ``PATH``, then the usual install
 folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``).
@@ -18,6 +25,7 @@ import shutil
 import sys
 
 ASSEMBLY = "Futures.Interop"
+NATIVE_LIBRARY = "Futures.Interop.Native" + {"win32": ".dll", "darwin": ".dylib"}.get(sys.platform, ".so")
 ENTRY_TYPE = "CsFutures.Interop.Bridge.NativeEntryPoints"
 REQUIRED_RUNTIME = (10, 0)
 
@@ -172,9 +180,13 @@ _start_pythonnet = None
 
 
 def enable_clr():
-    """Make ``import clr`` (pythonnet) work in this process, sharing the runtime of cs_futures."""
+    """Make ``import clr`` (pythonnet) work in this process, on the runtime of cs_futures (started
+    by :func:`load_runtime` when the main engine is the native one)."""
     global _start_pythonnet
     if "clr" in sys.modules:
+        return
+    load_runtime("enable_clr() (pythonnet: .NET callables and import clr)")
+    if "clr" in sys.modules:  # started by the pythonnet package
         return
     if _start_pythonnet is None:
         raise ImportError("cs_futures: .NET is not loaded")
@@ -187,11 +199,13 @@ def enable_clr():
 class Contract:
     """What the bridge offers, read from its description (``NativeEntryPoints.Description``).
 
+    ``engine``: "native" (the natively compiled library) or "runtime" (the assemblies on CoreCLR);
     ``version``: the bridge's version; ``entries``: name -> (kind, signature, address);
     ``enums``: type name -> {member name: value}; ``messages``: name -> text.
     """
 
-    def __init__(self, text):
+    def __init__(self, text, engine="runtime"):
+        self.engine = engine
         self.version = None
         self.entries = {}
         self.enums = {}
@@ -209,20 +223,78 @@ class Contract:
                 self.messages[fields[1]] = fields[2]
 
 
+ENGINES = ("native", "runtime")
+_main = None     # the contract load() returned
+_runtime = None  # the CoreCLR contract, once started
+
+
+def native_library():
+    """The path of the natively compiled engine in this package (it may not exist)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_native", NATIVE_LIBRARY)
+
+
+def _load_native(path):
+    library = ctypes.CDLL(path)
+    describe = library.csf_describe
+    describe.restype = ctypes.c_int32
+    describe.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    size = describe(None, 0)
+    buffer = ctypes.create_string_buffer(max(size, 0))
+    if size < 0 or describe(buffer, size) != size:
+        raise ImportError(f"cs_futures: the native engine {path} could not describe its entry points (see stderr)")
+    return buffer.raw[:size].decode("utf-8")
+
+
 def load():
-    """Start .NET (once per process) and return the bridge's :class:`Contract`."""
+    """Load the main engine (once per process) and return its :class:`Contract`: the native library
+    when the package holds it, else the .NET runtime's (``CS_FUTURES_ENGINE`` forces one)."""
+    global _main
+    if _main is not None:
+        return _main
+    forced = os.environ.get("CS_FUTURES_ENGINE", "").strip().lower()
+    if forced and forced not in ENGINES:
+        raise ImportError(f"cs_futures: CS_FUTURES_ENGINE={forced!r}: expected 'native' or 'runtime'")
+    path = native_library()
+    if forced == "native" or (not forced and os.path.isfile(path)):
+        if not os.path.isfile(path):
+            raise ImportError(
+                f"cs_futures: CS_FUTURES_ENGINE=native, but the natively compiled engine is missing "
+                f"({path}): install the platform wheel of cs_futures, or build it from a source checkout "
+                f"with\n    dotnet publish src/Futures.Interop.Native -c Release -r linux-x64 "
+                f"-o python/cs_futures/_native\n(needs clang); or unset CS_FUTURES_ENGINE to use the "
+                f".NET runtime")
+        _main = Contract(_load_native(path), "native")
+    else:
+        _main = load_runtime()
+    return _main
+
+
+def load_runtime(needed_by=None):
+    """Start the .NET runtime (CoreCLR, once per process) and return its bridge's :class:`Contract`
+    (the main one when the main engine is the runtime's).
+
+    ``needed_by`` names what asks for it, for the ImportError raised when no .NET runtime is found.
+    """
+    global _runtime
+    if _runtime is not None:
+        return _runtime
     # W^X maps JIT-compiled code through shared memory; a child forked from this process could then
     # write into code its parent runs. Off, the child's copy is private (and start-up is faster).
     os.environ.setdefault("DOTNET_EnableWriteXorExecute", "0")
-    folder = assemblies_dir()
-    root, hostfxr_path = find_runtime()
+    try:
+        folder = assemblies_dir()
+        root, hostfxr_path = find_runtime()
+    except ImportError as exc:
+        if _main is None:  # the runtime is the main engine: the message says it all
+            raise
+        raise ImportError(
+            f"cs_futures: {needed_by or 'this feature'} needs the .NET runtime, which the native engine "
+            f"does not: install the .NET 10 runtime (https://dot.net), or set DOTNET_ROOT to the folder "
+            f"that holds it.\n{exc}") from None
     try:
         import pythonnet  # noqa: F401  (the standard loader, when installed)
     except ImportError:
-        return Contract(_load_with_hostfxr(folder, root, hostfxr_path))
-    return Contract(_load_with_pythonnet(folder, root))
-
-
-def load_runtime():  # TEMPORARY shim until the native engine's loader lands
-    from . import _bridge
-    return _bridge._contract
+        _runtime = Contract(_load_with_hostfxr(folder, root, hostfxr_path), "runtime")
+    else:
+        _runtime = Contract(_load_with_pythonnet(folder, root), "runtime")
+    return _runtime

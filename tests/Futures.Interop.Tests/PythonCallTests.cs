@@ -64,14 +64,14 @@ public sealed unsafe class PythonCallTests
             using var arg = PythonCall.Own(PyApi.PyList_New(0));
             IntPtr list = PyObjects.Address(arg);
             nint before = RefCount(list);
-            IntPtr result = PythonCall.CallStealing(PyObjects.Address(identity), [PyApi.NewRef(list)]);
+            IntPtr result = PyCall.CallStealing(PyObjects.Address(identity), [PyApi.NewRef(list)]);
             Assert.That(result, Is.EqualTo(list));
             PyApi.Py_DecRef(result);
             Assert.That(RefCount(list), Is.EqualTo(before), "the stolen argument was not released");
 
             // identity([], 1) raises TypeError (too many arguments, before any frame exists): NULL
             // comes back with the error set, the arguments released.
-            result = PythonCall.CallStealing(PyObjects.Address(identity), [PyApi.NewRef(list), PyApi.PyLong_FromLongLong(1)]);
+            result = PyCall.CallStealing(PyObjects.Address(identity), [PyApi.NewRef(list), PyApi.PyLong_FromLongLong(1)]);
             Assert.That(result, Is.EqualTo(IntPtr.Zero));
             Assert.That(PyApi.PyErr_Occurred(), Is.Not.EqualTo(IntPtr.Zero));
             Assert.That(PythonErrors.FetchRaised().PythonType, Is.EqualTo("TypeError"));

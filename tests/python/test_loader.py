@@ -50,6 +50,9 @@ def fake_root(root, runtimes, fxrs):
 
 
 class AssembliesTests(unittest.TestCase):
+    """The runtime-hosted engine's assemblies (CS_FUTURES_ENGINE=runtime: the native one, when the
+    package holds it, needs none)."""
+
     def test_import_fails_naming_the_folder_and_how_to_build(self):
         with tempfile.TemporaryDirectory() as empty:
             rc, out, err = run_child(["-c", textwrap.dedent("""
@@ -60,7 +63,7 @@ class AssembliesTests(unittest.TestCase):
                     print(json.dumps(str(exc)))
                 else:
                     print(json.dumps(None))
-                """)], env=child_env(CS_FUTURES_DOTNET_DIR=empty))
+                """)], env=child_env(CS_FUTURES_DOTNET_DIR=empty, CS_FUTURES_ENGINE="runtime"))
         self.assertEqual(rc, 0, err)
         message = json.loads(out)
         self.assertIsNotNone(message, "import cs_futures succeeded without assemblies")
@@ -72,7 +75,7 @@ class AssembliesTests(unittest.TestCase):
     def test_plain_import_exits_with_the_import_error(self):
         with tempfile.TemporaryDirectory() as empty:
             rc, out, err = run_child(["-c", "import cs_futures"],
-                                     env=child_env(CS_FUTURES_DOTNET_DIR=empty))
+                                     env=child_env(CS_FUTURES_DOTNET_DIR=empty, CS_FUTURES_ENGINE="runtime"))
         self.assertEqual(rc, 1)
         self.assertEqual(out, "")
         self.assertIn("\nImportError: cs_futures: the .NET assemblies are missing: "
@@ -83,7 +86,7 @@ class AssembliesTests(unittest.TestCase):
         with tempfile.TemporaryDirectory() as folder:
             touch(os.path.join(folder, "Futures.Native.dll"))
             rc, out, err = run_child(["-c", "import cs_futures"],
-                                     env=child_env(CS_FUTURES_DOTNET_DIR=folder))
+                                     env=child_env(CS_FUTURES_DOTNET_DIR=folder, CS_FUTURES_ENGINE="runtime"))
         self.assertEqual(rc, 1)
         self.assertIn("Futures.Interop.dll was not found in " + folder, err)
 

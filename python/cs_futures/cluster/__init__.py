@@ -227,7 +227,7 @@ class ClusterExecutor(_base.Executor):
             connect_timeout: Seconds to reach the cluster; after that the pending futures fail
                 with ClusterUnavailable. None to wait for a node as long as it takes.
         """
-        rt = _bridge.runtime()  # first, so that a missing .NET runtime is the error reported
+        rt = _bridge.runtime("ClusterExecutor")  # first, so that a missing .NET runtime is the error reported
         if max_workers is not None and max_workers <= 0:
             raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
         if not isinstance(allowed_failures, int) or allowed_failures < 0:

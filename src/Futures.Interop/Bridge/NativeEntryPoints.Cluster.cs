@@ -32,7 +32,7 @@ public static unsafe partial class NativeEntryPoints
         try
         {
             var cluster = Handles.Get<PythonCluster>(handle);
-            byte[] bytes = Runtime.PythonConvert.FromPython<byte[]>(payload);
+            byte[] bytes = PyApi.ReadBytes(payload);
             return Handles.New(cluster.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null,
                 allowedFailures >= 0 ? allowedFailures : null));
         }

@@ -84,11 +84,14 @@ public static unsafe partial class NativeEntryPoints
         Py("process_pool_workers", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ProcessPoolWorkers, nameof(ProcessPoolWorkers)),
         Py("process_worker_op", "q:hii", (delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
         Wait("process_worker_join", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
+        Wait("test_stress", "i:ii", (delegate* unmanaged<int, int, int>)&TestStress, nameof(TestStress)), // for the tests
+#if !CSF_NATIVE // the cluster runs on Orleans, which needs CoreCLR: not in the natively compiled library
         Py("cluster_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ClusterNew, nameof(ClusterNew)),
         Py("cluster_submit", "h:hodi", (delegate* unmanaged<IntPtr, IntPtr, double, int, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
         Py("cluster_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
         Wait("cluster_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
         Py("cluster_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
+#endif
     ];
 
     /// <summary>The enums whose members the Python package reads by name (<c>_bridge.FutureState.Pending</c>...).</summary>
@@ -147,7 +150,11 @@ public static unsafe partial class NativeEntryPoints
     /// <paramref name="buffer"/> when it fits in <paramref name="size"/> bytes, and returns its length
     /// (call with NULL and 0 first to learn it); -1 on failure, reported on stderr. Needs no GIL.</summary>
     [UnmanagedCallersOnly]
-    public static int Describe(byte* buffer, int size)
+    public static int Describe(byte* buffer, int size) => DescribeInto(buffer, size);
+
+    /// <summary><see cref="Describe"/>'s body, shared with the natively compiled library's export
+    /// (<c>csf_describe</c>).</summary>
+    internal static int DescribeInto(byte* buffer, int size)
     {
         try
         {
@@ -810,7 +817,7 @@ public static unsafe partial class NativeEntryPoints
         try
         {
             var pool = Handles.Get<PythonProcessPool>(handle);
-            byte[] bytes = Runtime.PythonConvert.FromPython<byte[]>(payload);
+            byte[] bytes = PyApi.ReadBytes(payload);
             return Handles.New(pool.Submit(bytes, timeout > 0 ? TimeSpan.FromSeconds(timeout) : null));
         }
         catch (Exception ex)

@@ -64,7 +64,7 @@ internal static unsafe class PythonBridge
     /// <summary>The result is a .NET value (from a .NET callable): Python reads it through pythonnet.</summary>
     public static IntPtr ForeignMarker => s_slots[(int)Slot.Foreign];
 
-    public static IntPtr TypeOf(IntPtr obj) => *(IntPtr*)(obj + IntPtr.Size); // ob_type follows ob_refcnt
+    public static IntPtr TypeOf(IntPtr obj) => PyApi.TypeOf(obj);
 
     /// <summary>The stdlib class of a .NET exception (borrowed): CPython's exception for each engine
     /// exception, <c>RuntimeError</c> for other invalid operations, <c>ValueError</c> for bad arguments.</summary>

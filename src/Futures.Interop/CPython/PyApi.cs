@@ -249,6 +249,50 @@ internal static unsafe class PyApi
         }
         return System.Text.Encoding.UTF8.GetString(p, (int)size);
     }
+
+    /// <summary>The object's type (<c>ob_type</c>, which follows <c>ob_refcnt</c>), borrowed.</summary>
+    public static IntPtr TypeOf(IntPtr obj) => *(IntPtr*)(obj + IntPtr.Size);
+
+    /// <summary>A new bytes object holding a copy of <paramref name="bytes"/> (new reference), or NULL
+    /// with the error set.</summary>
+    public static IntPtr NewBytes(ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* p = bytes)
+        {
+            return PyBytes_FromStringAndSize(p, bytes.Length);
+        }
+    }
+
+    /// <summary>A copy of the contents of the bytes object <paramref name="obj"/> (borrowed).</summary>
+    /// <exception cref="InvalidCastException"><paramref name="obj"/> is not bytes (the Python error is cleared).</exception>
+    public static byte[] ReadBytes(IntPtr obj)
+    {
+        byte* p;
+        nint n;
+        if (PyBytes_AsStringAndSize(obj, &p, &n) != 0)
+        {
+            PyErr_Clear();
+            throw NotConvertible(obj, nameof(Byte) + "[]");
+        }
+        return new ReadOnlySpan<byte>(p, (int)n).ToArray();
+    }
+
+    /// <summary>The error for a Python object (borrowed) that does not convert to the .NET type named
+    /// <paramref name="target"/>, naming the object's Python type.</summary>
+    public static InvalidCastException NotConvertible(IntPtr obj, string target)
+    {
+        IntPtr name = GetAttr(TypeOf(obj), "__qualname__");
+        string pyType = name == IntPtr.Zero ? "?" : ReadString(name) ?? "?";
+        if (name != IntPtr.Zero)
+        {
+            Py_DecRef(name);
+        }
+        else
+        {
+            PyErr_Clear();
+        }
+        return new InvalidCastException($"cannot convert a Python '{pyType}' to {target}");
+    }
 }
 
 /// <summary>CPython's <c>PyInterpreterConfig</c> (<c>Include/cpython/pylifecycle.h</c>): the same

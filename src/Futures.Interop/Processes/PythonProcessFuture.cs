@@ -1,5 +1,4 @@
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Processes;
 
@@ -46,7 +45,7 @@ internal class PythonProcessFuture : Future<PyRef>
         if (reply is not null)
         {
             kind = PyApi.PyLong_FromLongLong(_replyOk ? 0 : 1);
-            data = PythonConvert.ToPython(reply); // bytes
+            data = PyApi.NewBytes(reply);
         }
         else if (Exception(TimeSpan.Zero) is BrokenProcessPoolException broken)
         {
@@ -65,7 +64,7 @@ internal class PythonProcessFuture : Future<PyRef>
         {
             return; // cancelled, timed out: the bridge's usual conversion applies
         }
-        IntPtr outcome = PythonCall.CallStealing(_decoder.Pointer, [kind, data]);
+        IntPtr outcome = PyCall.CallStealing(_decoder.Pointer, [kind, data]);
         if (outcome == IntPtr.Zero)
         {
             ForceException(new PythonRaisedException(PyErr.Fetch()));

@@ -1,5 +1,4 @@
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Processes;
 
@@ -102,7 +101,7 @@ internal sealed unsafe class PythonProcessPool
             int eq = entry.IndexOf('=');
             environment[entry[..eq]] = entry[(eq + 1)..];
         }
-        byte[] initializer = PythonConvert.FromPython<byte[]>(Item(5));
+        byte[] initializer = PyApi.ReadBytes(Item(5));
         double timeout = PyApi.PyFloat_AsDouble(Item(8));
         return new ProcessPoolExecutorOptions
         {

@@ -66,33 +66,6 @@ internal static unsafe class PythonCall
         }
     }
 
-    /// <summary><c>callable(*args)</c> with arguments that are already Python objects: each is a new
-    /// reference that this call steals (released whatever happens). Returns a new reference to the
-    /// result, or <see cref="IntPtr.Zero"/> with the Python error set, for callers that handle the
-    /// error themselves (e.g. onto a future).</summary>
-    public static IntPtr CallStealing(IntPtr callable, ReadOnlySpan<IntPtr> args)
-    {
-        IntPtr tuple = PyApi.PyTuple_New(args.Length);
-        if (tuple == IntPtr.Zero)
-        {
-            foreach (IntPtr arg in args)
-            {
-                if (arg != IntPtr.Zero)
-                {
-                    PyApi.Py_DecRef(arg);
-                }
-            }
-            return IntPtr.Zero;
-        }
-        for (int i = 0; i < args.Length; i++)
-        {
-            PyApi.PyTuple_SetItem(tuple, i, args[i]); // steals
-        }
-        IntPtr result = PyApi.PyObject_Call(callable, tuple, IntPtr.Zero);
-        PyApi.Py_DecRef(tuple);
-        return result;
-    }
-
     /// <summary>Owns a new reference returned by the C API, or raises the pending Python error as
     /// <see cref="PythonRaisedException"/> when it is NULL.</summary>
     public static PyObject Own(IntPtr obj) => obj == IntPtr.Zero ? throw PythonErrors.FetchRaised() : PyObjects.Steal(obj);

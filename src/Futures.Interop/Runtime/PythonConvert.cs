@@ -61,7 +61,7 @@ public static unsafe class PythonConvert
             float f => PyApi.PyFloat_FromDouble(f),
             string str => PyApi.NewString(str),
             char c => PyApi.NewString(c.ToString()),
-            byte[] bytes => BytesToPython(bytes),
+            byte[] bytes => PyApi.NewBytes(bytes),
             IDictionary dict => DictToPython(dict),
             IEnumerable items => ListToPython(items),
             _ => PyApi.NewRef(PyObjects.Address(value.ToPython())),
@@ -136,7 +136,7 @@ public static unsafe class PythonConvert
         }
         if (type == typeof(byte[]))
         {
-            return Has(obj, BytesSubclass) ? ReadBytes(obj) : throw Cast(obj, type);
+            return Has(obj, BytesSubclass) ? PyApi.ReadBytes(obj) : throw Cast(obj, type);
         }
         if (type.IsArray && type.GetArrayRank() == 1)
         {
@@ -186,7 +186,7 @@ public static unsafe class PythonConvert
         }
         if (PythonBridge.TypeOf(obj) == PyApi.FloatType) return PyApi.PyFloat_AsDouble(obj);
         if (Has(obj, UnicodeSubclass)) return PyApi.ReadString(obj);
-        if (Has(obj, BytesSubclass)) return ReadBytes(obj);
+        if (Has(obj, BytesSubclass)) return PyApi.ReadBytes(obj);
         if (Has(obj, ListSubclass | TupleSubclass)) return ReadSequence(obj, typeof(object), typeof(List<object?>));
         if (Has(obj, DictSubclass)) return ReadDict(obj, typeof(object), typeof(object), typeof(Dictionary<object, object?>));
         return PyObjects.Borrow(obj);
@@ -246,26 +246,6 @@ public static unsafe class PythonConvert
         PyApi.Py_DecRef(intType);
         PyApi.Py_DecRef(builtins);
         return result;
-    }
-
-    private static IntPtr BytesToPython(byte[] bytes)
-    {
-        fixed (byte* p = bytes)
-        {
-            return PyApi.PyBytes_FromStringAndSize(p, bytes.Length);
-        }
-    }
-
-    private static byte[] ReadBytes(IntPtr obj)
-    {
-        byte* p;
-        nint n;
-        if (PyApi.PyBytes_AsStringAndSize(obj, &p, &n) != 0)
-        {
-            PyApi.PyErr_Clear();
-            throw Cast(obj, typeof(byte[]));
-        }
-        return new ReadOnlySpan<byte>(p, (int)n).ToArray();
     }
 
     private static IntPtr ListToPython(IEnumerable items)
@@ -358,18 +338,5 @@ public static unsafe class PythonConvert
         return dict;
     }
 
-    private static InvalidCastException Cast(IntPtr obj, Type type)
-    {
-        IntPtr name = PyApi.GetAttr(PythonBridge.TypeOf(obj), "__qualname__");
-        string pyType = name == IntPtr.Zero ? "?" : PyApi.ReadString(name) ?? "?";
-        if (name != IntPtr.Zero)
-        {
-            PyApi.Py_DecRef(name);
-        }
-        else
-        {
-            PyApi.PyErr_Clear();
-        }
-        return new InvalidCastException($"cannot convert a Python '{pyType}' to {type.Name}");
-    }
+    private static InvalidCastException Cast(IntPtr obj, Type type) => PyApi.NotConvertible(obj, type.Name);
 }
