@@ -15,15 +15,21 @@ __author__ = 'cs_futures developers'
 def _refuse_free_threaded():
     """Free-threaded builds (python3.13t, 3.14t) have another object layout and no GIL: the .NET
     bridge (pythonnet 3.2.1 and cs_futures' C API layer) is built for the default build."""
-    import sysconfig
-    if sysconfig.get_config_var("Py_GIL_DISABLED"):
-        import sys
+    import sys
+    # "t" in the ABI flags (python3.13t); sysconfig, which says it on every platform, costs ~1 ms to
+    # import, so only where there are no ABI flags (Windows).
+    if "t" in getattr(sys, "abiflags", "") or not hasattr(sys, "abiflags") and _gil_disabled_build():
         raise ImportError(
             "cs_futures does not support free-threaded CPython builds yet (this is %s, built with "
             "Py_GIL_DISABLED; sys.executable %s): its .NET bridge relies on the GIL and on the "
             "default build's object layout. Use the default build of CPython 3.11 or newer "
             "(python3.X, not python3.Xt)." % (sys.version.split()[0] + "t", sys.executable),
             name=__name__)
+
+
+def _gil_disabled_build():
+    import sysconfig
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 _refuse_free_threaded()
@@ -43,12 +49,15 @@ from ._base import (FIRST_COMPLETED,  # noqa: E402
                     wait,
                     as_completed)
 from .thread import ThreadPoolExecutor  # noqa: E402
-from .process import ProcessPoolExecutor  # noqa: E402
-from .interpreter import InterpreterPoolExecutor  # noqa: E402
-from .cluster import ClusterExecutor  # noqa: E402
 from ._loader import enable_clr  # noqa: E402
 from ._alias import install, uninstall  # noqa: E402
-from . import _base, _bridge, thread, process, interpreter, cluster  # noqa: E402
+from . import _base, _bridge, thread  # noqa: E402
+
+# Imported on first use, as the standard library imports its pools: the process pool (with
+# multiprocessing and the pickler), the interpreter pool and the cluster take about 30 ms to import,
+# which a script that only uses threads should not pay.
+_LAZY = {"ProcessPoolExecutor": "process", "InterpreterPoolExecutor": "interpreter",
+         "ClusterExecutor": "cluster", "process": None, "interpreter": None, "cluster": None}
 
 #: The engine this process runs: "native" (the natively compiled library of the platform wheel; no
 #: .NET runtime needed) or "runtime" (the assemblies on the .NET runtime). ``CS_FUTURES_ENGINE`` forces one.
@@ -56,7 +65,7 @@ ENGINE = _bridge.ENGINE
 
 # The standard library's public names that cs_futures does not define: taken from the standard
 # module on first access (its own lazy import, bound to its own submodules).
-_FORWARDED = tuple(name for name in _std.__all__ if name not in globals())
+_FORWARDED = tuple(name for name in _std.__all__ if name not in globals() and name not in _LAZY)
 
 # The standard module's names in its order (they differ between versions: 3.11's lacks
 # InvalidStateError, 3.14's has InterpreterPoolExecutor), then cs_futures' own.
@@ -87,6 +96,12 @@ def __dir__():
 
 
 def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module("." + (_LAZY[name] or name), __name__)
+        value = module if _LAZY[name] is None else getattr(module, name)
+        globals()[name] = value
+        return value
     if name in _FORWARDED:
         value = getattr(_std, name)
         globals()[name] = value
@@ -100,8 +115,9 @@ def _forward_public_names():
     imports them keeps importing. They are the standard library's objects: cs_futures' executors do
     not use them (its ThreadPoolExecutor has no ``prepare_context`` hook)."""
     import types
-    from concurrent.futures import _base as std_base, process as std_process, thread as std_thread
-    for ours, std in ((_base, std_base), (thread, std_thread), (process, std_process)):
+    from concurrent.futures import _base as std_base, thread as std_thread
+    # (cs_futures.process copies its standard module's names itself, when it is imported.)
+    for ours, std in ((_base, std_base), (thread, std_thread)):
         for name, value in vars(std).items():
             if (not name.startswith("_") and not isinstance(value, types.ModuleType)
                     and not hasattr(ours, name)):

@@ -13,6 +13,7 @@ exception ever crosses into Python's native code: a freed or foreign handle is a
 import ctypes
 import os
 import sys
+import threading
 import time
 import traceback
 import types
@@ -41,20 +42,23 @@ _TYPES = {
 }
 
 
+_PROTOTYPES = {}  # (kind, signature) -> ctypes function type: PYFUNCTYPE makes a new class per call
+
+
 def _entry(name, contract=_contract):
     """The entry point ``name``, as a ctypes function built from the signature .NET describes:
-    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones.
-    ``optional``: None when the engine lacks it (the native engine has no cluster_* entries)."""
+    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones."""
     try:
         kind, signature, address = contract.entries[name]
     except KeyError:
-        if optional:
-            return None
         raise ImportError(f"cs_futures: the .NET bridge has no entry point {name!r}; "
                           "rebuild the assemblies") from None
-    result, _, parameters = signature.partition(":")
-    prototype = ctypes.PYFUNCTYPE if kind == "py" else ctypes.CFUNCTYPE
-    return prototype(_TYPES[result], *[_TYPES[letter] for letter in parameters])(address)
+    prototype = _PROTOTYPES.get((kind, signature))
+    if prototype is None:
+        result, _, parameters = signature.partition(":")
+        make = ctypes.PYFUNCTYPE if kind == "py" else ctypes.CFUNCTYPE
+        prototype = _PROTOTYPES[kind, signature] = make(_TYPES[result], *[_TYPES[letter] for letter in parameters])
+    return prototype(address)
 
 
 def _enum(name, contract=_contract):
@@ -223,12 +227,19 @@ def start(worker_started, worker_stopping, broken_interpreter_pool):
     _configure(configure, _contract, *_start_args)
 
 
+def _broken_process_pool(*args):
+    """A BrokenProcessPool (the stdlib's class): what .NET calls to make one. Imported here, when a
+    process pool broke, not at start-up: the stdlib's process module brings multiprocessing (~10 ms)."""
+    from concurrent.futures.process import BrokenProcessPool
+    return BrokenProcessPool(*args)
+
+
 def _configure(configure, contract, worker_started, worker_stopping, broken_interpreter_pool):
-    from concurrent.futures import _base, thread, process
+    from concurrent.futures import _base, thread
     items = {
         "CancelledError": _base.CancelledError, "TimeoutError": _base.TimeoutError,
         "InvalidStateError": _base.InvalidStateError, "BrokenExecutor": _base.BrokenExecutor,
-        "BrokenThreadPool": thread.BrokenThreadPool, "BrokenProcessPool": process.BrokenProcessPool,
+        "BrokenThreadPool": thread.BrokenThreadPool, "BrokenProcessPool": _broken_process_pool,
         "RuntimeError": RuntimeError, "ValueError": ValueError, "DescribeException": _describe,
         "WorkerStarted": worker_started, "WorkerStopping": worker_stopping,
         "Pending": PENDING, "Raised": RAISED, "Cancelled": CANCELLED, "Foreign": FOREIGN,
@@ -278,7 +289,7 @@ class Bridge:
 
 
 _runtime = types.SimpleNamespace()  # replaced by the runtime bridge once loaded
-_runtime_lock = __import__("threading").Lock()
+_runtime_lock = threading.Lock()
 _start_args = None
 
 

@@ -19,9 +19,7 @@ The runtime is found through ``DOTNET_ROOT``, then ``dotnet`` on ``PATH``, then 
 folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``).
 """
 import ctypes
-import glob
 import os
-import shutil
 import sys
 
 ASSEMBLY = "Futures.Interop"
@@ -63,6 +61,7 @@ def _version(text):
 def _candidate_roots():
     if os.environ.get("DOTNET_ROOT"):
         yield "DOTNET_ROOT", os.environ["DOTNET_ROOT"]
+    import shutil  # here, not at import: the native engine never looks for a runtime
     dotnet = shutil.which("dotnet")
     if dotnet:
         yield "dotnet on PATH", os.path.dirname(os.path.realpath(dotnet))
@@ -75,6 +74,7 @@ def find_runtime():
 
     Raises ImportError naming every place looked at and how to fix it.
     """
+    import glob
     tried = []
     lib = {"win32": "hostfxr.dll", "darwin": "libhostfxr.dylib"}.get(sys.platform, "libhostfxr.so")
     for source, root in _candidate_roots():
