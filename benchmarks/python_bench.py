@@ -613,23 +613,14 @@ def main():
         results = run_engines(args)
         print()
         print_engines(results)
-        print(f"(total {time.perf_counter() - t0:.1f} s)")
-        if args.json:
-            with open(args.json, "w") as fh:
-                json.dump({"interpreter": sys.executable, "version": sys.version, "results": results}, fh, indent=2)
-        return
-    if args.only == "interpreter":
+    elif args.only == "interpreter":
         results = run_interpreter(args)
         print()
         print_interpreter_table(dict(results))
-        print(f"(total {time.perf_counter() - t0:.1f} s)")
-        if args.json:
-            with open(args.json, "w") as fh:
-                json.dump({"interpreter": sys.executable, "version": sys.version, "results": results}, fh, indent=2)
-        return
-    results = run(args)
-    print()
-    print_table(results)
+    else:
+        results = run(args)
+        print()
+        print_table(results)
     print(f"(total {time.perf_counter() - t0:.1f} s)")
     if args.json:
         with open(args.json, "w") as fh:
