@@ -36,9 +36,9 @@ dotnet_tests() {
   : >"$out"
   if [ "$#" = 0 ]; then set -- Futures.sln; fi
   for target in "$@"; do
-    dotnet test "$target" -c "$config" --no-build -v quiet -nologo >>"$out" 2>&1 || true
+    dotnet test "$target" -c "$config" --no-build -v quiet -nologo --logger "console;verbosity=minimal" >>"$out" 2>&1 || true
   done
-  grep -E "(Passed|Failed)!| error |^ +Failed " "$out" || true
+  grep -E "(Passed|Failed)!| error |^ +Failed |^ +Error Message|^ +(Expected|But was):" "$out" || true
   n_pass=$(sum_of "Passed: +[0-9]+" "$out")
   n_fail=$(sum_of "Failed: +[0-9]+" "$out")
   if grep -qE " error |Test Run Aborted" "$out" && [ "$n_fail" = "0" ]; then n_fail=1; echo "   dotnet test reported an error (see above)"; fi
