@@ -16,7 +16,11 @@ internal static unsafe class WithoutGil
     /// <summary>Runs <paramref name="action"/>, releasing the GIL around it when this thread holds it.</summary>
     public static void Run(Action action)
     {
-        if (!PyApi.HoldsGil)
+        // Not while the interpreter finalizes: on 3.11 PyGILState_Check (HoldsGil there) answers "held"
+        // on every thread once finalization has switched its checks off, and releasing a GIL this thread
+        // does not hold is a fatal error (seen: a warm-up worker's wait as a short script exited). No
+        // other thread may take the GIL then anyway.
+        if (!PyApi.HoldsGil || PyApi.IsFinalizing)
         {
             action();
             return;
