@@ -23,12 +23,19 @@ from . import _loader
 VERSION = 3
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
 
+
+def _check_version(version):
+    """ImportError unless the bridge's version (as described, or as its get_version answers) is this
+    package's."""
+    if version != VERSION:
+        raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
+                          f"{version}, expected {VERSION}); rebuild them")
+
+
 _contract = _loader.load()
 # "native": the natively compiled engine (no .NET runtime needed); "runtime": the engine on CoreCLR.
-ENGINE = getattr(_contract, "engine", "runtime")
-if _contract.version != VERSION:
-    raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
-                      f"{_contract.version}, expected {VERSION}); rebuild them")
+ENGINE = _contract.engine
+_check_version(_contract.version)
 
 # The letters of the signatures that .NET describes (NativeEntryPoints' remarks).
 _TYPES = {
@@ -119,9 +126,7 @@ process_worker_op = _entry("process_worker_op")
 process_worker_join = _entry("process_worker_join")
 # The cluster's entries (cluster_new...) belong to the runtime-hosted engine: see runtime().
 
-if get_version() != VERSION:
-    raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge version "
-                      f"{get_version()}, expected {VERSION}); rebuild them")
+_check_version(get_version())
 
 _FAILED = Code.Failed
 _monotonic = time.monotonic
@@ -271,13 +276,12 @@ def clr_bridge():
     return ClrBridge
 
 
-
 class Bridge:
     """One engine's contract as attributes: its entry points (``b.cluster_new``), enums
     (``b.FutureState``), ``MESSAGES``, and ``wait`` for its "wait" entries."""
 
     def __init__(self, contract):
-        self.engine = getattr(contract, "engine", "runtime")
+        self.engine = contract.engine
         for name in contract.entries:
             setattr(self, name, _entry(name, contract))
         for name in contract.enums:
@@ -303,9 +307,7 @@ def runtime(needed_by="the cluster executor"):
     with _runtime_lock:
         if not isinstance(_runtime, Bridge):
             contract = _loader.load_runtime(needed_by)
-            if contract.version != VERSION:
-                raise ImportError("cs_futures: the .NET assemblies do not match this package (bridge "
-                                  f"version {contract.version}, expected {VERSION}); rebuild them")
+            _check_version(contract.version)
             bridge = Bridge(contract)
             if not bridge.is_main:
                 _configure(bridge.configure, contract, *_start_args)

@@ -155,12 +155,8 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
         return address.value
 
     unmanaged_callers_only = ctypes.c_void_p(-1)
-    describe = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(
-        function(f"{ENTRY_TYPE}, {ASSEMBLY}", "Describe", unmanaged_callers_only))
-    size = describe(None, 0)
-    buffer = ctypes.create_string_buffer(max(size, 0))
-    if size < 0 or describe(buffer, size) != size:
-        raise ImportError("cs_futures: the .NET bridge could not describe its entry points (see stderr)")
+    description = _read_description(
+        function(f"{ENTRY_TYPE}, {ASSEMBLY}", "Describe", unmanaged_callers_only), "the .NET bridge")
 
     def start_pythonnet():
         # In the bridge's load context (resolved through its deps.json), so that pythonnet and the
@@ -173,6 +169,17 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
 
     global _start_pythonnet
     _start_pythonnet = start_pythonnet
+    return description
+
+
+def _read_description(address, what):
+    """The contract text that a bridge's Describe function (at ``address``; ``NativeEntryPoints.Describe``
+    or the native library's ``csf_describe``) writes: its length first, then the text."""
+    describe = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(address)
+    size = describe(None, 0)
+    buffer = ctypes.create_string_buffer(max(size, 0))
+    if size < 0 or describe(buffer, size) != size:
+        raise ImportError(f"cs_futures: {what} could not describe its entry points (see stderr)")
     return buffer.raw[:size].decode("utf-8")
 
 
@@ -235,14 +242,8 @@ def native_library():
 
 def _load_native(path):
     library = ctypes.CDLL(path)
-    describe = library.csf_describe
-    describe.restype = ctypes.c_int32
-    describe.argtypes = [ctypes.c_void_p, ctypes.c_int32]
-    size = describe(None, 0)
-    buffer = ctypes.create_string_buffer(max(size, 0))
-    if size < 0 or describe(buffer, size) != size:
-        raise ImportError(f"cs_futures: the native engine {path} could not describe its entry points (see stderr)")
-    return buffer.raw[:size].decode("utf-8")
+    return _read_description(ctypes.cast(library.csf_describe, ctypes.c_void_p).value,
+                             f"the native engine {path}")
 
 
 def load():

@@ -183,7 +183,7 @@ def _follow(future):
 
 
 def _settle(future, result, error):
-    """Complete a chunk's future, unless it was cancelled meanwhile."""
+    """Complete a chunk's future (or one that follows a cluster task), unless it was cancelled meanwhile."""
     try:
         if error is None:
             future.set_result(result)

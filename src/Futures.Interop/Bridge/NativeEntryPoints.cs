@@ -580,10 +580,7 @@ public static unsafe partial class NativeEntryPoints
             {
                 PyApi.PyEval_RestoreThread(main);
             }
-            fixed (byte* p = reply)
-            {
-                return PyApi.PyBytes_FromStringAndSize(p, reply.Length);
-            }
+            return PyApi.NewBytes(reply);
         }
         catch (Exception ex)
         {

@@ -64,8 +64,6 @@ internal static unsafe class PythonBridge
     /// <summary>The result is a .NET value (from a .NET callable): Python reads it through pythonnet.</summary>
     public static IntPtr ForeignMarker => s_slots[(int)Slot.Foreign];
 
-    public static IntPtr TypeOf(IntPtr obj) => PyApi.TypeOf(obj);
-
     /// <summary>The stdlib class of a .NET exception (borrowed): CPython's exception for each engine
     /// exception, <c>RuntimeError</c> for other invalid operations, <c>ValueError</c> for bad arguments.</summary>
     public static IntPtr ExceptionClassFor(Exception exception) => s_slots[(int)(exception switch
@@ -113,7 +111,7 @@ internal static unsafe class PythonBridge
     private static (string, string, string) DescribeWithTraceback(IntPtr exception)
     {
         string type = "BaseException", message = "", traceback = "";
-        IntPtr name = PyApi.GetAttr(TypeOf(exception), "__qualname__");
+        IntPtr name = PyApi.GetAttr(PyApi.TypeOf(exception), "__qualname__");
         if (name != IntPtr.Zero)
         {
             type = PyApi.ReadString(name) ?? type;

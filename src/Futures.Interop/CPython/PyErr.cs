@@ -58,7 +58,7 @@ internal static unsafe class PyErr
         {
             return; // creating it raised: that error is set
         }
-        IntPtr type = PythonBridge.TypeOf(instance);
+        IntPtr type = PyApi.TypeOf(instance);
         PyApi.PyErr_SetObject(type, instance);
         PyApi.Py_DecRef(instance);
     }

@@ -184,7 +184,7 @@ public static unsafe class PythonConvert
             }
             return v;
         }
-        if (PythonBridge.TypeOf(obj) == PyApi.FloatType) return PyApi.PyFloat_AsDouble(obj);
+        if (PyApi.TypeOf(obj) == PyApi.FloatType) return PyApi.PyFloat_AsDouble(obj);
         if (Has(obj, UnicodeSubclass)) return PyApi.ReadString(obj);
         if (Has(obj, BytesSubclass)) return PyApi.ReadBytes(obj);
         if (Has(obj, ListSubclass | TupleSubclass)) return ReadSequence(obj, typeof(object), typeof(List<object?>));
@@ -192,7 +192,7 @@ public static unsafe class PythonConvert
         return PyObjects.Borrow(obj);
     }
 
-    private static bool Has(IntPtr obj, ulong flags) => (PyApi.PyType_GetFlags(PythonBridge.TypeOf(obj)) & flags) != 0;
+    private static bool Has(IntPtr obj, ulong flags) => (PyApi.PyType_GetFlags(PyApi.TypeOf(obj)) & flags) != 0;
 
     private static long ToInt64(IntPtr obj)
     {
@@ -211,7 +211,7 @@ public static unsafe class PythonConvert
 
     private static double ToDouble(IntPtr obj)
     {
-        if (PythonBridge.TypeOf(obj) != PyApi.FloatType && !Has(obj, LongSubclass))
+        if (PyApi.TypeOf(obj) != PyApi.FloatType && !Has(obj, LongSubclass))
         {
             throw Cast(obj, typeof(double));
         }
