@@ -106,6 +106,32 @@ public class TelemetryTests
     }
 
     [Test]
+    public void StatsCountEveryTaskOfManySubmittersAndWorkers()
+    {
+        // The counts are kept per processor (TaskCounts): their sums must still be exact.
+        var executor = new ThreadPoolExecutor(4, "telemetry-many-" + Guid.NewGuid().ToString("N")[..8]);
+        const int perSubmitter = 5_000;
+        var submitters = Enumerable.Range(0, 3).Select(s => Task.Run(() =>
+        {
+            var fs = new List<Future<int>>(perSubmitter);
+            for (int i = 0; i < perSubmitter; i++)
+            {
+                int k = i;
+                fs.Add(executor.Submit(() => k % 7 == 0 ? throw new InvalidOperationException() : k));
+            }
+            return fs;
+        })).ToArray();
+        var futures = submitters.SelectMany(t => t.Result).ToList();
+        executor.Shutdown(wait: true);
+        var stats = executor.Stats();
+        int failed = futures.Count(f => f.Exception() is not null);
+        Assert.That(stats.Submitted, Is.EqualTo(3 * perSubmitter));
+        Assert.That(stats.Failed, Is.EqualTo(failed));
+        Assert.That(stats.Completed, Is.EqualTo(3 * perSubmitter - failed));
+        Assert.That(stats.Cancelled, Is.Zero);
+    }
+
+    [Test]
     public void ProcessPoolSpansAreChildrenOfTheSubmitterAndTakeTheWorkersTimes()
     {
         string name = "telemetry-procs-" + Guid.NewGuid().ToString("N")[..8];

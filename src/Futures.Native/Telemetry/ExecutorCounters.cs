@@ -13,7 +13,8 @@ internal sealed class ExecutorCounters
 {
     private readonly Func<long> _queued;
     private readonly Func<long> _workers;
-    private long _submitted, _completed, _failed, _cancelled, _workerStarts, _workerDeaths, _workerRestarts;
+    private readonly TaskCounts _tasks = new();
+    private long _workerStarts, _workerDeaths, _workerRestarts;
 
     public ExecutorCounters(string name, Func<long> queued, Func<long> workers)
     {
@@ -34,10 +35,10 @@ internal sealed class ExecutorCounters
 
     public ExecutorStats Snapshot() => new(
         Name,
-        Interlocked.Read(ref _submitted),
-        Interlocked.Read(ref _completed),
-        Interlocked.Read(ref _failed),
-        Interlocked.Read(ref _cancelled),
+        _tasks.Read(TaskCounts.Kind.Submitted),
+        _tasks.Read(TaskCounts.Kind.Completed),
+        _tasks.Read(TaskCounts.Kind.Failed),
+        _tasks.Read(TaskCounts.Kind.Cancelled),
         _queued(),
         _workers(),
         Interlocked.Read(ref _workerStarts),
@@ -47,7 +48,7 @@ internal sealed class ExecutorCounters
     /// <summary>A task was accepted; call before a worker can see it.</summary>
     public void Submitted(ref TaskTrace trace)
     {
-        Interlocked.Increment(ref _submitted);
+        _tasks.Add(TaskCounts.Kind.Submitted);
         if (FuturesTelemetry.Submitted.Enabled)
         {
             FuturesTelemetry.Submitted.Add(1, Tag);
@@ -63,7 +64,7 @@ internal sealed class ExecutorCounters
     }
 
     /// <summary>A submit that counted the task failed after all (no thread could start): it is not counted.</summary>
-    public void Unsubmitted() => Interlocked.Decrement(ref _submitted);
+    public void Unsubmitted() => _tasks.Add(TaskCounts.Kind.Submitted, -1);
 
     /// <summary>A worker took the task: notes the time, when a histogram wants it.</summary>
     public void Started(ref TaskTrace trace)
@@ -136,15 +137,15 @@ internal sealed class ExecutorCounters
         switch (outcome)
         {
             case "completed":
-                Interlocked.Increment(ref _completed);
+                _tasks.Add(TaskCounts.Kind.Completed);
                 counter = FuturesTelemetry.Completed;
                 break;
             case "failed":
-                Interlocked.Increment(ref _failed);
+                _tasks.Add(TaskCounts.Kind.Failed);
                 counter = FuturesTelemetry.Failed;
                 break;
             default:
-                Interlocked.Increment(ref _cancelled);
+                _tasks.Add(TaskCounts.Kind.Cancelled);
                 counter = FuturesTelemetry.Cancelled;
                 break;
         }
