@@ -31,13 +31,13 @@ public abstract class Future
 
     private protected Future()
     {
-        // Consecutive on each thread, salted by the thread: spreads evenly in hash sets, without the
+        // Consecutive on each thread, salted by the thread: spreads evenly in hash tables, without the
         // object header's hash code (a runtime call) nor a shared counter.
         IdentityHash = ++t_created + Environment.CurrentManagedThreadId * unchecked((int)0x9E3779B1);
     }
 
-    /// <summary>A hash code of this future's identity for the engine's own sets
-    /// (<see cref="FutureIdentityComparer{TFuture}"/>); not unique.</summary>
+    /// <summary>A hash code of this future's identity for the engine's own tables (as_completed's
+    /// <see cref="CompletionCursor{TFuture}"/>); not unique.</summary>
     internal int IdentityHash { get; }
 
     /// <summary>The current state: Python's <c>Future._state</c>.</summary>
@@ -164,7 +164,8 @@ public abstract class Future
                     {
                         for (int i = 0; i < waiters.Count; i++)
                         {
-                            waiters[i].AddCancelled(this);
+                            var (waiter, token) = waiters[i];
+                            waiter.AddCancelled(this, token);
                         }
                         _waiters = null; // told: a done future never reports again (see RemoveWaiter)
                     }
@@ -293,14 +294,14 @@ public abstract class Future
         {
             for (int i = 0; i < waiters.Count; i++)
             {
-                var waiter = waiters[i];
+                var (waiter, token) = waiters[i];
                 if (failed)
                 {
-                    waiter.AddException(this);
+                    waiter.AddException(this, token);
                 }
                 else
                 {
-                    waiter.AddResult(this);
+                    waiter.AddResult(this, token);
                 }
             }
             _waiters = null; // told: a done future never reports again (see RemoveWaiter)
@@ -419,28 +420,27 @@ public abstract class Future
     }
 
     /// <summary>Installs a waiter unless the future is already done (for wait / as_completed):
-    /// returns <c>false</c> when done, without installing.</summary>
-    internal bool TryInstallWaiter(Waiter waiter, out bool finishedOrNotified)
+    /// returns <c>false</c> when done, without installing. The future reports to the waiter once,
+    /// with <paramref name="token"/>.</summary>
+    internal bool TryInstallWaiter(Waiter waiter, int token = 0)
     {
         if (_state is FutureState.Finished or FutureState.CancelledAndNotified)
         {
-            finishedOrNotified = true; // final states: no lock needed to know it
-            return false;
+            return false; // final states: no lock needed to know it
         }
         lock (SyncRoot)
         {
-            finishedOrNotified = _state is FutureState.Finished or FutureState.CancelledAndNotified;
-            if (finishedOrNotified)
+            if (_state is FutureState.Finished or FutureState.CancelledAndNotified)
             {
                 return false;
             }
             if (_waiters is { } waiters)
             {
-                waiters.Add(waiter);
+                waiters.Add(waiter, token);
             }
             else
             {
-                _waiters = new WaiterList(waiter);
+                _waiters = new WaiterList(waiter, token);
             }
             return true;
         }

@@ -66,7 +66,7 @@ public static class Futures
                 {
                     continue;
                 }
-                if (f.TryInstallWaiter(waiter, out _))
+                if (f.TryInstallWaiter(waiter))
                 {
                     installed.Add(f);
                 }
@@ -74,7 +74,7 @@ public static class Futures
                 {
                     // Finished between the first look and now: it counts as done and never reports.
                     done.Add(f);
-                    ReportLate(waiter, f);
+                    waiter.AddDone(f);
                 }
             }
             var remaining = Deadline.After(timeout).Remaining;
@@ -112,10 +112,10 @@ public static class Futures
         where TFuture : Future
     {
         ArgumentNullException.ThrowIfNull(fs);
-        // Copied now: the iteration then holds only this copy, which the first step empties into a set
-        // from which yielded futures are removed, not the caller's sequence (an iterator keeps its
-        // arguments for its whole life). A copy of the references, without looking at the futures:
-        // the first step looks at each once (see CompletionCursor).
+        // Copied now: the iteration then holds only this copy, whose entries are cleared as their
+        // futures are yielded, not the caller's sequence (an iterator keeps its arguments for its
+        // whole life). A copy of the references, without looking at the futures: the first step
+        // looks at each once (see CompletionCursor).
         return AsCompletedIterator(fs.ToArray(), timeout, cancellationToken);
     }
 
@@ -126,7 +126,7 @@ public static class Futures
         var deadline = Deadline.After(timeout);
         var waiter = new Waiter.AnyCompleted();
         // No local of this iterator holds a future across a yield (each is yielded straight from the
-        // queue, which forgets it), so that a future the caller dropped can be collected: CPython's
+        // cursor, which forgets it), so that a future the caller dropped can be collected: CPython's
         // _yield_finished_futures. Iterator locals live as long as the iteration, in Debug builds all.
         using var queue = new CompletionCursor<TFuture>(fs, waiter);
         while (true)
@@ -161,17 +161,17 @@ public static class Futures
     {
         ArgumentNullException.ThrowIfNull(fs);
         // Copied now, as in AsCompleted: the iteration must not keep the caller's sequence alive.
-        return AsCompletedAsyncIterator(new HashSet<TFuture>(fs, FutureIdentityComparer<TFuture>.Instance), timeout, cancellationToken);
+        return AsCompletedAsyncIterator(fs.ToArray(), timeout, cancellationToken);
     }
 
     private static async IAsyncEnumerable<TFuture> AsCompletedAsyncIterator<TFuture>(
-        HashSet<TFuture> fs,
+        TFuture[] fs,
         TimeSpan? timeout,
         [EnumeratorCancellation] CancellationToken cancellationToken)
         where TFuture : Future
     {
         var deadline = Deadline.After(timeout);
-        var channel = Channel.CreateUnbounded<Future>(new UnboundedChannelOptions { SingleReader = true });
+        var channel = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
         using var queue = new CompletionCursor<TFuture>(fs, new ChannelWaiter(channel.Writer));
         while (true)
         {
@@ -212,22 +212,6 @@ public static class Futures
         }
     }
 
-    private static void ReportLate(Waiter waiter, Future f)
-    {
-        if (f.State == FutureState.Finished && f.FinishedWithException)
-        {
-            waiter.AddException(f);
-        }
-        else if (f.State == FutureState.Finished)
-        {
-            waiter.AddResult(f);
-        }
-        else
-        {
-            waiter.AddCancelled(f);
-        }
-    }
-
     private static DoneAndNotDone<TFuture> Split<TFuture>(HashSet<TFuture> all, HashSet<TFuture> done)
         where TFuture : Future
     {
@@ -236,17 +220,17 @@ public static class Futures
         return new DoneAndNotDone<TFuture>(done, notDone);
     }
 
-    /// <summary>Feeds finished futures to an async reader.</summary>
+    /// <summary>Feeds the tokens of finished futures to an async reader.</summary>
     private sealed class ChannelWaiter : Waiter
     {
-        private readonly ChannelWriter<Future> _writer;
+        private readonly ChannelWriter<int> _writer;
 
-        public ChannelWaiter(ChannelWriter<Future> writer) => _writer = writer;
+        public ChannelWaiter(ChannelWriter<int> writer) => _writer = writer;
 
-        public override void AddResult(Future future) => _writer.TryWrite(future);
+        public override void AddResult(Future future, int token) => _writer.TryWrite(token);
 
-        public override void AddException(Future future) => _writer.TryWrite(future);
+        public override void AddException(Future future, int token) => _writer.TryWrite(token);
 
-        public override void AddCancelled(Future future) => _writer.TryWrite(future);
+        public override void AddCancelled(Future future, int token) => _writer.TryWrite(token);
     }
 }

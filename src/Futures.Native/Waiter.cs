@@ -3,45 +3,77 @@ namespace CsFutures;
 /// <summary>
 /// Collects the futures that finish while <see cref="Futures.Wait{TFuture}"/> or
 /// <see cref="Futures.AsCompleted{TFuture}"/> waits on them: CPython's <c>_Waiter</c> family.
-/// A future tells each installed waiter when it finishes, fails or is cancelled and notified.
+/// A future tells each installed waiter when it finishes, fails or is cancelled and notified, with
+/// the token the waiter was installed with (see <see cref="Future.TryInstallWaiter"/>).
 /// </summary>
 internal abstract class Waiter
 {
-    private Node? _recorded; // the futures recorded since the last take, newest first (a lock-free stack)
+    private Completion? _recorded; // the completions recorded since the last take, newest first (a lock-free stack)
 
     public ManualResetEventSlim Event { get; } = new(false);
 
-    public virtual void AddResult(Future future) => Record(future);
+    public virtual void AddResult(Future future, int token) => Record(future, token);
 
-    public virtual void AddException(Future future) => Record(future);
+    public virtual void AddException(Future future, int token) => Record(future, token);
 
-    public virtual void AddCancelled(Future future) => Record(future);
+    public virtual void AddCancelled(Future future, int token) => Record(future, token);
 
-    /// <summary>Takes the futures recorded so far, in the order they were recorded, and resets the
-    /// event (as_completed's step). The event is reset before the futures are taken: a future
+    /// <summary>Reports <paramref name="future"/>, found done after it could not take the waiter
+    /// any more, as it would have reported itself.</summary>
+    public void AddDone(Future future, int token = 0)
+    {
+        if (future.State == FutureState.Finished && future.FinishedWithException)
+        {
+            AddException(future, token);
+        }
+        else if (future.State == FutureState.Finished)
+        {
+            AddResult(future, token);
+        }
+        else
+        {
+            AddCancelled(future, token);
+        }
+    }
+
+    /// <summary>Takes the completions recorded so far, oldest first, and resets the event
+    /// (as_completed's step). The event is reset before the completions are taken: a completion
     /// recorded after the take sets it again.</summary>
-    public List<Future> TakeFinished()
+    public Completion? TakeCompletions()
     {
         Event.Reset();
         BeforeTake();
-        var node = Interlocked.Exchange(ref _recorded, null);
-        var finished = new List<Future>();
-        for (; node is not null; node = node.Next)
+        var newest = Interlocked.Exchange(ref _recorded, null);
+        Completion? oldest = null;
+        while (newest is not null) // reversed in place: the taken chain is this thread's alone
         {
-            finished.Add(node.Future);
+            var next = newest.Next;
+            newest.Next = oldest;
+            oldest = newest;
+            newest = next;
         }
-        finished.Reverse();
+        return oldest;
+    }
+
+    /// <summary>The futures of <see cref="TakeCompletions"/>, in the order they were recorded.</summary>
+    public List<Future> TakeFinished()
+    {
+        var finished = new List<Future>();
+        for (var c = TakeCompletions(); c is not null; c = c.Next)
+        {
+            finished.Add(c.Future);
+        }
         return finished;
     }
 
-    /// <summary>Runs after the event is reset and before the futures are taken.</summary>
+    /// <summary>Runs after the event is reset and before the completions are taken.</summary>
     private protected virtual void BeforeTake()
     {
     }
 
-    private protected void Record(Future future)
+    private protected void Record(Future future, int token)
     {
-        var node = new Node(future);
+        var node = new Completion(future, token);
         var head = Volatile.Read(ref _recorded);
         while (true)
         {
@@ -55,23 +87,23 @@ internal abstract class Waiter
         }
     }
 
-    private sealed class Node(Future future)
+    /// <summary>One reported future and its token; <see cref="Next"/> is the next one taken.</summary>
+    internal sealed class Completion(Future future, int token)
     {
         public readonly Future Future = future;
-        public Node? Next;
+        public readonly int Token = token;
+        public Completion? Next;
     }
 
     /// <summary>Wakes the waiting thread at once: CPython's <c>_AsCompletedWaiter</c> and
     /// <c>_FirstCompletedWaiter</c>.</summary>
     internal sealed class AnyCompleted : Waiter
     {
-        public Action? Signalled { get; init; }
+        public override void AddResult(Future future, int token) => RecordAndSet(future, token);
 
-        public override void AddResult(Future future) => RecordAndSet(future);
+        public override void AddException(Future future, int token) => RecordAndSet(future, token);
 
-        public override void AddException(Future future) => RecordAndSet(future);
-
-        public override void AddCancelled(Future future) => RecordAndSet(future);
+        public override void AddCancelled(Future future, int token) => RecordAndSet(future, token);
 
         private int _armed; // 1 once a record set the event since the last take: the next record needs no Set
 
@@ -80,16 +112,15 @@ internal abstract class Waiter
         /// sleeps). The reader resets the event, then disarms (a full fence), then takes: a record
         /// that finds the waiter armed was pushed before that take, and one that disarms it sets the
         /// event after the reset, so no record is left without a wake-up.</summary>
-        private void RecordAndSet(Future future)
+        private void RecordAndSet(Future future, int token)
         {
-            Record(future);
+            Record(future, token);
             // The read first spares the shared cache line a write while armed. Both sides write, fence
             // (the push's and the disarm's interlocked steps), then read: one of them sees the other.
             if (Volatile.Read(ref _armed) == 0 && Interlocked.Exchange(ref _armed, 1) == 0)
             {
                 Event.Set();
             }
-            Signalled?.Invoke();
         }
 
         private protected override void BeforeTake() => Interlocked.Exchange(ref _armed, 0);
@@ -108,15 +139,15 @@ internal abstract class Waiter
             _stopOnException = stopOnException;
         }
 
-        public override void AddResult(Future future)
+        public override void AddResult(Future future, int token)
         {
-            Record(future);
+            Record(future, token);
             DecrementPending();
         }
 
-        public override void AddException(Future future)
+        public override void AddException(Future future, int token)
         {
-            Record(future);
+            Record(future, token);
             if (_stopOnException)
             {
                 Event.Set();
@@ -127,9 +158,9 @@ internal abstract class Waiter
             }
         }
 
-        public override void AddCancelled(Future future)
+        public override void AddCancelled(Future future, int token)
         {
-            Record(future);
+            Record(future, token);
             DecrementPending();
         }
 

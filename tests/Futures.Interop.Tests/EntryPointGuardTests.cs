@@ -217,7 +217,7 @@ public sealed unsafe class EntryPointGuardTests
         var done = new Future<int>();
         done.SetResult(1);
         var field = typeof(Future).GetField("_waiters", BindingFlags.Instance | BindingFlags.NonPublic)!;
-        int Waiters(Future f) => (field.GetValue(f) as System.Collections.ICollection)?.Count ?? 0;
+        int Waiters(Future f) => field.GetValue(f) is { } list ? (int)list.GetType().GetProperty("Count")!.GetValue(list)! : 0;
         using (var cursor = new WaitCursor([pending, done], ReturnWhen.AllCompleted))
         {
             for (int slice = 0; slice < 3; slice++)

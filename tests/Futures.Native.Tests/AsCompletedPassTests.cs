@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Reflection;
 
 namespace Futures.Native.Tests;
@@ -10,7 +9,8 @@ public class AsCompletedPassTests
     private static readonly FieldInfo WaitersField =
         typeof(Future).GetField("_waiters", BindingFlags.Instance | BindingFlags.NonPublic)!;
 
-    private static int Waiters(Future f) => (WaitersField.GetValue(f) as ICollection)?.Count ?? 0;
+    private static int Waiters(Future f) =>
+        WaitersField.GetValue(f) is { } list ? (int)list.GetType().GetProperty("Count")!.GetValue(list)! : 0;
 
     [Test]
     public void DoneFuturesComeFirstInTheOrderGivenEachOnce()
@@ -33,6 +33,41 @@ public class AsCompletedPassTests
             Assert.That(iterator.Current, Is.SameAs(pending[i]), "then in completion order");
         }
         Assert.That(iterator.MoveNext(), Is.False, "each future once");
+    }
+
+    [Test]
+    public void RepeatsOfFuturesMadeOnManyThreadsAreYieldedOnce()
+    {
+        // Futures made on different threads have overlapping runs of identity hashes: the repeats
+        // table must still tell them apart by reference.
+        var made = Enumerable.Range(0, 4)
+            .Select(t => Task.Run(() => Enumerable.Range(0, 3_000).Select(i => i % 2 == 0 ? Waits.Finished(i) : new Future<int>()).ToArray()))
+            .SelectMany(t => t.Result)
+            .ToArray();
+        var given = made.Concat(made.Reverse()).OrderBy(f => f.GetHashCode()).ToArray();
+        var seen = new HashSet<Future<int>>(ReferenceEqualityComparer.Instance);
+        using var iterator = CsFutures.Futures.AsCompleted(given, Waits.Long).GetEnumerator();
+        for (int i = 0; i < made.Length / 2; i++)
+        {
+            Assert.That(iterator.MoveNext() && seen.Add(iterator.Current), Is.True, "the done ones, each once");
+        }
+        foreach (var f in made.Where(f => !f.Done()))
+        {
+            f.SetResult(0);
+        }
+        while (iterator.MoveNext())
+        {
+            Assert.That(seen.Add(iterator.Current), Is.True, "a future was yielded twice");
+        }
+        Assert.That(seen, Has.Count.EqualTo(made.Length));
+    }
+
+    [Test]
+    public void ANullFutureIsRefused()
+    {
+        var iteration = CsFutures.Futures.AsCompleted(new[] { Waits.Finished(1), null! });
+        var ex = Assert.Throws<ArgumentException>(() => iteration.ToList());
+        Assert.That(ex!.ParamName, Is.EqualTo("fs"));
     }
 
     [Test]

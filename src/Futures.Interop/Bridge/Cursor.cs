@@ -19,7 +19,7 @@ internal sealed class Cursor : IDisposable
             }
             list.Add(i);
         }
-        _inner = new CompletionCursor<Future>(new HashSet<Future>(_indexes.Keys), new Waiter.AnyCompleted());
+        _inner = new CompletionCursor<Future>(_indexes.Keys.ToArray(), new Waiter.AnyCompleted());
     }
 
     /// <summary>The index plus one of the next completed future, waiting at most

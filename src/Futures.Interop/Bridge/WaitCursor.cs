@@ -41,14 +41,14 @@ internal sealed class WaitCursor : IDisposable
             {
                 continue;
             }
-            if (f.TryInstallWaiter(_waiter, out _))
+            if (f.TryInstallWaiter(_waiter))
             {
                 _installed.Add(f);
             }
             else
             {
                 // Done between the first look and now: it counts, and the waiter hears of it.
-                ReportLate(f);
+                _waiter.AddDone(f);
             }
         }
         Collect();
@@ -105,23 +105,6 @@ internal sealed class WaitCursor : IDisposable
         if (_done.Add(f) && f.FinishedWithException)
         {
             _anyException = true;
-        }
-    }
-
-    private void ReportLate(Future f)
-    {
-        var waiter = _waiter!;
-        if (f.State == FutureState.Finished && f.FinishedWithException)
-        {
-            waiter.AddException(f);
-        }
-        else if (f.State == FutureState.Finished)
-        {
-            waiter.AddResult(f);
-        }
-        else
-        {
-            waiter.AddCancelled(f);
         }
     }
 }
