@@ -468,15 +468,70 @@ class Executor(_std.Executor):
 
 def _kind(fs):
     """True when every future is a cs_futures one, False when none is (futures of the standard
-    library's executors); TypeError for a mix."""
+    library's executors), None for a mix."""
     ours = sum(isinstance(f, Future) for f in fs)
     if ours == len(fs):
         return True
-    if ours == 0:
-        return False
-    raise TypeError(
-        "cannot wait on cs_futures futures and other futures together; create every executor "
-        "from cs_futures (or run the script with python -m cs_futures)")
+    return False if ours == 0 else None
+
+
+class _Relay:
+    """A waiter in another future's ``_waiters`` (a standard library future's), installed as
+    CPython's ``wait`` installs its own: it completes a cs_futures future that stands for that
+    future when it finishes, fails, or is cancelled and notified, so that a mix of futures is
+    waited on by the engine in one wait."""
+
+    def __init__(self, theirs):
+        self.theirs = theirs
+        self.follower = Future()
+        with theirs._condition:
+            if theirs._state == FINISHED:
+                self._finished(theirs)
+            elif theirs._state == CANCELLED_AND_NOTIFIED:
+                self.add_cancelled(theirs)
+            else:
+                theirs._waiters.append(self)
+
+    def _finished(self, theirs):
+        if theirs._exception is not None:
+            self.add_exception(theirs)
+        else:
+            self.add_result(theirs)
+
+    def add_result(self, future):
+        self.follower.set_result(None)
+
+    def add_exception(self, future):
+        self.follower.set_exception(future._exception)
+
+    def add_cancelled(self, future):
+        self.follower.cancel()
+        self.follower.set_running_or_notify_cancel()
+
+    def remove(self):
+        with self.theirs._condition:
+            if self in self.theirs._waiters:
+                self.theirs._waiters.remove(self)
+
+
+def _followed(futures):
+    """For a mix: the futures with each other future replaced by a cs_futures one that follows it,
+    and the relays by follower (each to be removed once its future was yielded or the wait ends)."""
+    theirs = [f for f in futures if not isinstance(f, Future)]
+    for f in theirs:
+        if not hasattr(f, "_waiters"):
+            raise TypeError("wait() and as_completed() take futures, not %r" % type(f).__name__)
+    relays = {relay.follower: relay for relay in map(_Relay, theirs)}
+    return [f for f in futures if isinstance(f, Future)] + list(relays), relays
+
+
+def _unfollowed(relays, follower):
+    """The future that *follower* stands for (itself when it is a cs_futures future); its relay is removed."""
+    relay = relays.pop(follower, None)
+    if relay is None:
+        return follower
+    relay.remove()
+    return relay.theirs
 
 
 def wait(fs, timeout=None, return_when=ALL_COMPLETED):
@@ -510,8 +565,18 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
     if not fs:
         return DoneAndNotDoneFutures(set(), set())
     futures = list(fs)
-    if not _kind(futures):
+    kind = _kind(futures)
+    if kind is False:
         return _std.wait(fs, timeout, return_when)
+    if kind is None:
+        futures, relays = _followed(futures)
+        try:
+            done, not_done = wait(futures, timeout, return_when)
+            return DoneAndNotDoneFutures({_unfollowed(relays, f) for f in done},
+                                         {_unfollowed(relays, f) for f in not_done})
+        finally:
+            for relay in relays.values():
+                relay.remove()
     _bridge.check_process()
     count = len(futures)
     mask = ctypes.create_string_buffer(count)
@@ -556,8 +621,18 @@ def as_completed(fs, timeout=None):
         end_time = timeout + _monotonic()
 
     futures = list(set(fs))
-    if not _kind(futures):
+    kind = _kind(futures)
+    if kind is False:
         yield from _std.as_completed(futures, timeout)
+        return
+    if kind is None:
+        futures, relays = _followed(futures)
+        try:
+            for f in as_completed(futures, timeout):
+                yield _unfollowed(relays, f)  # keeps no reference to what was yielded
+        finally:
+            for relay in relays.values():
+                relay.remove()
         return
     del fs
     total = len(futures)

@@ -1,4 +1,5 @@
 """as_completed() on the .NET engine: completion order, each future once, timeouts, no references."""
+import concurrent.futures as std
 import gc
 import threading
 import time
@@ -104,6 +105,44 @@ class AsCompletedTests(unittest.TestCase):
         self.assertIs(next(iterator), last)
         with self.assertRaises(StopIteration):
             next(iterator)
+
+
+class MixedAsCompletedTests(unittest.TestCase):
+    """Standard-library futures iterated together with cs_futures ones."""
+
+    def test_done_first_then_in_completion_order_yielding_the_futures_given(self):
+        done_theirs, theirs, ours = std.Future(), std.Future(), Future()
+        done_theirs.set_result(0)
+        iterator = as_completed([theirs, ours, done_theirs, theirs], timeout=WAIT)
+        self.assertIs(next(iterator), done_theirs)
+        theirs.set_result(1)
+        self.assertIs(next(iterator), theirs)
+        self.assertEqual(theirs._waiters, [], "a yielded future's relay is removed at once")
+        ours.set_result(2)
+        self.assertIs(next(iterator), ours)
+        self.assertRaises(StopIteration, next, iterator)
+
+    def test_with_both_executors(self):
+        with std.ThreadPoolExecutor(2) as theirs, ThreadPoolExecutor(2) as ours:
+            fs = [theirs.submit(pow, i, 2) for i in range(20)] + [ours.submit(pow, i, 3) for i in range(20)]
+            self.assertEqual(set(as_completed(fs, timeout=WAIT)), set(fs))
+
+    def test_timeout_message_counts_both_kinds(self):
+        theirs, ours, done = std.Future(), Future(), completed(1)
+        iterator = as_completed([theirs, ours, done], timeout=0.01)
+        self.assertIs(next(iterator), done)
+        with self.assertRaises(TimeoutError) as caught:
+            next(iterator)
+        self.assertEqual(str(caught.exception), "2 (of 3) futures unfinished")
+        self.assertEqual(theirs._waiters, [], "the relays are removed when the iteration ends")
+
+    def test_closing_the_iteration_removes_the_relays(self):
+        theirs, done = std.Future(), completed(1)
+        iterator = as_completed([theirs, done])
+        next(iterator)
+        self.assertEqual(len(theirs._waiters), 1)
+        iterator.close()
+        self.assertEqual(theirs._waiters, [])
 
 
 if __name__ == "__main__":

@@ -145,8 +145,52 @@ class WaitTests(unittest.TestCase):
         with std.ThreadPoolExecutor(1) as executor:
             theirs = executor.submit(int)
             self.assertEqual(wait([theirs], timeout=WAIT).done, {theirs})
-            with self.assertRaisesRegex(TypeError, "cannot wait on cs_futures futures and other futures together"):
-                wait([theirs, Future()], timeout=0)
+
+
+class MixedWaitTests(unittest.TestCase):
+    """Standard-library futures waited on together with cs_futures ones, as CPython's wait() takes
+    futures of any executor."""
+
+    def test_all_completed_gives_back_the_futures_given(self):
+        with std.ThreadPoolExecutor(1) as theirs, ThreadPoolExecutor(1) as ours:
+            a, b = theirs.submit(pow, 2, 3), ours.submit(pow, 3, 2)
+            result = wait([a, b, a], timeout=WAIT)
+            self.assertEqual((result.done, result.not_done), ({a, b}, set()))
+            self.assertEqual((a.result(), b.result()), (8, 9))
+
+    def test_first_completed_wakes_for_a_stdlib_future(self):
+        theirs, ours = std.Future(), Future()
+        threading.Thread(target=theirs.set_result, args=(1,)).start()
+        result = wait([theirs, ours], timeout=WAIT, return_when=FIRST_COMPLETED)
+        self.assertEqual((result.done, result.not_done), ({theirs}, {ours}))
+        self.assertEqual(theirs._waiters, [], "the relay is removed when the wait ends")
+
+    def test_first_exception_of_a_stdlib_future(self):
+        theirs, ours = std.Future(), Future()
+        error = ValueError("theirs")
+        threading.Thread(target=theirs.set_exception, args=(error,)).start()
+        result = wait([ours, theirs], timeout=WAIT, return_when=FIRST_EXCEPTION)
+        self.assertEqual(result.done, {theirs})
+        self.assertIs(theirs.exception(), error)
+
+    def test_cancelled_counts_once_notified(self):
+        theirs, ours = std.Future(), completed(1)
+        theirs.cancel()
+        result = wait([theirs, ours], timeout=0)
+        self.assertEqual(result.not_done, {theirs}, "cancelled but not notified: not done (CPython)")
+        theirs.set_running_or_notify_cancel()
+        self.assertEqual(wait([theirs, ours], timeout=0).done, {theirs, ours})
+
+    def test_timeout_leaves_the_pending_ones_not_done_and_no_relay(self):
+        theirs, ours = std.Future(), completed(1)
+        result = wait([theirs, ours], timeout=0.01)
+        self.assertEqual((result.done, result.not_done), ({ours}, {theirs}))
+        self.assertEqual(theirs._waiters, [])
+        theirs.set_result(2)  # nothing listens any more
+
+    def test_an_object_that_is_no_future_is_refused(self):
+        with self.assertRaisesRegex(TypeError, "take futures, not 'int'"):
+            wait([Future(), 3], timeout=0)
 
 
 if __name__ == "__main__":
