@@ -4,7 +4,8 @@
 # unittest suite on CPython 3.11, 3.12 and 3.13 with the native engine and on 3.13 with the runtime one,
 # the platform wheel where no .NET runtime can be found (tests/native/no_dotnet.sh), CPython's own concurrent.futures suite against
 # cs_futures (thread pool and Future tests, Python 3.13), CPython's test_asyncio under python -m cs_futures,
-# the wheel built and installed offline, and the NuGet packages used by a project outside the repository.
+# the wheel built and installed offline (and again where clang cannot be found: tests/native/no_clang_wheel.sh),
+# and the NuGet packages used by a project outside the repository.
 # Ends with one line: "N passed, N failed".
 source "$(dirname "$0")/scripts/common.sh"
 cd "$ROOT"
@@ -189,6 +190,15 @@ c = cs_futures.ClusterExecutor(max_workers=1); assert c.submit(abs, -4).result(t
       echo "   Python $v: the wheel did not install or run"; failed=$((failed + 1))
     fi
   done
+fi
+
+if [ -n "$builder" ]; then
+  echo "== wheel on a machine without clang (clang hidden in a private mount namespace): the message, py3-none-any, runs on the runtime engine"
+  if bash tests/native/no_clang_wheel.sh "$builder" "$(find_python 3.13)" "$LOG/dist-no-clang" "$LOG/no-clang.txt"; then
+    grep -E "^no-clang wheel: ok" "$LOG/no-clang.txt" | sed 's/^/   /'; passed=$((passed + 1))
+  else
+    grep -E "^no-clang wheel:" "$LOG/no-clang.txt" | sed 's/^/   /' || tail -20 "$LOG/no-clang.txt"; failed=$((failed + 1))
+  fi
 fi
 
 if [ "${WHEEL_ENGINE:-}" = native ]; then
