@@ -6,12 +6,14 @@ they need a .NET 10 runtime.
 
 With clang on the building machine (Linux x86-64), the engine is also compiled natively (Native AOT)
 into ``_native/Futures.Interop.Native.so``, which cs_futures then uses without any .NET runtime, and
-the wheel is tagged for the platform (``py3-none-manylinux_2_X_x86_64``, X the building machine's
-glibc). Without clang the wheel is the runtime-hosted ``py3-none-any`` one.
+the wheel is tagged for the platform (``py3-none-manylinux_2_X_x86_64``, 2.X the newest glibc symbol
+version the library needs, as auditwheel reads it). Without clang the wheel is the runtime-hosted
+``py3-none-any`` one.
 ``CS_FUTURES_NATIVE=0`` skips the native build.
 """
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +26,7 @@ PROJECT = os.path.join(HERE, "src", "Futures.Interop", "Futures.Interop.csproj")
 NODE = os.path.join(HERE, "src", "Futures.Cluster.Node", "Futures.Cluster.Node.csproj")
 NATIVE = os.path.join(HERE, "src", "Futures.Interop.Native", "Futures.Interop.Native.csproj")
 NATIVE_LIBRARY = "Futures.Interop.Native.so"
-_native_built = False  # set by build_py, read by bdist_wheel's tag
+_native_built = None  # the native library's path once build_py built it, for bdist_wheel's tag
 
 
 def _dotnet():
@@ -77,7 +79,7 @@ class BuildWithDotnet(build_py):
         for name in os.listdir(target):
             if name != NATIVE_LIBRARY:
                 os.remove(os.path.join(target, name))
-        _native_built = True
+        _native_built = os.path.join(target, NATIVE_LIBRARY)
 
 
 try:
@@ -86,18 +88,32 @@ except ImportError:  # setuptools before 70: the wheel package's
     from wheel.bdist_wheel import bdist_wheel
 
 
+def glibc_needed(library):
+    """The newest glibc symbol version that *library* references, as (major, minor): what auditwheel
+    reads to tag a wheel. From ``readelf`` (binutils, which clang depends on); the building machine's
+    glibc when readelf is missing or finds none."""
+    try:
+        listing = subprocess.run(["readelf", "-V", "--wide", library], capture_output=True, text=True,
+                                 check=True).stdout
+        versions = {tuple(map(int, v.split("."))) for v in re.findall(r"GLIBC_(\d+\.\d+)", listing)}
+    except (OSError, subprocess.CalledProcessError):
+        versions = set()
+    if versions:
+        return max(versions)
+    return tuple(map(int, os.confstr("CS_GNU_LIBC_VERSION").split()[1].split(".")[:2]))
+
+
 class PlatformWheel(bdist_wheel):
     """``py3-none-any`` for the runtime-hosted package; with the native engine inside,
-    ``py3-none-manylinux_2_X_x86_64``, X the glibc it was built against (any CPython 3: the library
-    is loaded with ctypes, no Python ABI)."""
+    ``py3-none-manylinux_2_X_x86_64``, 2.X the newest glibc the library needs (any CPython 3: the
+    library is loaded with ctypes, no Python ABI)."""
 
     def get_tag(self):
         tag = super().get_tag()
         if not _native_built:
             return tag
         self.root_is_pure = False  # WHEEL says Root-Is-Purelib: false (installed into platlib)
-        libc, version = os.confstr("CS_GNU_LIBC_VERSION").split()
-        major, minor = version.split(".")[:2]
+        major, minor = glibc_needed(_native_built)
         return "py3", "none", f"manylinux_{major}_{minor}_x86_64"
 
 

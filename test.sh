@@ -174,6 +174,17 @@ else
   wheel_size="$(du -h "${wheel_path:-/dev/null}" | cut -f1)"
   # The platform wheel holds the native engine (built with clang); the py3-none-any one does not.
   case "$wheel_name" in *-none-any.whl) export WHEEL_ENGINE=runtime ;; *) export WHEEL_ENGINE=native ;; esac
+  if [ "$WHEEL_ENGINE" = native ]; then
+    # The tag names the newest glibc symbol version the native library references (read here with objdump).
+    libdir="$LOG/wheel-native"
+    "$builder" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('cs_futures/_native/Futures.Interop.Native.so', sys.argv[2])" "$wheel_path" "$libdir"
+    needed="$(objdump -T "$libdir/cs_futures/_native/Futures.Interop.Native.so" | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sort -uV | tail -1)"
+    if [[ -n "$needed" && "$wheel_name" == *"-manylinux_$(echo "${needed#GLIBC_}" | tr . _)_x86_64.whl" ]]; then
+      echo "   the platform tag names the newest glibc the native library needs ($needed): $wheel_name"; passed=$((passed + 1))
+    else
+      echo "   the platform tag of $wheel_name does not name the newest glibc the native library needs (${needed:-none found})"; failed=$((failed + 1))
+    fi
+  fi
   for v in 3.11 3.12 3.13; do
     py="$(find_python "$v")"; [ -n "$py" ] || continue
     venv="$LOG/venv$v"
