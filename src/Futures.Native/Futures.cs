@@ -128,24 +128,24 @@ public static class Futures
         // No local of this iterator holds a future across a yield (each is yielded straight from the
         // cursor, which forgets it), so that a future the caller dropped can be collected: CPython's
         // _yield_finished_futures. Iterator locals live as long as the iteration, in Debug builds all.
-        using var queue = new CompletionCursor<TFuture>(fs, waiter);
+        using var cursor = new CompletionCursor<TFuture>(fs, waiter);
         while (true)
         {
-            while (queue.HasReady)
+            while (cursor.HasReady)
             {
-                yield return queue.Take();
+                yield return cursor.Take();
             }
-            if (queue.PendingCount == 0)
+            if (cursor.PendingCount == 0)
             {
                 yield break;
             }
             var remaining = deadline.Remaining;
             if (!deadline.IsNever && remaining <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"{queue.PendingCount} (of {queue.Total}) futures unfinished");
+                throw new TimeoutException($"{cursor.PendingCount} (of {cursor.Total}) futures unfinished");
             }
             waiter.Event.Wait(remaining, cancellationToken);
-            queue.CollectFrom(waiter);
+            cursor.CollectFrom(waiter);
         }
     }
 
@@ -172,14 +172,14 @@ public static class Futures
     {
         var deadline = Deadline.After(timeout);
         var channel = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
-        using var queue = new CompletionCursor<TFuture>(fs, new ChannelWaiter(channel.Writer));
+        using var cursor = new CompletionCursor<TFuture>(fs, new ChannelWaiter(channel.Writer));
         while (true)
         {
-            while (queue.HasReady)
+            while (cursor.HasReady)
             {
-                yield return queue.Take();
+                yield return cursor.Take();
             }
-            if (queue.PendingCount == 0)
+            if (cursor.PendingCount == 0)
             {
                 yield break;
             }
@@ -192,7 +192,7 @@ public static class Futures
                 var remaining = deadline.Remaining;
                 if (remaining <= TimeSpan.Zero && !channel.Reader.TryPeek(out _))
                 {
-                    throw new TimeoutException($"{queue.PendingCount} (of {queue.Total}) futures unfinished");
+                    throw new TimeoutException($"{cursor.PendingCount} (of {cursor.Total}) futures unfinished");
                 }
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 cts.CancelAfter(remaining);
@@ -204,11 +204,11 @@ public static class Futures
                 {
                     if (!channel.Reader.TryPeek(out _))
                     {
-                        throw new TimeoutException($"{queue.PendingCount} (of {queue.Total}) futures unfinished");
+                        throw new TimeoutException($"{cursor.PendingCount} (of {cursor.Total}) futures unfinished");
                     }
                 }
             }
-            queue.CollectFrom(channel.Reader);
+            cursor.CollectFrom(channel.Reader);
         }
     }
 
