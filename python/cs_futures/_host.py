@@ -116,13 +116,14 @@ def decode(ok, data):
 
 def interpreter_bootstrap(package_parent):
     """The code each worker subinterpreter of a C# host's interpreter pool
-    (``PythonInterpreterPoolExecutor``) runs first: the host's ``sys.path`` and the private copy of
-    the worker package, then ``run(body) -> bytes`` (see _interpreter_calls.run)."""
+    (``PythonInterpreterPoolExecutor``) runs first (the engine sets ``thread_name``): the host's
+    ``sys.path`` and the private copy of the worker package, then ``run(body) -> bytes`` (see
+    _interpreter_calls.run)."""
     path = [package_parent] + list(sys.path) + _loaded_file_dirs()
     return ("import sys\n"
             "sys.path[:] = %r\n"
             "from _cs_futures_worker import _interpreter_calls\n"
-            "_interpreter_calls.start()\n"
+            "_interpreter_calls.start(thread_name)\n"
             "run = _interpreter_calls.run\n" % (path,))
 
 

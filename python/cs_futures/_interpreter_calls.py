@@ -40,14 +40,31 @@ class ExecutionFailed(Exception):
             super().__str__(), self.excinfo.formatted.rstrip())
 
 
-def start():
+def start(thread_name=None):
     """Prepare this (new) subinterpreter for calls: a fresh ``__main__`` for the functions and
-    classes that arrive by value."""
+    classes that arrive by value, and the name the tasks see as ``threading.current_thread().name``
+    (the worker thread's name in the caller's interpreter)."""
     import builtins
     main = types.ModuleType("__main__")
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
     sys.modules["__mp_main__"] = main
+    global _thread_name
+    _thread_name = thread_name
+
+
+_thread_name = None  # the name this thread is to have, until threading has it
+
+
+def _name_thread():
+    """Give this thread its name in this interpreter's ``threading`` once a task starts with
+    ``threading`` imported (by the task's module, by ``logging``, or by an earlier task): importing
+    it for every worker would make every pool start slower."""
+    global _thread_name
+    threading = sys.modules.get("threading")
+    if threading is not None and _thread_name is not None:
+        threading.current_thread().name = _thread_name
+        _thread_name = None
 
 
 def run(body):
@@ -59,6 +76,7 @@ def run(body):
     except BaseException as exc:
         return b"E" + _dump_error(exc)
     del body
+    _name_thread()
     try:
         value = fn(*args, **kwargs)
     except BaseException as exc:

@@ -35,9 +35,9 @@ ExecutionFailed = _interpreter_calls.ExecutionFailed
 # The first Python with isolated subinterpreters that have their own GIL (Py_NewInterpreterFromConfig).
 REQUIRED_VERSION = (3, 12)
 
-# Run in each worker's new subinterpreter. The package there is an empty module with the package's
-# path (its __init__ would load .NET), whose submodules import as usual; at start only
-# _interpreter_calls is (see there).
+# Run in each worker's new subinterpreter, where the engine sets thread_name to the worker thread's
+# name. The package there is an empty module with the package's path (its __init__ would load .NET),
+# whose submodules import as usual; at start only _interpreter_calls is (see there).
 _BOOTSTRAP = """\
 import sys
 sys.path[:] = {path!r}
@@ -51,7 +51,7 @@ def __getattr__(name):
 package.__getattr__ = __getattr__
 sys.modules["cs_futures"] = package
 import cs_futures._interpreter_calls
-cs_futures._interpreter_calls.start()
+cs_futures._interpreter_calls.start(thread_name)
 run = cs_futures._interpreter_calls.run
 """
 
