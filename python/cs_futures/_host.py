@@ -10,6 +10,7 @@ import pickle
 import sys
 import sysconfig
 
+from . import _interpreter_calls
 from . import _serialize
 from . import _worker
 
@@ -115,17 +116,18 @@ def decode(ok, data):
 
 def interpreter_bootstrap(package_parent):
     """The code each worker subinterpreter of a C# host's interpreter pool
-    (``PythonInterpreterPoolExecutor``) runs first: the host's ``sys.path`` and the private copy of
-    the worker package, then ``run(body) -> bytes`` (see _worker.interpreter_run)."""
+    (``PythonInterpreterPoolExecutor``) runs first (the engine sets ``thread_name``): the host's
+    ``sys.path`` and the private copy of the worker package, then ``run(body) -> bytes`` (see
+    _interpreter_calls.run)."""
     path = [package_parent] + list(sys.path) + _loaded_file_dirs()
     return ("import sys\n"
             "sys.path[:] = %r\n"
-            "from _cs_futures_worker import _worker\n"
-            "_worker._fresh_main()\n"
-            "run = _worker.interpreter_run\n" % (path,))
+            "from _cs_futures_worker import _interpreter_calls\n"
+            "_interpreter_calls.start(thread_name)\n"
+            "run = _interpreter_calls.run\n" % (path,))
 
 
 def decode_interpreter(reply):
     """The result of an interpreter pool's reply, or raise the task's exception (an ExecutionFailed
     summary as its cause)."""
-    return _worker.interpreter_result(reply)
+    return _interpreter_calls.result(reply)

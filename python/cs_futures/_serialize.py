@@ -6,13 +6,14 @@ A worker never runs the main script, so ``__main__.f`` cannot be looked up there
 (``marshal``) and the globals they use; everything else pickles as usual. In the worker they are
 rebuilt in a fresh ``__main__`` namespace, so that results referring to them pickle back by name.
 
-This module runs in worker processes too: standard library only, no .NET.
+This module runs in worker processes and interpreters too: standard library only, no .NET. It uses
+the C pickler (``_pickle``: ``pickle.Pickler`` is its class) rather than ``pickle.py``, whose imports
+(``re``, ``struct``) would slow the start of an interpreter pool's workers.
 """
+import _pickle
 import copyreg
-import importlib
 import io
 import marshal
-import pickle
 import sys
 import types
 
@@ -21,7 +22,7 @@ try:  # optional: installed for CPython 3.11 on the CI machine, not for 3.12/3.1
 except ImportError:
     _cloudpickle = None
 
-PROTOCOL = pickle.HIGHEST_PROTOCOL
+PROTOCOL = -1  # the highest this Python has (pickle.HIGHEST_PROTOCOL)
 _MAIN = "__main__"
 
 
@@ -79,13 +80,13 @@ def dumps_result(obj):
     name, and the parent finds them in its ``__main__``."""
     if _cloudpickle is not None:
         return _cloudpickle.dumps(obj, protocol=PROTOCOL)
-    return pickle.dumps(obj, PROTOCOL)
+    return _pickle.dumps(obj, PROTOCOL)
 
 
-loads = pickle.loads
+loads = _pickle.loads
 
 
-class _MainByValuePickler(pickle.Pickler):
+class _MainByValuePickler(_pickle.Pickler):
     dispatch_table = copyreg.dispatch_table
 
     def reducer_override(self, obj):
@@ -94,6 +95,7 @@ class _MainByValuePickler(pickle.Pickler):
         if type(obj) is type and obj.__module__ == _MAIN:
             return _reduce_class(obj)
         if type(obj) is types.ModuleType and obj.__name__ != _MAIN and obj.__name__ in sys.modules:
+            import importlib
             return importlib.import_module, (obj.__name__,)
         return NotImplemented
 

@@ -15,8 +15,7 @@ import sys
 import time
 import types
 
-# socket and traceback are imported where they are used: an interpreter-pool worker needs neither to
-# run a task (about 12 ms of its start on 3.13), and an error path can afford the import.
+# socket and traceback are imported where they are used: an error path can afford the import.
 
 from . import _serialize
 
@@ -319,108 +318,3 @@ def main():
         return 130  # Ctrl-C reaches the whole process group; the parent reports it
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the pool went away
-
-
-# InterpreterPoolExecutor: the same calls, run in a worker's isolated subinterpreter instead of a
-# worker process. interpreter_run runs there (bytes in, bytes out); interpreter_result in the
-# caller's interpreter.
-
-class ExecutionFailed(Exception):
-    """An unhandled exception happened during execution in a worker's interpreter.
-
-    Python 3.14's ``concurrent.futures.interpreter.ExecutionFailed``: ``excinfo`` has ``type``
-    (a namespace with ``__name__``, ``__qualname__`` and ``__module__``), ``msg`` and
-    ``formatted`` (the traceback as the interpreter printed it). It is the ``__cause__`` of the
-    original exception, or raised itself when that exception cannot cross into the caller's
-    interpreter.
-    """
-
-    def __init__(self, excinfo):
-        module, qualname, msg, formatted = excinfo
-        self.excinfo = types.SimpleNamespace(
-            type=types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
-                                       __module__=module),
-            msg=msg, formatted=formatted)
-        super().__init__(f"{qualname}: {msg}" if msg else qualname)
-
-    def __str__(self):
-        return "%s\n\nUncaught in the interpreter:\n\n%s" % (
-            super().__str__(), self.excinfo.formatted.rstrip())
-
-
-_NOT_ISOLATED = "does not support loading in subinterpreters"
-
-
-def _with_hint(exc):
-    """An ImportError for an extension module that cannot load in an isolated interpreter (CPython's
-    message), made to say what to do instead."""
-    if isinstance(exc, ImportError) and _NOT_ISOLATED in str(exc):
-        name = exc.name or str(exc).partition("module ")[2].partition(" ")[0] or None
-        hinted = ImportError(
-            "%s: the extension module %r supports only the main interpreter, and "
-            "InterpreterPoolExecutor runs each task in an isolated subinterpreter; use "
-            "ProcessPoolExecutor for tasks that need it" % (exc, name),
-            name=name, path=exc.path)
-        hinted.__traceback__ = exc.__traceback__
-        return hinted
-    return exc
-
-
-def _interpreter_error(exc):
-    exc = _with_hint(exc)
-    try:
-        import traceback
-        formatted = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        msg = str(exc)
-    except BaseException:
-        formatted, msg = "%s (unprintable)\n" % type(exc).__qualname__, ""
-    info = (getattr(type(exc), "__module__", None) or "builtins", type(exc).__qualname__, msg, formatted)
-    exc.__traceback__ = None  # its frames hold the task's objects
-    try:
-        original = _serialize.dumps_result(exc)
-    except BaseException:
-        original = None
-    return pickle.dumps((info, original), _serialize.PROTOCOL)
-
-
-def interpreter_run(body):
-    """Run one pickled call (fn, args, kwargs) in this interpreter: ``b"R"`` and the pickled
-    result, or ``b"E"`` and the pickled error (see interpreter_result)."""
-    try:
-        fn, args, kwargs = _serialize.loads(body)[-3:]
-    except BaseException as exc:
-        return b"E" + _interpreter_error(exc)
-    del body
-    try:
-        result = fn(*args, **kwargs)
-    except BaseException as exc:
-        return b"E" + _interpreter_error(exc)
-    finally:
-        del fn, args, kwargs  # release the arguments as soon as the call returns
-    try:
-        return b"R" + _serialize.dumps_result(result)
-    except BaseException as exc:
-        return b"E" + _interpreter_error(exc)
-
-
-def interpreter_result(reply):
-    """The caller's side of interpreter_run: the result, or raise the task's exception with an
-    ExecutionFailed summary as its cause (the summary itself when the exception cannot be
-    unpickled here)."""
-    data = memoryview(reply)[1:]
-    if reply[:1] == b"R":
-        return pickle.loads(data)
-    info, original = pickle.loads(data)
-    failed = ExecutionFailed(info)
-    exc = None
-    if original is not None:
-        try:
-            exc = pickle.loads(original)
-        except BaseException:
-            exc = None
-    if not isinstance(exc, BaseException):
-        raise failed
-    try:
-        raise exc from failed
-    finally:
-        exc = failed = None  # no cycle through this frame

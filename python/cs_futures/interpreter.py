@@ -25,34 +25,38 @@ import os
 import sys
 
 from . import _bridge
+from . import _interpreter_calls
 from . import _serialize
-from . import _worker
 from . import thread as _thread
 
 BrokenInterpreterPool = _thread.BrokenInterpreterPool
-ExecutionFailed = _worker.ExecutionFailed
+ExecutionFailed = _interpreter_calls.ExecutionFailed
 
 # The first Python with isolated subinterpreters that have their own GIL (Py_NewInterpreterFromConfig).
 REQUIRED_VERSION = (3, 12)
 
+# Run in each worker's new subinterpreter, where the engine sets thread_name to the worker thread's
+# name. The package there is an empty module with the package's path (its __init__ would load .NET),
+# whose submodules import as usual; at start only _interpreter_calls is (see there).
 _BOOTSTRAP = """\
-import importlib.util, sys
+import sys
 sys.path[:] = {path!r}
-spec = importlib.util.spec_from_file_location(
-    "cs_futures", {init!r}, submodule_search_locations=[{package!r}])
-package = importlib.util.module_from_spec(spec)
+package = type(sys)("cs_futures")
+package.__path__ = [{package!r}]
 def __getattr__(name):
+    if name.startswith("_"):  # a submodule not imported yet
+        raise AttributeError(name)
     raise ImportError("cs_futures.%s is not available inside an InterpreterPoolExecutor task: the "
                       "worker's subinterpreter does not load .NET" % name, name="cs_futures")
 package.__getattr__ = __getattr__
 sys.modules["cs_futures"] = package
-import cs_futures._serialize, cs_futures._worker
-cs_futures._worker._fresh_main()
-run = cs_futures._worker.interpreter_run
+import cs_futures._interpreter_calls
+cs_futures._interpreter_calls.start(thread_name)
+run = cs_futures._interpreter_calls.run
 """
 
 
-def _call(payload, _run=_bridge.interpreter_run, _result=_worker.interpreter_result):
+def _call(payload, _run=_bridge.interpreter_run, _result=_interpreter_calls.result):
     """Runs on a worker thread: the pickled call in the worker's subinterpreter."""
     return _result(_run(payload))
 
@@ -90,9 +94,8 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
                 % (REQUIRED_VERSION + (sys.version.split()[0],)))
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        package = os.path.dirname(os.path.abspath(__file__))
         self._bootstrap = _BOOTSTRAP.format(
-            path=list(sys.path), init=os.path.join(package, "__init__.py"), package=package)
+            path=list(sys.path), package=os.path.dirname(os.path.abspath(__file__)))
         init = None
         if initializer is not None:
             init = functools.partial(_run_initializer,

@@ -23,6 +23,7 @@ import multiprocessing as mp
 from multiprocessing import context as _context
 from multiprocessing import reduction as _reduction
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -367,7 +368,7 @@ def _worker_config(max_workers, initializer=None, *, max_tasks_per_child=None, s
         ["%s=%s" % item for item in os.environ.items()],
         max_workers,
         max_tasks_per_child or 0,
-        _serialize.pickle.dumps(settings, _serialize.PROTOCOL),
+        pickle.dumps(settings, _serialize.PROTOCOL),
         1 if start_all else 0,
         1 if isolate_crashes else 0,
         float(task_timeout or 0.0),

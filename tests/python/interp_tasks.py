@@ -81,3 +81,8 @@ def block_on(fd):
 
 def version():
     return sys.version_info[:2]
+
+
+def thread_name():
+    """The name of the running thread in this interpreter (this module imports threading)."""
+    return threading.current_thread().name

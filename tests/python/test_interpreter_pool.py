@@ -147,6 +147,8 @@ if SUPPORTED:
             with InterpreterPoolExecutor(thread_name_prefix="ip") as pool:
                 pool.submit(tasks.double, 1).result(WAIT)
                 self.assertEqual({t.name for t in pool._threads}, {"ip_0"})
+                # Beyond 3.14: the task's interpreter knows its thread by the worker's name.
+                self.assertEqual(pool.submit(tasks.thread_name).result(WAIT), "ip_0")
                 self.assertEqual(pool._max_workers, min(32, (os.cpu_count() or 1) + 4))
             with self.assertRaises(ValueError):
                 InterpreterPoolExecutor(0)

@@ -39,8 +39,8 @@ internal static unsafe class SubInterpreter
         + "ProcessPoolExecutor for parallel Python on this version");
 
     /// <summary>Marks the calling worker thread as an interpreter-pool worker whose subinterpreter
-    /// runs <paramref name="bootstrap"/> (Python source defining <c>run(body) -> bytes</c>) when it
-    /// is created.</summary>
+    /// runs <paramref name="bootstrap"/> (Python source defining <c>run(body) -> bytes</c>; it finds
+    /// the thread's name in <c>thread_name</c>) when it is created.</summary>
     public static void Prepare(string bootstrap) => t_bootstrap = bootstrap;
 
     /// <summary>Runs <c>run(payload)</c> in this thread's subinterpreter, creating it first if needed,
@@ -147,17 +147,27 @@ internal static unsafe class SubInterpreter
         t_threadState = PyApi.PyEval_SaveThread();
     }
 
-    /// <summary>Executes the bootstrap in a fresh namespace; returns a new reference to its <c>run</c>.</summary>
+    /// <summary>Executes the bootstrap in a fresh namespace, where <c>thread_name</c> is the worker
+    /// thread's name; returns a new reference to its <c>run</c>.</summary>
     private static IntPtr RunBootstrap(string bootstrap)
     {
         IntPtr globals = PyApi.PyDict_New();
         try
         {
-            byte[] builtinsName = "__builtins__\0"u8.ToArray();
-            fixed (byte* name = builtinsName)
+            fixed (byte* name = "__builtins__\0"u8)
             {
                 PyApi.PyDict_SetItemString(globals, name, PyApi.PyEval_GetBuiltins());
             }
+            IntPtr threadName = PyApi.NewString(Thread.CurrentThread.Name ?? "");
+            if (threadName == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("subinterpreter: " + FetchError());
+            }
+            fixed (byte* name = "thread_name\0"u8)
+            {
+                PyApi.PyDict_SetItemString(globals, name, threadName);
+            }
+            PyApi.Py_DecRef(threadName);
             byte[] code = Encoding.UTF8.GetBytes(bootstrap + "\0");
             IntPtr result;
             fixed (byte* p = code)

@@ -4,13 +4,14 @@ namespace CsFutures.Interop.Processes;
 
 /// <summary>
 /// A private copy of the Python worker package (<c>_cs_futures_worker</c>: the package's
-/// <c>_worker.py</c>, <c>_serialize.py</c> and <c>_host.py</c>, embedded in this assembly), written to
-/// a new directory only this user can open, so that a .NET host needs no installed cs_futures.
+/// <c>_worker.py</c>, <c>_serialize.py</c>, <c>_interpreter_calls.py</c> and <c>_host.py</c>, embedded in
+/// this assembly), written to a new directory only this user can open, so that a .NET host needs no
+/// installed cs_futures.
 /// </summary>
 internal sealed class WorkerPackage : IDisposable
 {
     public const string Name = "_cs_futures_worker";
-    private static readonly string[] s_files = ["_worker.py", "_serialize.py", "_host.py"];
+    private static readonly string[] s_files = ["_worker.py", "_serialize.py", "_interpreter_calls.py", "_host.py"];
 
     private WorkerPackage(DirectoryInfo root) => Root = root;
 

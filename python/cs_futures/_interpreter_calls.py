@@ -1,0 +1,158 @@
+"""A call crossing into an interpreter-pool worker's subinterpreter, and its reply crossing back.
+
+``run`` runs in the worker's isolated subinterpreter (bytes in, bytes out); ``result`` in the
+caller's interpreter. Only bytes cross: the call is pickled by the caller (``_serialize.dumps``:
+functions of ``__main__`` by value), the result or the error by the worker.
+
+The subinterpreter imports this module when it starts, so it imports only what every task needs: the
+C pickler (``_pickle``; ``pickle.py`` would bring ``re`` and ``struct``). ``_serialize`` is imported
+when a call brings a function or class of ``__main__`` by value (its pickle names
+``_serialize._make_function``) or when a result needs it, ``traceback`` when a task fails. Standard
+library only: the worker must not load .NET.
+"""
+import _pickle
+import sys
+import types
+
+_PROTOCOL = -1  # the highest this Python has, as _serialize.PROTOCOL
+
+
+class ExecutionFailed(Exception):
+    """An unhandled exception happened during execution in a worker's interpreter.
+
+    Python 3.14's ``concurrent.futures.interpreter.ExecutionFailed``: ``excinfo`` has ``type``
+    (a namespace with ``__name__``, ``__qualname__`` and ``__module__``), ``msg`` and
+    ``formatted`` (the traceback as the interpreter printed it). It is the ``__cause__`` of the
+    original exception, or raised itself when that exception cannot cross into the caller's
+    interpreter.
+    """
+
+    def __init__(self, excinfo):
+        module, qualname, msg, formatted = excinfo
+        self.excinfo = types.SimpleNamespace(
+            type=types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
+                                       __module__=module),
+            msg=msg, formatted=formatted)
+        super().__init__(f"{qualname}: {msg}" if msg else qualname)
+
+    def __str__(self):
+        return "%s\n\nUncaught in the interpreter:\n\n%s" % (
+            super().__str__(), self.excinfo.formatted.rstrip())
+
+
+def start(thread_name=None):
+    """Prepare this (new) subinterpreter for calls: a fresh ``__main__`` for the functions and
+    classes that arrive by value, and the name the tasks see as ``threading.current_thread().name``
+    (the worker thread's name in the caller's interpreter)."""
+    import builtins
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    sys.modules["__mp_main__"] = main
+    global _thread_name
+    _thread_name = thread_name
+
+
+_thread_name = None  # the name this thread is to have, until threading has it
+
+
+def _name_thread():
+    """Give this thread its name in this interpreter's ``threading`` once a task starts with
+    ``threading`` imported (by the task's module, by ``logging``, or by an earlier task): importing
+    it for every worker would make every pool start slower."""
+    global _thread_name
+    threading = sys.modules.get("threading")
+    if threading is not None and _thread_name is not None:
+        threading.current_thread().name = _thread_name
+        _thread_name = None
+
+
+def run(body):
+    """Run one pickled call (fn, args, kwargs) in this interpreter: ``b"R"`` and the pickled
+    result, or ``b"E"`` and the pickled error (see result). A .NET host's call may carry items
+    ahead of the three (see _host.dumps)."""
+    try:
+        fn, args, kwargs = _pickle.loads(body)[-3:]
+    except BaseException as exc:
+        return b"E" + _dump_error(exc)
+    del body
+    _name_thread()
+    try:
+        value = fn(*args, **kwargs)
+    except BaseException as exc:
+        return b"E" + _dump_error(exc)
+    finally:
+        del fn, args, kwargs  # release the arguments as soon as the call returns
+    try:
+        return b"R" + _dumps_result(value)
+    except BaseException as exc:
+        return b"E" + _dump_error(exc)
+
+
+_NOT_ISOLATED = "does not support loading in subinterpreters"
+
+
+def _with_hint(exc):
+    """An ImportError for an extension module that cannot load in an isolated interpreter (CPython's
+    message), made to say what to do instead."""
+    if isinstance(exc, ImportError) and _NOT_ISOLATED in str(exc):
+        name = exc.name or str(exc).partition("module ")[2].partition(" ")[0] or None
+        hinted = ImportError(
+            "%s: the extension module %r supports only the main interpreter, and "
+            "InterpreterPoolExecutor runs each task in an isolated subinterpreter; use "
+            "ProcessPoolExecutor for tasks that need it" % (exc, name),
+            name=name, path=exc.path)
+        hinted.__traceback__ = exc.__traceback__
+        return hinted
+    return exc
+
+
+def _dump_error(exc):
+    """Pickle (summary, pickled exception or None): the summary is ExecutionFailed's excinfo."""
+    exc = _with_hint(exc)
+    try:
+        import traceback
+        formatted = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        msg = str(exc)
+    except BaseException:
+        formatted, msg = "%s (unprintable)\n" % type(exc).__qualname__, ""
+    info = (getattr(type(exc), "__module__", None) or "builtins", type(exc).__qualname__, msg, formatted)
+    exc.__traceback__ = None  # its frames hold the task's objects
+    try:
+        original = _dumps_result(exc)
+    except BaseException:
+        original = None
+    return _pickle.dumps((info, original), _PROTOCOL)
+
+
+def _dumps_result(value):
+    """The pickle of a result or an exception: the C pickler's, or ``_serialize.dumps_result`` when
+    that fails (with cloudpickle, a class or function that arrived by value goes back as cloudpickle
+    sends it; without, the same error again)."""
+    try:
+        return _pickle.dumps(value, _PROTOCOL)
+    except Exception:
+        from . import _serialize
+        return _serialize.dumps_result(value)
+
+
+def result(reply):
+    """The caller's side of run: the result, or raise the task's exception with an ExecutionFailed
+    summary as its cause (the summary itself when the exception cannot be unpickled here)."""
+    data = memoryview(reply)[1:]
+    if reply[:1] == b"R":
+        return _pickle.loads(data)
+    info, original = _pickle.loads(data)
+    failed = ExecutionFailed(info)
+    exc = None
+    if original is not None:
+        try:
+            exc = _pickle.loads(original)
+        except BaseException:
+            exc = None
+    if not isinstance(exc, BaseException):
+        raise failed
+    try:
+        raise exc from failed
+    finally:
+        exc = failed = None  # no cycle through this frame
