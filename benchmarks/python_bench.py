@@ -370,7 +370,16 @@ def run_interpreter(args):
         for ex in pools.values():
             ex.shutdown(wait=True)
 
-    startup_sides = sides + (("cs_futures process", cs_futures.ProcessPoolExecutor),)
+    # The stdlib's process pool with the start methods other than fork: forkserver is 3.14's default on
+    # Linux (its server process is started once, by the untimed warm-up), spawn macOS's and Windows'.
+    import functools
+    import multiprocessing
+    startup_sides = sides + (
+        ("cs_futures process", cs_futures.ProcessPoolExecutor),
+        ("stdlib process forkserver", functools.partial(
+            std_futures.ProcessPoolExecutor, mp_context=multiprocessing.get_context("forkserver"))),
+        ("stdlib process spawn", functools.partial(
+            std_futures.ProcessPoolExecutor, mp_context=multiprocessing.get_context("spawn"))))
     samples = {side: [] for side, _ in startup_sides}
 
     def startup(factory):
@@ -408,7 +417,9 @@ def print_interpreter_table(results):
           f"thread pool, {cpu['stdlib process'] / cpu['cs_futures interpreter']:.2f}x the process pool's speed")
     st = results["start-up"]
     print(f"start-up: interpreter pool {st['cs_futures interpreter']:.1f} ms vs process pools "
-          f"{st['stdlib process']:.1f} ms (stdlib, fork) and {st['cs_futures process']:.1f} ms (cs_futures)")
+          f"{st['stdlib process']:.1f} ms (stdlib, fork), {st['stdlib process forkserver']:.1f} ms (stdlib, "
+          f"forkserver), {st['stdlib process spawn']:.1f} ms (stdlib, spawn) and "
+          f"{st['cs_futures process']:.1f} ms (cs_futures)")
 
 
 def run(args):
