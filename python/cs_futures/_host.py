@@ -117,14 +117,15 @@ def decode(ok, data):
 def interpreter_bootstrap(package_parent):
     """The code each worker subinterpreter of a C# host's interpreter pool
     (``PythonInterpreterPoolExecutor``) runs first (the engine sets ``thread_name``): the host's
-    ``sys.path`` and the private copy of the worker package, then ``run(body) -> bytes`` (see
-    _interpreter_calls.run)."""
+    ``sys.path`` and the private copy of the worker package, then ``run(body) -> bytes`` and
+    ``stop()`` (see _interpreter_calls)."""
     path = [package_parent] + list(sys.path) + _loaded_file_dirs()
     return ("import sys\n"
             "sys.path[:] = %r\n"
             "from _cs_futures_worker import _interpreter_calls\n"
             "_interpreter_calls.start(thread_name)\n"
-            "run = _interpreter_calls.run\n" % (path,))
+            "run = _interpreter_calls.run\n"
+            "stop = _interpreter_calls.stop\n" % (path,))
 
 
 def decode_interpreter(reply):

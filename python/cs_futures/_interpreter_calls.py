@@ -67,6 +67,18 @@ def _name_thread():
         _thread_name = None
 
 
+def stop():
+    """Before the interpreter ends: forget this thread's ``threading`` entry while the module is
+    whole. CPython 3.13 removes a thread that ``threading`` did not start (a ``_DummyThread``, as a
+    worker's is) when a thread-local dies, which in an ending interpreter happens after the module's
+    globals were cleared: it then printed ``Exception ignored in: ... _DeleteDummyThreadOnDel.__del__``
+    at every pool's shutdown once a task had used ``threading`` (``logging`` does)."""
+    threading = sys.modules.get("threading")
+    info = getattr(threading, "_thread_local_info", None)
+    if info is not None:
+        info.__dict__.pop("_track_dummy_thread_ref", None)  # runs its __del__ now
+
+
 def run(body):
     """Run one pickled call (fn, args, kwargs) in this interpreter: ``b"R"`` and the pickled
     result, or ``b"E"`` and the pickled error (see result). A .NET host's call may carry items

@@ -53,6 +53,7 @@ sys.modules["cs_futures"] = package
 import cs_futures._interpreter_calls
 cs_futures._interpreter_calls.start(thread_name)
 run = cs_futures._interpreter_calls.run
+stop = cs_futures._interpreter_calls.stop
 """
 
 

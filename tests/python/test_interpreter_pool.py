@@ -155,6 +155,22 @@ if SUPPORTED:
             with self.assertRaises(TypeError):
                 InterpreterPoolExecutor(1, initializer=42)
 
+        def test_tasks_using_threading_leave_no_error_at_shutdown(self):
+            # CPython 3.13 printed "Exception ignored in: ... _DeleteDummyThreadOnDel.__del__" as each
+            # worker's interpreter ended, once a task there had used threading (logging does).
+            code = textwrap.dedent("""\
+                import cs_futures
+                def name():  # sent by value: its interpreter imports threading in the task
+                    import logging, threading
+                    logging.getLogger("task").info("in a worker")
+                    return threading.current_thread().name
+                with cs_futures.InterpreterPoolExecutor(2) as pool:
+                    print(all(pool.submit(name).result(60) for _ in range(3)))
+                """)
+            rc, out, err = run_child(["-c", code], cwd=ROOT)
+            self.assertEqual((rc, out.strip()), (0, "True"), err)
+            self.assertNotIn("Exception ignored", err)
+
 
     class LifecycleTests(unittest.TestCase):
         def test_initializer_runs_in_each_interpreter(self):

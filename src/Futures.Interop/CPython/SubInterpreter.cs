@@ -25,6 +25,9 @@ internal static unsafe class SubInterpreter
     [ThreadStatic]
     private static IntPtr t_run;
 
+    [ThreadStatic]
+    private static IntPtr t_stop; // the bootstrap's stop(), if it defines one: called before the interpreter ends
+
     /// <summary>The Python version that introduced <c>Py_NewInterpreterFromConfig</c> with a GIL per
     /// interpreter.</summary>
     public const string RequiredVersion = "3.12";
@@ -39,8 +42,9 @@ internal static unsafe class SubInterpreter
         + "ProcessPoolExecutor for parallel Python on this version");
 
     /// <summary>Marks the calling worker thread as an interpreter-pool worker whose subinterpreter
-    /// runs <paramref name="bootstrap"/> (Python source defining <c>run(body) -> bytes</c>; it finds
-    /// the thread's name in <c>thread_name</c>) when it is created.</summary>
+    /// runs <paramref name="bootstrap"/> (Python source defining <c>run(body) -> bytes</c>, and
+    /// optionally <c>stop()</c>, called before the interpreter ends; it finds the thread's name in
+    /// <c>thread_name</c>) when it is created.</summary>
     public static void Prepare(string bootstrap) => t_bootstrap = bootstrap;
 
     /// <summary>Runs <c>run(payload)</c> in this thread's subinterpreter, creating it first if needed,
@@ -109,6 +113,17 @@ internal static unsafe class SubInterpreter
             return;
         }
         PyApi.PyEval_RestoreThread(threadState);
+        if (t_stop != IntPtr.Zero)
+        {
+            IntPtr stopped = PyApi.PyObject_CallNoArgs(t_stop);
+            if (stopped == IntPtr.Zero)
+            {
+                PyApi.PyErr_Clear(); // the interpreter ends anyway
+            }
+            PyApi.Py_DecRef(stopped);
+            PyApi.Py_DecRef(t_stop);
+            t_stop = IntPtr.Zero;
+        }
         PyApi.Py_DecRef(t_run);
         t_run = IntPtr.Zero;
         PyApi.Py_EndInterpreter(threadState); // leaves no current thread state
@@ -189,6 +204,11 @@ internal static unsafe class SubInterpreter
                 throw new InvalidOperationException("the interpreter pool's bootstrap defines no run()");
             }
             PyApi.Py_IncRef(run);
+            fixed (byte* name = "stop\0"u8)
+            {
+                t_stop = PyApi.PyDict_GetItemString(globals, name); // borrowed, or null: optional
+            }
+            PyApi.Py_IncRef(t_stop);
             return run;
         }
         finally
