@@ -626,11 +626,15 @@ def as_completed(fs, timeout=None):
         yield from _std.as_completed(futures, timeout)
         return
     if kind is None:
+        del fs
         futures, relays = _followed(futures)
+        followers = as_completed(futures, timeout)
+        del futures  # the inner iteration holds the only reference, and forgets what it yields
         try:
-            for f in as_completed(futures, timeout):
-                yield _unfollowed(relays, f)  # keeps no reference to what was yielded
+            # Through map, so that this frame holds no future it yielded.
+            yield from map(functools.partial(_unfollowed, relays), followers)
         finally:
+            followers.close()
             for relay in relays.values():
                 relay.remove()
         return

@@ -122,6 +122,27 @@ class MixedAsCompletedTests(unittest.TestCase):
         self.assertIs(next(iterator), ours)
         self.assertRaises(StopIteration, next, iterator)
 
+    def test_keeps_no_reference_to_yielded_futures(self):
+        theirs = [std.Future() for _ in range(2)]
+        for i in range(2):
+            theirs[i].set_result(i)
+        futures = theirs + [completed(2), Future()]
+        last = futures[-1]
+        iterator = as_completed(futures, timeout=WAIT)
+        del theirs
+        refs = []
+        for _ in range(3):
+            future = next(iterator)
+            futures.remove(future)
+            refs.append(weakref.ref(future))
+            del future
+        gc.collect()
+        self.assertEqual([r() for r in refs], [None] * 3, "as_completed kept yielded futures alive")
+        last.set_result(9)
+        self.assertIs(next(iterator), last)
+        with self.assertRaises(StopIteration):
+            next(iterator)
+
     def test_with_both_executors(self):
         with std.ThreadPoolExecutor(2) as theirs, ThreadPoolExecutor(2) as ours:
             fs = [theirs.submit(pow, i, 2) for i in range(20)] + [ours.submit(pow, i, 3) for i in range(20)]
