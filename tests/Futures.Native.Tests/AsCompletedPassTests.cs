@@ -154,7 +154,8 @@ public class AsCompletedPassTests
         }
         var g = new Future<int>();
         var waiting = Task.Run(() => CsFutures.Futures.Wait(new Future[] { f, g }, Waits.Long));
-        Thread.Sleep(20);
+        // The wait has installed its waiter on g (it waits on g only: f is done) before g completes.
+        Assert.That(SpinWait.SpinUntil(() => Waiters(g) == 1, Waits.Long), Is.True, "the wait never waited on g");
         g.SetResult(4);
         var result = waiting.Result;
         Assert.That(result.Done, Has.Count.EqualTo(2));
