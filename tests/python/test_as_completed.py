@@ -11,6 +11,26 @@ from cs_futures import Future, ThreadPoolExecutor, TimeoutError, as_completed
 from .support import WAIT, completed
 
 
+def assert_forgets_yielded(test, futures):
+    """Iterate *futures*, three done ones then a pending cs_futures one, of which the caller keeps no
+    other reference: each done future, dropped as soon as it is yielded, must be collectable while the
+    iteration goes on; the pending one comes last, once it completes."""
+    last = futures[-1]
+    iterator = as_completed(futures, timeout=WAIT)
+    refs = []
+    for _ in range(3):
+        future = next(iterator)
+        futures.remove(future)
+        refs.append(weakref.ref(future))
+        del future
+    gc.collect()
+    test.assertEqual([r() for r in refs], [None] * 3, "as_completed kept yielded futures alive")
+    last.set_result(9)
+    test.assertIs(next(iterator), last)
+    with test.assertRaises(StopIteration):
+        next(iterator)
+
+
 class AsCompletedTests(unittest.TestCase):
     def test_done_first_then_in_completion_order(self):
         first, a, b, c = completed(0), Future(), Future(), Future()
@@ -90,21 +110,7 @@ class AsCompletedTests(unittest.TestCase):
         self.assertEqual(list(as_completed([], timeout=0)), [])
 
     def test_keeps_no_reference_to_yielded_futures(self):
-        futures = [completed(i) for i in range(3)] + [Future()]
-        last = futures[-1]
-        iterator = as_completed(futures, timeout=WAIT)
-        refs = []
-        for _ in range(3):
-            future = next(iterator)
-            futures.remove(future)
-            refs.append(weakref.ref(future))
-            del future
-        gc.collect()
-        self.assertEqual([r() for r in refs], [None] * 3, "as_completed kept yielded futures alive")
-        last.set_result(9)
-        self.assertIs(next(iterator), last)
-        with self.assertRaises(StopIteration):
-            next(iterator)
+        assert_forgets_yielded(self, [completed(i) for i in range(3)] + [Future()])
 
 
 class MixedAsCompletedTests(unittest.TestCase):
@@ -127,21 +133,8 @@ class MixedAsCompletedTests(unittest.TestCase):
         for i in range(2):
             theirs[i].set_result(i)
         futures = theirs + [completed(2), Future()]
-        last = futures[-1]
-        iterator = as_completed(futures, timeout=WAIT)
         del theirs
-        refs = []
-        for _ in range(3):
-            future = next(iterator)
-            futures.remove(future)
-            refs.append(weakref.ref(future))
-            del future
-        gc.collect()
-        self.assertEqual([r() for r in refs], [None] * 3, "as_completed kept yielded futures alive")
-        last.set_result(9)
-        self.assertIs(next(iterator), last)
-        with self.assertRaises(StopIteration):
-            next(iterator)
+        assert_forgets_yielded(self, futures)
 
     def test_with_both_executors(self):
         with std.ThreadPoolExecutor(2) as theirs, ThreadPoolExecutor(2) as ours:
