@@ -40,7 +40,7 @@ public static class Program
             .WithIterationCount(8)
             .WithId("Short");
         var config = DefaultConfig.Instance.AddJob(job.AsDefault());
-        var summary = BenchmarkSwitcher.FromTypes([typeof(OverheadBenchmarks)])
+        var summary = BenchmarkSwitcher.FromTypes([typeof(OverheadBenchmarks), typeof(FutureLifecycleBenchmarks)])
             .Run(args.Length == 0 ? ["--filter", "*"] : args, config);
         foreach (var s in summary)
         {

@@ -15,16 +15,21 @@ namespace CsFutures;
 /// <see cref="FutureState.Finished"/> (<c>SetResult</c>, <see cref="SetException"/>), or
 /// <see cref="FutureState.Pending"/> to <see cref="FutureState.Cancelled"/> (<see cref="Cancel"/>) to
 /// <see cref="FutureState.CancelledAndNotified"/> (<see cref="SetRunningOrNotifyCancel"/>).
-/// All members are thread-safe.
+/// All members are thread-safe. The state moves by atomic compare-and-swap, so that a future that
+/// nobody waits on, blocks on or adds a callback to is completed without a lock; listeners are added
+/// and told under the lock of a <see cref="FutureListeners"/> that the first one creates.
 /// </remarks>
 public abstract class Future
 {
-    private protected readonly object SyncRoot = new();
-    private volatile FutureState _state;
+    // The state word: a FutureState, and Completing while SetResult or SetException writes the outcome
+    // (between claiming the completion and publishing FINISHED: a few stores). Readers of the state see
+    // the state before the claim until FINISHED is published.
+    private const int StateMask = 0x7;
+    private const int Completing = 0x8;
+
+    private int _state;
     private Exception? _exception;
-    private List<Action<Future>>? _callbacks;
-    private WaiterList? _waiters;
-    private int _blockedWaiters;
+    private FutureListeners? _listeners;
 
     [ThreadStatic]
     private static int t_created; // futures created on this thread, for IdentityHash
@@ -41,7 +46,7 @@ public abstract class Future
     internal int IdentityHash { get; }
 
     /// <summary>The current state: Python's <c>Future._state</c>.</summary>
-    public FutureState State => _state;
+    public FutureState State => (FutureState)(Volatile.Read(ref _state) & StateMask);
 
     /// <summary>The logger of exceptions raised by done-callbacks (CPython logs them to
     /// <c>concurrent.futures</c>). Defaults to <see cref="FuturesLogging.Logger"/>.</summary>
@@ -54,22 +59,19 @@ public abstract class Future
     /// <c>true</c> if it is now cancelled, including when it already was.</returns>
     public bool Cancel()
     {
-        // A settled answer needs no lock: these states only move to states with the same answer.
-        if (SettledCancelAnswer(_state) is bool settled)
+        while (true)
         {
-            return settled;
-        }
-        lock (SyncRoot)
-        {
-            if (SettledCancelAnswer(_state) is bool answer)
+            int word = SettledWord();
+            if (SettledCancelAnswer((FutureState)word) is bool answer)
             {
                 return answer;
             }
-            _state = FutureState.Cancelled;
-            PulseBlockedLocked();
+            if (Interlocked.CompareExchange(ref _state, (int)FutureState.Cancelled, word) == word)
+            {
+                Announce(FutureState.Cancelled);
+                return true;
+            }
         }
-        InvokeCallbacks();
-        return true;
     }
 
     /// <summary>What <see cref="Cancel"/> returns in a state that it does not change; <c>null</c> for
@@ -88,7 +90,7 @@ public abstract class Future
     public bool Running() => State == FutureState.Running;
 
     /// <summary>Python's <c>Future.done()</c>: <c>true</c> if the future was cancelled or finished.</summary>
-    public bool Done() => State is FutureState.Cancelled or FutureState.CancelledAndNotified or FutureState.Finished;
+    public bool Done() => IsDone(State);
 
     /// <summary>
     /// Returns the exception raised by the work: Python's <c>Future.exception(timeout=None)</c>.
@@ -100,11 +102,8 @@ public abstract class Future
     /// <exception cref="TimeoutException">The future did not finish before the timeout.</exception>
     public Exception? Exception(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        lock (SyncRoot)
-        {
-            WaitDoneLocked(timeout, cancellationToken);
-            return _exception;
-        }
+        WaitDone(timeout, cancellationToken);
+        return Volatile.Read(ref _exception);
     }
 
     /// <summary>
@@ -116,12 +115,9 @@ public abstract class Future
     /// <remarks>If the work raised, that very exception is rethrown.</remarks>
     public object? ResultObject(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        lock (SyncRoot)
-        {
-            WaitDoneLocked(timeout, cancellationToken);
-            ThrowIfFailedLocked();
-            return BoxedResultLocked();
-        }
+        WaitDone(timeout, cancellationToken);
+        ThrowIfFailed();
+        return BoxedResult();
     }
 
     /// <summary>
@@ -133,12 +129,16 @@ public abstract class Future
     public void AddDoneCallback(Action<Future> fn)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        lock (SyncRoot)
+        if (!IsDone(State))
         {
-            if (!IsDone(_state))
+            var listeners = Listeners();
+            lock (listeners)
             {
-                (_callbacks ??= new List<Action<Future>>(1)).Add(fn);
-                return;
+                if (!IsDone(State))
+                {
+                    (listeners.Callbacks ??= new List<Action<Future>>(1)).Add(fn);
+                    return;
+                }
             }
         }
         InvokeCallback(fn);
@@ -154,28 +154,27 @@ public abstract class Future
     /// (CPython: <c>RuntimeError('Future in unexpected state')</c>).</exception>
     public bool SetRunningOrNotifyCancel()
     {
-        lock (SyncRoot)
+        while (true)
         {
-            switch (_state)
+            int word = SettledWord();
+            switch ((FutureState)word)
             {
-                case FutureState.Cancelled:
-                    _state = FutureState.CancelledAndNotified;
-                    if (_waiters is { } waiters)
-                    {
-                        for (int i = 0; i < waiters.Count; i++)
-                        {
-                            var (waiter, token) = waiters[i];
-                            waiter.AddCancelled(this, token);
-                        }
-                        _waiters = null; // told: a done future never reports again (see RemoveWaiter)
-                    }
-                    return false;
                 case FutureState.Pending:
-                    _state = FutureState.Running;
-                    return true;
+                    if (Interlocked.CompareExchange(ref _state, (int)FutureState.Running, word) == word)
+                    {
+                        return true;
+                    }
+                    break;
+                case FutureState.Cancelled:
+                    if (Interlocked.CompareExchange(ref _state, (int)FutureState.CancelledAndNotified, word) == word)
+                    {
+                        Announce(FutureState.CancelledAndNotified);
+                        return false;
+                    }
+                    break;
                 default:
                     (Logger ?? FuturesLogging.Logger).LogCritical(
-                        "Future {Id} in unexpected state: {State}", RuntimeHelpers.GetHashCode(this), StateName(_state));
+                        "Future {Id} in unexpected state: {State}", RuntimeHelpers.GetHashCode(this), StateName((FutureState)word));
                     throw new InvalidOperationException("Future in unexpected state");
             }
         }
@@ -189,13 +188,9 @@ public abstract class Future
     public void SetException(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        lock (SyncRoot)
-        {
-            ThrowIfDoneLocked();
-            _exception = exception;
-            FinishLocked(failed: true);
-        }
-        InvokeCallbacks();
+        ClaimCompletion();
+        _exception = exception;
+        PublishFinished();
     }
 
     /// <summary>Waits, without blocking a thread, until the future is done: the .NET view of the
@@ -211,32 +206,28 @@ public abstract class Future
     /// failed or cancelled future. Returns <see cref="Done"/>.</summary>
     public bool Wait(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        lock (SyncRoot)
+        if (IsDone(State))
         {
-            if (IsDone(_state))
-            {
-                return true;
-            }
-            BlockUntilDoneLocked(Deadline.After(timeout), cancellationToken);
-            return IsDone(_state);
+            return true;
         }
+        BlockUntilDone(Deadline.After(timeout), cancellationToken);
+        return IsDone(State);
     }
 
     /// <summary>Python's <c>repr(future)</c>: <c>&lt;Future at 0x... state=finished returned Int32&gt;</c>.</summary>
     public override string ToString()
     {
-        lock (SyncRoot)
+        var state = (FutureState)SettledWord();
+        string name = GetType().Name.Split('`')[0];
+        string address = $"0x{RuntimeHelpers.GetHashCode(this):x}";
+        string stateName = ReprStateName(state);
+        if (state != FutureState.Finished)
         {
-            string address = $"0x{RuntimeHelpers.GetHashCode(this):x}";
-            string state = ReprStateName(_state);
-            if (_state != FutureState.Finished)
-            {
-                return $"<{GetType().Name.Split('`')[0]} at {address} state={state}>";
-            }
-            return _exception is not null
-                ? $"<{GetType().Name.Split('`')[0]} at {address} state={state} raised {_exception.GetType().Name}>"
-                : $"<{GetType().Name.Split('`')[0]} at {address} state={state} returned {ResultTypeNameLocked()}>";
+            return $"<{name} at {address} state={stateName}>";
         }
+        return Volatile.Read(ref _exception) is { } exception
+            ? $"<{name} at {address} state={stateName} raised {exception.GetType().Name}>"
+            : $"<{name} at {address} state={stateName} returned {ResultTypeName()}>";
     }
 
     /// <summary>The name of a state as CPython's constants spell it (<c>"FINISHED"</c>).</summary>
@@ -258,66 +249,141 @@ public abstract class Future
         _ => "cancelled",
     };
 
-    private protected abstract object? BoxedResultLocked();
+    /// <summary>The result, boxed; read once the future is finished.</summary>
+    private protected abstract object? BoxedResult();
 
-    private protected abstract string ResultTypeNameLocked();
+    private protected abstract string ResultTypeName();
 
-    private protected Exception? ExceptionLocked => _exception;
+    /// <summary>The exception of a finished future (null for a result).</summary>
+    private protected Exception? FinishedException => Volatile.Read(ref _exception);
 
-    /// <summary>True when the future finished with a result (not an exception): read without the
-    /// lock, ordered by the volatile state (the outcome is written before the state becomes
-    /// FINISHED), so that the caller may read the result without the lock.</summary>
+    /// <summary>True when the future finished with a result (not an exception), so that the caller
+    /// may read the result: the outcome is written before FINISHED is published.</summary>
     private protected bool FinishedWithResult =>
-        _state == FutureState.Finished && Volatile.Read(ref _exception) is null;
-
-    /// <summary>The state as seen under the lock, for the generic subclass.</summary>
-    private protected FutureState StateLocked => _state;
+        State == FutureState.Finished && Volatile.Read(ref _exception) is null;
 
     internal static bool IsDone(FutureState state) =>
         state is FutureState.Cancelled or FutureState.CancelledAndNotified or FutureState.Finished;
 
-    /// <summary>CPython's check at the top of <c>set_result</c> and <c>set_exception</c>.</summary>
-    private protected void ThrowIfDoneLocked()
+    /// <summary>The state word once no completion is writing its outcome. The claim lasts a few
+    /// stores, so the wait spins (yielding if the completing thread was preempted).</summary>
+    private int SettledWord()
     {
-        if (IsDone(_state))
+        int word = Volatile.Read(ref _state);
+        if ((word & Completing) == 0)
         {
-            throw new InvalidStateException($"{StateName(_state)}: {ToString()}");
+            return word;
+        }
+        var spin = new SpinWait();
+        while (((word = Volatile.Read(ref _state)) & Completing) != 0)
+        {
+            spin.SpinOnce();
+        }
+        return word;
+    }
+
+    /// <summary>The first half of <c>set_result</c> and <c>set_exception</c>: CPython's check that the
+    /// future is not done, and the claim that makes this caller the only one to write the outcome.
+    /// Then write the outcome and call <see cref="PublishFinished"/>.</summary>
+    /// <exception cref="InvalidStateException">The future is already done.</exception>
+    private protected void ClaimCompletion()
+    {
+        while (true)
+        {
+            int word = SettledWord();
+            if (IsDone((FutureState)word))
+            {
+                throw new InvalidStateException($"{StateName((FutureState)word)}: {ToString()}");
+            }
+            if (Interlocked.CompareExchange(ref _state, word | Completing, word) == word)
+            {
+                return;
+            }
         }
     }
 
-    /// <summary>Moves to FINISHED, tells waiters and blocked threads. Call under the lock, then
-    /// <see cref="InvokeCallbacks"/> outside it.</summary>
-    private protected void FinishLocked(bool failed)
+    /// <summary>The second half: FINISHED, then the waiters, blocked threads and callbacks are told.</summary>
+    private protected void PublishFinished()
     {
-        _state = FutureState.Finished;
-        if (_waiters is { } waiters)
+        Interlocked.Exchange(ref _state, (int)FutureState.Finished); // a full fence: see Announce
+        Announce(FutureState.Finished);
+    }
+
+    /// <summary>Tells the listeners of a transition to <paramref name="state"/> that was just made by
+    /// an interlocked operation, as CPython does under the future's condition: FINISHED tells the
+    /// waiters, wakes blocked threads and runs the callbacks; CANCELLED wakes and runs the callbacks;
+    /// CANCELLED_AND_NOTIFIED tells the waiters.</summary>
+    /// <remarks>A listener is added under the lock after the listeners object is published and the
+    /// state is read again; the transition is made before the listeners object is read here. Both
+    /// sides use interlocked operations (full fences) between their write and their read, so either
+    /// this reads the listeners and takes their lock (and sees what was added), or the one adding
+    /// sees the new state and does not add.</remarks>
+    private void Announce(FutureState state)
+    {
+        if (Volatile.Read(ref _listeners) is not { } listeners)
         {
-            for (int i = 0; i < waiters.Count; i++)
-            {
-                var (waiter, token) = waiters[i];
-                if (failed)
-                {
-                    waiter.AddException(this, token);
-                }
-                else
-                {
-                    waiter.AddResult(this, token);
-                }
-            }
-            _waiters = null; // told: a done future never reports again (see RemoveWaiter)
+            return;
         }
-        PulseBlockedLocked();
+        List<Action<Future>>? callbacks = null;
+        lock (listeners)
+        {
+            if (state != FutureState.Cancelled)
+            {
+                bool failed = _exception is not null;
+                for (int i = 0; i < listeners.WaiterCount; i++)
+                {
+                    var (waiter, token) = listeners.WaiterAt(i);
+                    if (state == FutureState.CancelledAndNotified)
+                    {
+                        waiter.AddCancelled(this, token);
+                    }
+                    else if (failed)
+                    {
+                        waiter.AddException(this, token);
+                    }
+                    else
+                    {
+                        waiter.AddResult(this, token);
+                    }
+                }
+                listeners.ClearWaiters(); // told: a done future never reports again (see RemoveWaiter)
+            }
+            if (state != FutureState.CancelledAndNotified)
+            {
+                if (listeners.Blocked > 0)
+                {
+                    Monitor.PulseAll(listeners);
+                }
+                callbacks = listeners.Callbacks;
+                listeners.Callbacks = null;
+            }
+        }
+        if (callbacks is not null)
+        {
+            foreach (var callback in callbacks)
+            {
+                InvokeCallback(callback);
+            }
+        }
+    }
+
+    /// <summary>The listeners object, created on first use.</summary>
+    private FutureListeners Listeners()
+    {
+        return Volatile.Read(ref _listeners)
+            ?? Interlocked.CompareExchange(ref _listeners, new FutureListeners(), null)
+            ?? _listeners!;
     }
 
     /// <summary>Waits for done, then throws <see cref="CancelledException"/> or
     /// <see cref="TimeoutException"/> as CPython's <c>result()</c> and <c>exception()</c> do.</summary>
-    private protected void WaitDoneLocked(TimeSpan? timeout, CancellationToken cancellationToken)
+    private protected void WaitDone(TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        if (!IsDone(_state))
+        if (!IsDone(State))
         {
-            BlockUntilDoneLocked(Deadline.After(timeout), cancellationToken);
+            BlockUntilDone(Deadline.After(timeout), cancellationToken);
         }
-        switch (_state)
+        switch (State)
         {
             case FutureState.Cancelled:
             case FutureState.CancelledAndNotified:
@@ -329,81 +395,53 @@ public abstract class Future
         }
     }
 
-    private protected void ThrowIfFailedLocked()
+    private protected void ThrowIfFailed()
     {
-        if (_exception is { } exception)
+        if (Volatile.Read(ref _exception) is { } exception)
         {
             ExceptionDispatchInfo.Throw(exception);
         }
     }
 
-    private void BlockUntilDoneLocked(Deadline deadline, CancellationToken cancellationToken)
+    private void BlockUntilDone(Deadline deadline, CancellationToken cancellationToken)
     {
+        var listeners = Listeners();
         CancellationTokenRegistration registration = default;
         if (cancellationToken.CanBeCanceled)
         {
             cancellationToken.ThrowIfCancellationRequested();
             registration = cancellationToken.UnsafeRegister(static s =>
             {
-                var self = (Future)s!;
-                lock (self.SyncRoot)
+                lock (s!)
                 {
-                    Monitor.PulseAll(self.SyncRoot);
+                    Monitor.PulseAll(s);
                 }
-            }, this);
+            }, listeners);
         }
-        _blockedWaiters++;
-        try
+        lock (listeners)
         {
-            while (!IsDone(_state))
+            listeners.Blocked++;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int ms = deadline.RemainingMilliseconds;
-                if (ms == 0)
+                while (!IsDone(State))
                 {
-                    return;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int ms = deadline.RemainingMilliseconds;
+                    if (ms == 0)
+                    {
+                        return;
+                    }
+                    Monitor.Wait(listeners, ms);
                 }
-                Monitor.Wait(SyncRoot, ms);
             }
-        }
-        finally
-        {
-            _blockedWaiters--;
-            // Unregister, not Dispose: Dispose waits for a callback that is running, and the callback
-            // takes SyncRoot, which this thread holds: a token cancelled as the wait ends deadlocked.
-            // A callback that runs late only pulses the monitor, which is harmless.
-            registration.Unregister();
-        }
-    }
-
-    private void PulseBlockedLocked()
-    {
-        if (_blockedWaiters > 0)
-        {
-            Monitor.PulseAll(SyncRoot);
-        }
-    }
-
-    /// <summary>Runs the done-callbacks once the future is done (CPython's <c>_invoke_callbacks</c>).</summary>
-    private protected void InvokeCallbacks()
-    {
-        List<Action<Future>>? callbacks;
-        if (Volatile.Read(ref _callbacks) is null)
-        {
-            return; // done, so no callback can be added any more
-        }
-        lock (SyncRoot)
-        {
-            callbacks = _callbacks;
-            _callbacks = null;
-        }
-        if (callbacks is null)
-        {
-            return;
-        }
-        foreach (var callback in callbacks)
-        {
-            InvokeCallback(callback);
+            finally
+            {
+                listeners.Blocked--;
+                // Unregister, not Dispose: Dispose waits for a callback that is running, and the callback
+                // takes this lock, which this thread holds: a token cancelled as the wait ends deadlocked.
+                // A callback that runs late only pulses the monitor, which is harmless.
+                registration.Unregister();
+            }
         }
     }
 
@@ -424,80 +462,77 @@ public abstract class Future
     /// with <paramref name="token"/>.</summary>
     internal bool TryInstallWaiter(Waiter waiter, int token = 0)
     {
-        if (_state is FutureState.Finished or FutureState.CancelledAndNotified)
+        if (State is FutureState.Finished or FutureState.CancelledAndNotified)
         {
             return false; // final states: no lock needed to know it
         }
-        lock (SyncRoot)
+        var listeners = Listeners();
+        lock (listeners)
         {
-            if (_state is FutureState.Finished or FutureState.CancelledAndNotified)
+            // A completion that is writing its outcome (Completing) announces after this lock is
+            // released, so the waiter is installed and told then.
+            if (State is FutureState.Finished or FutureState.CancelledAndNotified)
             {
                 return false;
             }
-            if (_waiters is { } waiters)
-            {
-                waiters.Add(waiter, token);
-            }
-            else
-            {
-                _waiters = new WaiterList(waiter, token);
-            }
+            listeners.AddWaiter(waiter, token);
             return true;
         }
     }
 
     /// <remarks>The futures drop their waiters once they told them that they are done, so that
     /// removing a waiter from a done future needs no lock: the caller installed it, so a list that is
-    /// gone was dropped after it was told.</remarks>
+    /// empty was dropped after it was told.</remarks>
     internal void RemoveWaiter(Waiter waiter)
     {
-        if (Volatile.Read(ref _waiters) is null)
+        if (Volatile.Read(ref _listeners) is not { HasWaiters: true } listeners)
         {
             return;
         }
-        lock (SyncRoot)
+        lock (listeners)
         {
-            _waiters?.Remove(waiter);
+            listeners.RemoveWaiter(waiter);
         }
     }
 
     /// <summary>True when finished by raising, for FIRST_EXCEPTION.</summary>
-    internal bool FinishedWithException
+    internal bool FinishedWithException =>
+        State == FutureState.Finished && Volatile.Read(ref _exception) is not null;
+
+    /// <summary>How many waiters are installed now, for tests.</summary>
+    internal int WaiterCount
     {
         get
         {
-            // No lock: the exception is written before the state becomes FINISHED (a volatile write),
-            // so a reader that sees FINISHED sees the exception.
-            return _state == FutureState.Finished && Volatile.Read(ref _exception) is not null;
+            if (Volatile.Read(ref _listeners) is not { } listeners)
+            {
+                return 0;
+            }
+            lock (listeners)
+            {
+                return listeners.WaiterCount;
+            }
         }
     }
+
+    /// <summary>The lock of this future's listeners, for tests that hold it.</summary>
+    internal object ListenersLock => Listeners();
 
     /// <summary>Sets the state and the outcome without the usual checks, as Python code may do by
     /// assigning <c>_state</c>, <c>_result</c> and <c>_exception</c>. For the Python bridge and tests
     /// that mirror CPython's; waiters and blocked threads are told by <see cref="NotifyAll"/>.</summary>
-    internal void ForceState(FutureState state)
-    {
-        lock (SyncRoot)
-        {
-            _state = state;
-        }
-    }
+    internal void ForceState(FutureState state) => Interlocked.Exchange(ref _state, (int)state);
 
-    internal void ForceException(Exception? exception)
-    {
-        lock (SyncRoot)
-        {
-            _exception = exception;
-        }
-    }
+    internal void ForceException(Exception? exception) => Interlocked.Exchange(ref _exception, exception);
 
     /// <summary>Python's <c>future._condition.notify_all()</c>: wakes threads blocked in
     /// <c>Result</c>/<c>Exception</c> so that they look at the state again.</summary>
     internal void NotifyAll()
     {
-        lock (SyncRoot)
+        var listeners = Listeners();
+        lock (listeners)
         {
-            Monitor.PulseAll(SyncRoot);
+            Monitor.PulseAll(listeners);
         }
     }
 
@@ -506,23 +541,17 @@ public abstract class Future
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         AddDoneCallback(f =>
         {
-            lock (f.SyncRoot)
+            if (f.State != FutureState.Finished)
             {
-                if (f._state == FutureState.Finished)
-                {
-                    if (f._exception is { } ex)
-                    {
-                        tcs.TrySetException(ex);
-                    }
-                    else
-                    {
-                        tcs.TrySetResult();
-                    }
-                }
-                else
-                {
-                    tcs.TrySetCanceled();
-                }
+                tcs.TrySetCanceled();
+            }
+            else if (f.FinishedException is { } ex)
+            {
+                tcs.TrySetException(ex);
+            }
+            else
+            {
+                tcs.TrySetResult();
             }
         });
         return tcs.Task;

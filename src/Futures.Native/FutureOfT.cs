@@ -29,12 +29,9 @@ public class Future<T> : Future
         {
             return _result!; // finished: no wait, and the result is written before the state
         }
-        lock (SyncRoot)
-        {
-            WaitDoneLocked(timeout, cancellationToken);
-            ThrowIfFailedLocked();
-            return _result!;
-        }
+        WaitDone(timeout, cancellationToken);
+        ThrowIfFailed();
+        return _result!;
     }
 
     /// <summary>
@@ -44,13 +41,9 @@ public class Future<T> : Future
     /// <exception cref="InvalidStateException">The future is already done.</exception>
     public void SetResult(T result)
     {
-        lock (SyncRoot)
-        {
-            ThrowIfDoneLocked();
-            _result = result;
-            FinishLocked(failed: false);
-        }
-        InvokeCallbacks();
+        ClaimCompletion();
+        _result = result;
+        PublishFinished();
     }
 
     /// <summary>Python's <c>add_done_callback(fn)</c> with the typed future as argument.</summary>
@@ -68,20 +61,17 @@ public class Future<T> : Future
         base.AddDoneCallback((Future f) =>
         {
             var self = (Future<T>)f;
-            lock (self.SyncRoot)
+            if (self.State != FutureState.Finished)
             {
-                if (self.StateLocked != FutureState.Finished)
-                {
-                    tcs.TrySetCanceled();
-                }
-                else if (self.ExceptionLocked is { } ex)
-                {
-                    tcs.TrySetException(ex);
-                }
-                else
-                {
-                    tcs.TrySetResult(self._result!);
-                }
+                tcs.TrySetCanceled();
+            }
+            else if (self.FinishedException is { } ex)
+            {
+                tcs.TrySetException(ex);
+            }
+            else
+            {
+                tcs.TrySetResult(self._result!);
             }
         });
         return tcs.Task;
@@ -96,13 +86,11 @@ public class Future<T> : Future
     /// <summary>Sets the result without the usual checks (Python code assigning <c>_result</c>).</summary>
     internal void ForceResult(T result)
     {
-        lock (SyncRoot)
-        {
-            _result = result;
-        }
+        _result = result;
+        Interlocked.MemoryBarrier(); // as the lock that Python's assignment holds: seen by the next reader
     }
 
-    private protected override object? BoxedResultLocked() => _result;
+    private protected override object? BoxedResult() => _result;
 
-    private protected override string ResultTypeNameLocked() => _result?.GetType().Name ?? "null";
+    private protected override string ResultTypeName() => _result?.GetType().Name ?? "null";
 }

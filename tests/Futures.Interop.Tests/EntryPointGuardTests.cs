@@ -216,8 +216,8 @@ public sealed unsafe class EntryPointGuardTests
         var pending = new Future<int>();
         var done = new Future<int>();
         done.SetResult(1);
-        var field = typeof(Future).GetField("_waiters", BindingFlags.Instance | BindingFlags.NonPublic)!;
-        int Waiters(Future f) => field.GetValue(f) is { } list ? (int)list.GetType().GetProperty("Count")!.GetValue(list)! : 0;
+        var count = typeof(Future).GetProperty("WaiterCount", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        int Waiters(Future f) => (int)count.GetValue(f)!;
         using (var cursor = new WaitCursor([pending, done], ReturnWhen.AllCompleted))
         {
             for (int slice = 0; slice < 3; slice++)

@@ -1,16 +1,10 @@
-using System.Reflection;
-
 namespace Futures.Native.Tests;
 
 /// <summary>as_completed's single pass over the futures (set, waiter, done check), its shared
 /// waiter (one wake-up per take), and the waiters that futures drop once they told them.</summary>
 public class AsCompletedPassTests
 {
-    private static readonly FieldInfo WaitersField =
-        typeof(Future).GetField("_waiters", BindingFlags.Instance | BindingFlags.NonPublic)!;
-
-    private static int Waiters(Future f) =>
-        WaitersField.GetValue(f) is { } list ? (int)list.GetType().GetProperty("Count")!.GetValue(list)! : 0;
+    private static int Waiters(Future f) => f.WaiterCount;
 
     [Test]
     public void DoneFuturesComeFirstInTheOrderGivenEachOnce()

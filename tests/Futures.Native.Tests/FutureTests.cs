@@ -336,22 +336,13 @@ public class FutureTests
     public void ATokenCancelledAsTheWaitEndsDoesNotDeadlock()
     {
         // The token's callback needs the future's lock; the waiting thread holds it as it leaves the
-        // wait. A third thread holds the lock (inside the logger of a bad SetRunningOrNotifyCancel)
-        // while the waiter is woken and the token is cancelled, so that both queue on the lock.
+        // wait. A third thread holds the lock while the waiter is woken and the token is cancelled, so
+        // that both queue on the lock.
         for (int round = 0; round < 3; round++)
         {
             var f = Waits.Running();
-            using var inLogger = new ManualResetEventSlim();
+            using var inLock = new ManualResetEventSlim();
             using var release = new ManualResetEventSlim();
-            f.Logger = new CapturingLogger
-            {
-                OnLog = () =>
-                {
-                    f.NotifyAll(); // wakes the waiter, which now needs the lock held here
-                    inLogger.Set();
-                    release.Wait(Waits.Long);
-                },
-            };
             using var cts = new CancellationTokenSource();
             Exception? seen = null;
             var waiter = Waits.Start(() =>
@@ -368,15 +359,14 @@ public class FutureTests
             Waits.UntilBlocked(waiter);
             var holder = Waits.Start(() =>
             {
-                try
+                lock (f.ListenersLock)
                 {
-                    f.SetRunningOrNotifyCancel(); // running: logs critical under the lock, then throws
-                }
-                catch (InvalidOperationException)
-                {
+                    f.NotifyAll(); // wakes the waiter, which now needs the lock held here
+                    inLock.Set();
+                    release.Wait(Waits.Long);
                 }
             }, "holder");
-            Assert.That(inLogger.Wait(Waits.Long), Is.True);
+            Assert.That(inLock.Wait(Waits.Long), Is.True);
             var canceller = Waits.Start(cts.Cancel, "canceller");
             Waits.UntilBlocked(canceller);
             release.Set();
