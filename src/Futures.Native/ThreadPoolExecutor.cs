@@ -5,22 +5,25 @@ namespace CsFutures;
 // How work and results flow (compare CPython's concurrent/futures/thread.py):
 //
 //   Submit(item) ─► WorkerPool.Submit ───────► queue ─────────► worker thread (WorkerPool.WorkerMain)
-//                    │  under the pool's lock:   (ConcurrentQueue)   takes an item, item.Run():
-//                    │  enqueue; no idle worker                      sets running, runs, completes
-//                    │  and < max_workers: a new                     the future ─► waiters, callbacks,
-//                    │  WorkerThread (ParkedThreads                  awaiters
-//                    │  runs it on a parked thread)
-//                    ├─ outside the lock: start it (RunBlocking hook), IdleWorkers.WakeOne()
+//                    │  while the pool may grow,  (ConcurrentQueue)   takes an item, item.Run():
+//                    │  under the pool's lock:                       sets running, runs, completes
+//                    │  enqueue; no idle worker                      the future ─► waiters, callbacks,
+//                    │  and < max_workers: a new                     awaiters
+//                    │  WorkerThread (ParkedThreads runs it on a parked thread), started outside the
+//                    │  lock (RunBlocking hook). Once the last worker started: enqueue without the
+//                    │  lock, counted in _submitting from the shutdown check to the enqueue
+//                    │  (EnterGate), which shutdown and breakage wait out before they drain the queue
+//                    ├─ IdleWorkers.WakeOne()
 //                    └─ queue longer than MaxBacklog: SubmitBacklog.Wait (RunBlocking hook) until the
 //                       workers drain it to half
 //
 //   Map over a collection ─► WorkerPool.SubmitBatch: once every worker is started (and without a
-//               backlog), up to 64 items (Executor.MapBatchSize) are queued under one lock round trip,
-//               all or none, and as many sleeping workers are woken; otherwise one Submit per item.
+//               backlog), up to 64 items (Executor.MapBatchSize) are queued in one pass through the
+//               gate, all or none, and as many sleeping workers are woken; otherwise one Submit per item.
 //
 //   Shutdown ─► WorkerPool.Shutdown: no more submits; cancel_futures cancels what is queued; idle
-//               workers wake one another in a chain and exit once the queue is empty; the last one
-//               completes AllExited (Join / ShutdownAsync).
+//               workers wake one another in a chain and exit once the queue is empty and no submit
+//               is past its check; the last one completes AllExited (Join / ShutdownAsync).
 //
 // Files: ThreadPoolExecutor (the public executor), Threads/WorkerPool (queue, workers, shutdown),
 // Threads/IdleWorkers (sleep/wake), Threads/SubmitBacklog (submitters waiting for the workers),
@@ -97,6 +100,9 @@ public class ThreadPoolExecutor : Executor
 
     /// <summary>How many submits waited for the backlog (<see cref="ThreadPoolExecutorOptions.MaxBacklog"/>), for tests.</summary>
     internal int BacklogWaits => _pool.BacklogWaits;
+
+    /// <summary>Workers asleep waiting for work, for tests.</summary>
+    internal int SleepingWorkers => _pool.SleepingWorkers;
 
     /// <summary>Why the pool is broken, or <c>null</c>: Python's <c>_broken</c>.</summary>
     public string? Broken => _pool.BrokenReason;

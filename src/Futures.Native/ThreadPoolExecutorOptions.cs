@@ -32,6 +32,10 @@ public sealed class ThreadPoolExecutorOptions
     /// to other Python threads; 0 (the default) for .NET callers, whose submits never wait.</summary>
     public int MaxBacklog { get; set; }
 
+    /// <summary>Runs in a submit to a pool whose workers are all started, between its check of the
+    /// shutdown flag and its enqueue (for tests that hold a submit there).</summary>
+    internal Action? InsideSubmitGate { get; set; }
+
     /// <summary>How long a submit waiting for the backlog accepts no progress from the workers (for tests).</summary>
     internal TimeSpan BacklogStallTimeout { get; set; } = Threads.SubmitBacklog.DefaultStallTimeout;
 

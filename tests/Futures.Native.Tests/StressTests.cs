@@ -73,6 +73,10 @@ public class StressTests
         for (int round = 0; round < 50; round++)
         {
             var executor = new ThreadPoolExecutor(2);
+            if (round % 2 == 0)
+            {
+                StartEveryWorker(executor); // submits then queue without the pool's lock
+            }
             var accepted = new System.Collections.Concurrent.ConcurrentBag<Future<int>>();
             int rejected = 0;
             using var start = new Barrier(4);
@@ -107,6 +111,10 @@ public class StressTests
         for (int round = 0; round < 30; round++)
         {
             var executor = new ThreadPoolExecutor(2);
+            if (round % 2 == 0)
+            {
+                StartEveryWorker(executor);
+            }
             var accepted = new System.Collections.Concurrent.ConcurrentBag<Future<int>>();
             int rejected = 0;
             using var start = new Barrier(4);
@@ -134,5 +142,19 @@ public class StressTests
             Assert.That(notDone, Is.Empty, "every accepted future ran or was cancelled and notified");
             Assert.That(accepted.All(f => f.State is FutureState.Finished or FutureState.CancelledAndNotified), Is.True);
         }
+    }
+
+    /// <summary>Runs one task on each of the pool's two workers at once, so that both threads are
+    /// started.</summary>
+    private static void StartEveryWorker(ThreadPoolExecutor executor)
+    {
+        using var both = new CountdownEvent(2);
+        var fs = Enumerable.Range(0, 2).Select(_ => executor.Submit(() =>
+        {
+            both.Signal();
+            return both.Wait(Waits.Long);
+        })).ToList();
+        Assert.That(fs.All(f => f.Result(Waits.Long)), Is.True);
+        Assert.That(executor.Threads, Has.Count.EqualTo(2));
     }
 }

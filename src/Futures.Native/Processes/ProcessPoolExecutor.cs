@@ -440,7 +440,7 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
         }
         span.SetTag(FuturesTelemetry.ExecutorTag, Name);
         span.SetTag("process.pid", worker.Pid);
-        item.Trace.Span = span;
+        item.Span = span;
         return _options.TraceWorkers && span.IdFormat == ActivityIdFormat.W3C ? span.Id : null;
     }
 
@@ -449,16 +449,15 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     private void Ended(ProcessWorkItem item)
     {
         string? outcome = Counters.Count(ref item.Trace, item.Future);
-        ref var trace = ref item.Trace;
-        bool reported = trace.WorkerEnd != default && trace.WorkerEnd >= trace.WorkerStart;
-        Counters.RecordTimes(ref trace, outcome, reported ? trace.WorkerEnd - trace.WorkerStart : null);
-        if (Interlocked.Exchange(ref trace.Span, null) is { } span)
+        bool reported = item.WorkerEnd != default && item.WorkerEnd >= item.WorkerStart;
+        Counters.RecordTimes(ref item.Trace, outcome, reported ? item.WorkerEnd - item.WorkerStart : null);
+        if (Interlocked.Exchange(ref item.Span, null) is { } span)
         {
             var current = Activity.Current;
             if (reported)
             {
-                span.SetStartTime(trace.WorkerStart);
-                span.SetEndTime(trace.WorkerEnd);
+                span.SetStartTime(item.WorkerStart);
+                span.SetEndTime(item.WorkerEnd);
                 span.SetTag("csfutures.timing", "worker");
             }
             ExecutorCounters.Close(span, outcome);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace CsFutures;
 
 /// <summary>
@@ -42,6 +44,12 @@ public abstract class ProcessWorkItem
 
     /// <summary>Telemetry of this task (queue time, the submitter's span, the worker's times), kept by its pool.</summary>
     internal TaskTrace Trace;
+
+    /// <summary>The task's span, started when the task is sent to its worker.</summary>
+    internal Activity? Span;
+
+    /// <summary>The run's start and end as the worker process reported them (UTC), if it did.</summary>
+    internal DateTime WorkerStart, WorkerEnd;
 
     /// <summary>Drops the payload once sent, so that large arguments do not stay alive.</summary>
     internal void ReleasePayload() => Payload = default;

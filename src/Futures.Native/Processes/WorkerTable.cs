@@ -158,7 +158,7 @@ internal sealed class WorkerTable
         }
         worker.Current = null;
         worker.CancelTimerLocked();
-        (item.Trace.WorkerStart, item.Trace.WorkerEnd) = worker.ReportedRun;
+        (item.WorkerStart, item.WorkerEnd) = worker.ReportedRun;
         worker.TasksDone++;
         worker.State = WorkerState.Idle;
         if (_options.MaxTasksPerChild is { } max && worker.TasksDone >= max)

@@ -12,14 +12,8 @@ internal struct TaskTrace
     /// <summary>The activity current at submit (the task span's parent), when the source has listeners.</summary>
     public Activity? Parent;
 
-    /// <summary>A process-pool task's span, started when the task is sent to its worker.</summary>
-    public Activity? Span;
-
     /// <summary><see cref="Stopwatch.GetTimestamp"/> when a worker took the task, when timing is on; else 0.</summary>
     public long StartedAt;
-
-    /// <summary>The run's start and end as the worker process reported them (UTC), if it did.</summary>
-    public DateTime WorkerStart, WorkerEnd;
 
     /// <summary>1 once the task's outcome was counted (each task is counted once).</summary>
     public int Counted;

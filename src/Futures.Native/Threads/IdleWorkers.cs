@@ -23,8 +23,9 @@ internal sealed class IdleWorkers
 
     /// <summary>Blocks until <paramref name="queue"/> may hold work; false when the worker should exit
     /// (<paramref name="isShutdown"/> and the queue is drained).</summary>
-    /// <remarks>No submit can enqueue once the pool is shut down (both happen under the pool's lock), so
-    /// an empty queue seen after the shutdown flag stays empty.</remarks>
+    /// <remarks><paramref name="isShutdown"/> is true only once no submit can enqueue any more (the pool
+    /// is shut down and no submit that passed its check is under way), so an empty queue seen after it
+    /// stays empty.</remarks>
     public bool WaitForWork(ConcurrentQueue<WorkItem> queue, Func<bool> isShutdown)
     {
         var spinner = new SpinWait();
@@ -61,6 +62,9 @@ internal sealed class IdleWorkers
             spinner.Reset();
         }
     }
+
+    /// <summary>Workers registered to be woken.</summary>
+    public int Sleepers => Volatile.Read(ref _sleepers);
 
     /// <summary>Wakes one sleeping worker, if any is registered.</summary>
     public void WakeOne()

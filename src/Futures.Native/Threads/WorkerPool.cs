@@ -28,15 +28,18 @@ internal sealed class WorkerPool
     private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _shutdown;
     private volatile string? _broken;
-    private int _idle;      // CPython's _idle_semaphore: workers that found the queue empty
+    private int _idle;      // CPython's _idle_semaphore: workers that found the queue empty (until _full)
+    private volatile bool _full; // the last worker thread started: submits queue without the lock (see EnterGate)
+    private PaddedCount _submitting; // submits without the lock between their check of the flags and their enqueue
     private int _backlogQueued; // queued items, counted only when the backlog is on (ConcurrentQueue.Count costs more)
     private int _running;   // worker threads started and not yet exited (under _lock)
+    private int _live;      // the same, but counted down as the worker's body ends, before Join returns
 
     public WorkerPool(int maxWorkers, string prefix, Action? initializer, ThreadPoolExecutorOptions options)
     {
         MaxWorkers = maxWorkers;
         Prefix = prefix;
-        Counters = new ExecutorCounters(prefix, () => _queue.Count, () => Volatile.Read(ref _running));
+        Counters = new ExecutorCounters(prefix, () => _queue.Count, () => Volatile.Read(ref _live));
         _initializer = initializer;
         _options = options;
         _backlog = new SubmitBacklog(options.MaxBacklog, options.BacklogStallTimeout);
@@ -53,6 +56,9 @@ internal sealed class WorkerPool
 
     /// <summary>How many submits waited for the backlog so far.</summary>
     public int BacklogWaits => _backlog.Waits;
+
+    /// <summary>Workers registered as asleep waiting for work.</summary>
+    public int SleepingWorkers => _idleWorkers.Sleepers;
 
     public string? BrokenReason => _broken;
 
@@ -90,21 +96,40 @@ internal sealed class WorkerPool
     }
 
     /// <summary>Queues <paramref name="item"/>, starts a worker when none is idle (CPython's
-    /// <c>_adjust_thread_count</c>), wakes a sleeping one, and waits while the backlog is too long.</summary>
+    /// <c>_adjust_thread_count</c>), wakes a sleeping one, and waits while the backlog is too long.
+    /// Once every worker thread is started, no submit starts one: the item is queued without the
+    /// pool's lock (see <see cref="EnterGate"/>).</summary>
     public void Submit(WorkItem item)
+    {
+        if (!_full && SubmitWhileGrowing(item))
+        {
+            return;
+        }
+        EnterGate();
+        _options.InsideSubmitGate?.Invoke();
+        Counters.Submitted(ref item.Trace);
+        _queue.Enqueue(item);
+        if (_backlog.Enabled)
+        {
+            Interlocked.Increment(ref _backlogQueued);
+        }
+        Interlocked.Decrement(ref _submitting.Value);
+        WakeAndWaitForBacklog();
+    }
+
+    /// <summary>A submit while the pool may start workers: under the lock, as CPython's. False, having
+    /// done nothing, when the pool turned out full.</summary>
+    private bool SubmitWhileGrowing(WorkItem item)
     {
         WorkerThread? newThread;
         bool growing;
         lock (_lock)
         {
-            if (_broken is { } broken)
+            if (_full)
             {
-                throw Broken(broken);
+                return false;
             }
-            if (_shutdown)
-            {
-                throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
-            }
+            ThrowIfClosed();
             Counters.Submitted(ref item.Trace);
             _queue.Enqueue(item);
             if (_backlog.Enabled)
@@ -118,6 +143,12 @@ internal sealed class WorkerPool
         {
             StartWorker(newThread, item, growing);
         }
+        WakeAndWaitForBacklog();
+        return true;
+    }
+
+    private void WakeAndWaitForBacklog()
+    {
         _idleWorkers.WakeOne();
         if (_backlog.Enabled && _backlog.ShouldWait(Volatile.Read(ref _backlogQueued)) && t_workerOf != this)
         {
@@ -125,14 +156,58 @@ internal sealed class WorkerPool
         }
     }
 
+    /// <summary>Starts a submit without the lock: counted in <c>_submitting</c> from before its check
+    /// of the shutdown and broken flags until after its enqueue (the caller decrements). Shutdown and
+    /// breakage set their flag, then wait until no such submit is under way
+    /// (<see cref="WaitForSubmits"/>): each item is refused or queued before they drain the queue,
+    /// and workers exit only when none is under way, so that no item is queued unseen. Between the two,
+    /// a submit only counts and enqueues, as it did under the lock.</summary>
+    private void EnterGate()
+    {
+        Interlocked.Increment(ref _submitting.Value); // a full fence, before the flags are read
+        if (_shutdown || _broken is not null)
+        {
+            Interlocked.Decrement(ref _submitting.Value);
+            _idleWorkers.WakeOne(); // a worker that saw this submit under way went to sleep: it may exit now
+            ThrowIfClosed();
+        }
+    }
+
+    /// <summary>The other side of <see cref="EnterGate"/>: after setting the shutdown or broken flag,
+    /// waits for the submits that read the flags before it was set (they only count and enqueue). Not
+    /// under the lock, which a thread that such a submit waits for may need.</summary>
+    private void WaitForSubmits()
+    {
+        Invariants.AssertNotHeld(_lock);
+        Interlocked.MemoryBarrier(); // the flag is written before the count is read
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _submitting.Value) != 0)
+        {
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>CPython's checks at the top of <c>submit</c>.</summary>
+    private void ThrowIfClosed()
+    {
+        if (_broken is { } broken)
+        {
+            throw Broken(broken);
+        }
+        if (_shutdown)
+        {
+            throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
+        }
+    }
+
     /// <summary>Queues <paramref name="items"/> in order as that many <see cref="Submit"/> calls would,
-    /// in one lock round trip once every worker is started (all or none: a shut down or broken pool
-    /// takes none), and wakes as many sleeping workers as there are items. While the pool may still
-    /// start workers, or with the backlog on, the items go one by one through <see cref="Submit"/>, so
-    /// that threads start and submitters wait exactly as they do for single submits.</summary>
+    /// all or none (a shut down or broken pool takes none) without the lock once every worker is
+    /// started, and wakes as many sleeping workers as there are items. While the pool may still start
+    /// workers, or with the backlog on, the items go one by one through <see cref="Submit"/>, so that
+    /// threads start and submitters wait exactly as they do for single submits.</summary>
     public void SubmitBatch(List<WorkItem> items)
     {
-        if (_backlog.Enabled || Volatile.Read(ref _running) < MaxWorkers || !TrySubmitBatch(items))
+        if (_backlog.Enabled || !_full)
         {
             foreach (var item in items)
             {
@@ -140,40 +215,17 @@ internal sealed class WorkerPool
             }
             return;
         }
+        EnterGate();
+        foreach (var item in items)
+        {
+            Counters.Submitted(ref item.Trace);
+            _queue.Enqueue(item);
+        }
+        Interlocked.Decrement(ref _submitting.Value);
         for (int i = Math.Min(items.Count, MaxWorkers); i > 0; i--)
         {
             _idleWorkers.WakeOne();
         }
-    }
-
-    /// <summary>The batch under the lock, when every worker is started; false (nothing queued) when
-    /// one may still start.</summary>
-    private bool TrySubmitBatch(List<WorkItem> items)
-    {
-        lock (_lock)
-        {
-            if (_broken is { } broken)
-            {
-                throw Broken(broken);
-            }
-            if (_shutdown)
-            {
-                throw new InvalidOperationException(FuturesMessages.SubmitAfterShutdown);
-            }
-            if (_threads.Count < MaxWorkers)
-            {
-                return false;
-            }
-            foreach (var item in items)
-            {
-                Counters.Submitted(ref item.Trace);
-                _queue.Enqueue(item);
-                // Consumes an idle count as a single submit does; never starts a thread here.
-                var none = AdjustThreadCountLocked();
-                Invariants.Assert(none is null, "a batch started a worker");
-            }
-        }
-        return true;
     }
 
     /// <summary>Runs a blocking step of a submit through <see cref="ThreadPoolExecutorOptions.RunBlocking"/>
@@ -206,6 +258,10 @@ internal sealed class WorkerPool
                 ParkedThreads.Run(worker);
                 worker.WaitStarted();
             });
+            if (!growing)
+            {
+                _full = true; // the last thread: later submits need neither the lock nor the idle count
+            }
         }
         catch when (!worker.HasStarted)
         {
@@ -214,7 +270,9 @@ internal sealed class WorkerPool
             lock (_lock)
             {
                 _threads.Remove(worker);
+                _full = false;
             }
+            Interlocked.Decrement(ref _live);
             worker.MarkExited();
             item.Future.Cancel();
             Counters.Unsubmitted();
@@ -247,6 +305,7 @@ internal sealed class WorkerPool
         _threads.Add(thread);
         _slots.Add(slot);
         _running++;
+        Interlocked.Increment(ref _live);
         return thread;
     }
 
@@ -275,6 +334,10 @@ internal sealed class WorkerPool
         lock (_lock)
         {
             _shutdown = true;
+        }
+        WaitForSubmits();
+        lock (_lock)
+        {
             if (cancelFutures)
             {
                 cancelled = DrainLocked();
@@ -349,15 +412,23 @@ internal sealed class WorkerPool
                             _backlog.ItemTaken(Interlocked.Decrement(ref _backlogQueued));
                         }
                         _options.ItemStarting?.Invoke(item);
+                        if (_full)
+                        {
+                            RunItem(item); // no submit looks at the slots any more (see ClaimFinishingWorkerLocked)
+                            continue;
+                        }
                         slot.Current = item;
                         RunItem(item);
                         slot.Current = null;
                         slot.Claimed = false;
                         continue;
                     }
-                    Interlocked.Increment(ref _idle);
+                    if (!_full)
+                    {
+                        Interlocked.Increment(ref _idle);
+                    }
                     _options.WorkerIdle?.Invoke();
-                    if (!_idleWorkers.WaitForWork(_queue, () => _shutdown))
+                    if (!_idleWorkers.WaitForWork(_queue, () => _shutdown && Volatile.Read(ref _submitting.Value) == 0))
                     {
                         return;
                     }
@@ -375,6 +446,7 @@ internal sealed class WorkerPool
         finally
         {
             t_workerOf = null;
+            Interlocked.Decrement(ref _live); // before Join returns: a pool joined shows no live worker
         }
     }
 
@@ -434,6 +506,10 @@ internal sealed class WorkerPool
         lock (_lock)
         {
             _broken = InitializerFailedMessage;
+        }
+        WaitForSubmits();
+        lock (_lock)
+        {
             pending = DrainLocked();
         }
         _backlog.Release();
@@ -443,4 +519,13 @@ internal sealed class WorkerPool
             Counters.Count(ref item.Trace, item.Future);
         }
     }
+}
+
+/// <summary>A count alone on its cache line: the submitters write it for each task, and the fields
+/// around it are read by the workers for each task.</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+internal struct PaddedCount
+{
+    [System.Runtime.InteropServices.FieldOffset(64)]
+    public int Value;
 }
