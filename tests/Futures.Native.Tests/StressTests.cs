@@ -75,7 +75,7 @@ public class StressTests
             var executor = new ThreadPoolExecutor(2);
             if (round % 2 == 0)
             {
-                StartEveryWorker(executor); // submits then queue without the pool's lock
+                Waits.StartEveryWorker(executor, 2); // submits then queue without the pool's lock
             }
             var accepted = new System.Collections.Concurrent.ConcurrentBag<Future<int>>();
             int rejected = 0;
@@ -113,7 +113,7 @@ public class StressTests
             var executor = new ThreadPoolExecutor(2);
             if (round % 2 == 0)
             {
-                StartEveryWorker(executor);
+                Waits.StartEveryWorker(executor, 2);
             }
             var accepted = new System.Collections.Concurrent.ConcurrentBag<Future<int>>();
             int rejected = 0;
@@ -142,19 +142,5 @@ public class StressTests
             Assert.That(notDone, Is.Empty, "every accepted future ran or was cancelled and notified");
             Assert.That(accepted.All(f => f.State is FutureState.Finished or FutureState.CancelledAndNotified), Is.True);
         }
-    }
-
-    /// <summary>Runs one task on each of the pool's two workers at once, so that both threads are
-    /// started.</summary>
-    private static void StartEveryWorker(ThreadPoolExecutor executor)
-    {
-        using var both = new CountdownEvent(2);
-        var fs = Enumerable.Range(0, 2).Select(_ => executor.Submit(() =>
-        {
-            both.Signal();
-            return both.Wait(Waits.Long);
-        })).ToList();
-        Assert.That(fs.All(f => f.Result(Waits.Long)), Is.True);
-        Assert.That(executor.Threads, Has.Count.EqualTo(2));
     }
 }

@@ -8,38 +8,25 @@ public class SubmitGateTests
     [Test]
     public void ShutdownWithCancelWaitsForASubmitPastItsCheckThenDrains()
     {
-        using var held = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var (executor, gate) = FullPool(held, release);
-        Future<int>? accepted = null;
-        var submitter = Waits.Start(() => accepted = executor.Submit(() => 1), "submitter");
-        Assert.That(held.Wait(Waits.Long), Is.True);
-        gate.Hold = false;
-        var shutdown = Task.Run(() => executor.Shutdown(wait: false, cancelFutures: true));
+        using var held = HeldSubmit.Start();
+        var shutdown = Task.Run(() => held.Executor.Shutdown(wait: false, cancelFutures: true));
         Assert.That(shutdown.Wait(TimeSpan.FromMilliseconds(200)), Is.False, "shutdown went on while a submit was past its check");
-        release.Set();
-        Assert.That(submitter.Join(Waits.Join) && shutdown.Wait(Waits.Long), Is.True);
-        Assert.That(executor.Join(Waits.Long), Is.True);
+        var accepted = held.Release();
+        Assert.That(shutdown.Wait(Waits.Long), Is.True);
+        Assert.That(held.Executor.Join(Waits.Long), Is.True);
         // Queued before the drain: cancelled by it, or taken by a worker first, as in CPython; never lost.
-        Assert.That(accepted!.State, Is.AnyOf(FutureState.CancelledAndNotified, FutureState.Finished));
+        Assert.That(accepted.State, Is.AnyOf(FutureState.CancelledAndNotified, FutureState.Finished));
     }
 
     [Test]
     public void WorkersDoNotExitWhileASubmitIsPastItsCheck()
     {
-        using var held = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var (executor, gate) = FullPool(held, release);
-        Future<int>? accepted = null;
-        var submitter = Waits.Start(() => accepted = executor.Submit(() => 1), "submitter");
-        Assert.That(held.Wait(Waits.Long), Is.True);
-        gate.Hold = false;
-        var shutdown = Task.Run(() => executor.Shutdown(wait: true));
+        using var held = HeldSubmit.Start();
+        var shutdown = Task.Run(() => held.Executor.Shutdown(wait: true));
         Assert.That(shutdown.Wait(TimeSpan.FromMilliseconds(200)), Is.False, "shutdown went on while a submit was past its check");
-        release.Set();
-        Assert.That(submitter.Join(Waits.Join), Is.True);
+        var accepted = held.Release();
         Assert.That(shutdown.Wait(Waits.Long), Is.True);
-        Assert.That(accepted!.Result(TimeSpan.Zero), Is.EqualTo(1), "a worker ran the item queued as the pool shut down");
+        Assert.That(accepted.Result(TimeSpan.Zero), Is.EqualTo(1), "a worker ran the item queued as the pool shut down");
     }
 
     [Test]
@@ -95,15 +82,45 @@ public class SubmitGateTests
     {
         var gate = new Gate();
         var executor = new ThreadPoolExecutor(2, options: GateOptions(gate, held, release));
-        using var both = new CountdownEvent(2);
-        var fs = Enumerable.Range(0, 2).Select(_ => executor.Submit(() =>
-        {
-            both.Signal();
-            return both.Wait(Waits.Long);
-        })).ToList();
-        Assert.That(fs.All(f => f.Result(Waits.Long)), Is.True);
+        Waits.StartEveryWorker(executor, 2);
         gate.Hold = true;
         return (executor, gate);
+    }
+
+    /// <summary>A submit held inside the gate of a full pool of two workers, on its own thread.</summary>
+    private sealed class HeldSubmit : IDisposable
+    {
+        private readonly ManualResetEventSlim _held = new();
+        private readonly ManualResetEventSlim _release = new();
+        private Thread? _submitter;
+        private Future<int>? _accepted;
+
+        public ThreadPoolExecutor Executor { get; private set; } = null!;
+
+        public static HeldSubmit Start()
+        {
+            var held = new HeldSubmit();
+            (held.Executor, var gate) = FullPool(held._held, held._release);
+            held._submitter = Waits.Start(() => held._accepted = held.Executor.Submit(() => 1), "submitter");
+            Assert.That(held._held.Wait(Waits.Long), Is.True, "the submit reached the gate");
+            gate.Hold = false;
+            return held;
+        }
+
+        /// <summary>Lets the submit go on; returns its future once it returned.</summary>
+        public Future<int> Release()
+        {
+            _release.Set();
+            Assert.That(_submitter!.Join(Waits.Join), Is.True);
+            return _accepted!;
+        }
+
+        public void Dispose()
+        {
+            _release.Set();
+            _held.Dispose();
+            _release.Dispose();
+        }
     }
 
     /// <summary>Options whose lock-free submits signal <paramref name="held"/> and wait for

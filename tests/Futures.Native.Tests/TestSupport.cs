@@ -88,6 +88,20 @@ internal static class Waits
         Assert.That(blocked, Is.True, $"thread {thread.Name} never blocked");
     }
 
+    /// <summary>Runs one task on each of the pool's <paramref name="workers"/> workers at once, so
+    /// that every thread is started (submits then queue without the pool's lock).</summary>
+    public static void StartEveryWorker(ThreadPoolExecutor executor, int workers)
+    {
+        using var all = new CountdownEvent(workers);
+        var fs = Enumerable.Range(0, workers).Select(_ => executor.Submit(() =>
+        {
+            all.Signal();
+            return all.Wait(Long);
+        })).ToList();
+        Assert.That(fs.All(f => f.Result(Long)), Is.True);
+        Assert.That(executor.Threads, Has.Count.EqualTo(workers));
+    }
+
     /// <summary>Starts a background thread (a deadlocked one cannot keep the test host alive).</summary>
     public static Thread Start(Action body, string? name = null)
     {
