@@ -529,7 +529,10 @@ public abstract class Future
     /// <c>Result</c>/<c>Exception</c> so that they look at the state again.</summary>
     internal void NotifyAll()
     {
-        var listeners = Listeners();
+        if (Volatile.Read(ref _listeners) is not { } listeners)
+        {
+            return; // a blocked thread made the listeners before it blocked: none is blocked
+        }
         lock (listeners)
         {
             Monitor.PulseAll(listeners);

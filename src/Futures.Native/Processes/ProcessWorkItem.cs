@@ -42,7 +42,7 @@ public abstract class ProcessWorkItem
     /// timeout), unless it is done already.</summary>
     public virtual void Fail(Exception exception) => WorkItem.FailFuture(Future, exception);
 
-    /// <summary>Telemetry of this task (queue time, the submitter's span, the worker's times), kept by its pool.</summary>
+    /// <summary>Telemetry of this task (queue time, the submitter's span), kept by its pool.</summary>
     internal TaskTrace Trace;
 
     /// <summary>The task's span, started when the task is sent to its worker.</summary>
