@@ -22,10 +22,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 def install_alias():
     import concurrent
     import cs_futures
-    from cs_futures import _base, process, thread
+    from cs_futures import _base, interpreter, process, thread
     sys.modules["concurrent.futures"] = cs_futures
     concurrent.futures = cs_futures
-    for name, module in (("_base", _base), ("thread", thread), ("process", process)):
+    modules = [("_base", _base), ("thread", thread), ("process", process)]
+    if sys.version_info >= (3, 14):  # concurrent.futures.interpreter and its test_interpreter_pool
+        modules.append(("interpreter", interpreter))
+    for name, module in modules:
         sys.modules["concurrent.futures." + name] = module
 
 
@@ -34,15 +37,23 @@ def main():
     parser.add_argument("-k", dest="patterns", action="append", default=None)
     parser.add_argument("-v", dest="verbosity", action="store_const", const=2, default=1)
     parser.add_argument("--known-failures", metavar="FILE")
+    parser.add_argument("--stdlib", action="store_true",
+                        help="run the suite on the standard library itself (the baseline), no alias")
+    parser.add_argument("--passed-ids", metavar="FILE",
+                        help="write the ids of the tests that passed, one per line (for compare_runs.py)")
     args = parser.parse_args()
-    install_alias()
+    if not args.stdlib:
+        install_alias()
     loader = unittest.TestLoader()
     if args.patterns:
         loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in args.patterns]
     suite = loader.loadTestsFromName("test.test_concurrent_futures")
-    result = unittest.TextTestRunner(verbosity=args.verbosity).run(suite)
+    result = unittest.TextTestRunner(verbosity=args.verbosity, resultclass=_IdsResult).run(suite)
     failed, errors, skipped = len(result.failures), len(result.errors), len(result.skipped)
     passed = result.testsRun - failed - errors - skipped - len(result.expectedFailures)
+    if args.passed_ids:
+        with open(args.passed_ids, "w", encoding="utf-8") as fh:
+            fh.writelines(test_id + "\n" for test_id in sorted(result.passed_ids))
     print(f"conformance: {result.testsRun} run, {passed} passed, {failed} failed, "
           f"{errors} errors, {skipped} skipped")
     if not args.known_failures:
@@ -58,6 +69,18 @@ def main():
     for test_id in sorted(known - broken):
         print(f"conformance: now passes, remove from the list: {test_id}")
     return 1 if unexpected else 0
+
+
+class _IdsResult(unittest.TextTestResult):
+    """unittest's text result that also keeps the ids of the tests that passed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.passed_ids = set()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed_ids.add(test.id().removeprefix("test.test_concurrent_futures."))
 
 
 def _read_known(path):
