@@ -18,7 +18,7 @@ import time
 import traceback
 import types
 
-from . import _loader
+from . import _forkserver, _loader
 
 VERSION = 3
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
@@ -206,6 +206,8 @@ def _after_fork_in_child():
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+# 3.14's forkserver would import __main__, and with it .NET, before forking its children.
+_forkserver.install()
 
 
 def check_process():

@@ -203,9 +203,18 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         return clone
 
     def __reduce_ex__(self, protocol):
-        """Executors cannot be pickled (nor deep-copied), as with the standard library: the same
-        TypeError, raised by the queue that the standard library's executor holds."""
+        """Executors cannot be pickled, as with the standard library: the same error, raised by the
+        first attribute of the standard library's executor that cannot be pickled (3.14+: the local
+        function of its WorkerContext; before: its queue)."""
+        worker_context = getattr(_std_thread, 'WorkerContext', None)
+        if worker_context is not None:
+            import pickle
+            pickle.dumps(worker_context.prepare(None, ())[0], protocol)
         return queue.SimpleQueue().__reduce_ex__(protocol)
+
+    def __deepcopy__(self, memo):
+        """Executors cannot be deep-copied, as with the standard library: the TypeError of its queue."""
+        return queue.SimpleQueue().__reduce_ex__(4)
 
     def stats(self):
         """Return what the pool has done so far, as a dict (cs_futures; CPython has no such call):

@@ -6,6 +6,7 @@ import copy
 import ctypes
 import gc
 import pickle
+import re
 import threading
 import unittest
 
@@ -16,11 +17,12 @@ from .support import WAIT, run_python
 
 
 def _outcome(fn, *args):
-    """(exception type, message) raised by fn(*args), or ('ok', None)."""
+    """(exception type, message) raised by fn(*args), or ('ok', None); addresses in the message
+    (3.14 names a local function with its address) are replaced by 0x..."""
     try:
         fn(*args)
     except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
-        return type(exc), str(exc)
+        return type(exc), re.sub(r"0x[0-9a-f]+", "0x...", str(exc))
     return "ok", None
 
 
@@ -229,7 +231,12 @@ class ContractTests(unittest.TestCase):
                     self.assertEqual(holds_gil, kind == "py")
 
     def test_future_states_map_onto_the_stdlib_constants(self):
-        self.assertEqual(set(_base._STATE_INDEX), set(std._base._FUTURE_STATES))
+        states = {std._base.PENDING, std._base.RUNNING, std._base.CANCELLED,
+                  std._base.CANCELLED_AND_NOTIFIED, std._base.FINISHED}
+        self.assertEqual(set(_base._STATE_INDEX), states)
+        self.assertEqual(set(_base._FUTURE_STATES), states)
+        if hasattr(std._base, "_FUTURE_STATES"):  # gone in 3.14
+            self.assertIs(_base._FUTURE_STATES, std._base._FUTURE_STATES)
         self.assertEqual(set(_base._STATE_INDEX.values()), set(vars(_bridge.FutureState).values()))
 
     def test_shared_messages_are_the_engines(self):

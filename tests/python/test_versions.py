@@ -179,6 +179,21 @@ class StartMethodTests(unittest.TestCase):
         self.assertEqual(out.splitlines(), ["parent 3", "child ('ok', 5)", "exit 0"])
 
 
+    def test_the_forkserver_preloads_no_main_module_that_would_load_dotnet(self):
+        # 3.14's forkserver imports __main__ before forking; cs_futures keeps it out of the default
+        # list, whether multiprocessing.forkserver is imported after it or before. A list the user
+        # sets is kept, and before 3.14 (where the main path never reached the server) nothing changes.
+        default = "[]" if sys.version_info >= (3, 14) else "['__main__']"
+        for imports, expected in (
+                ("import cs_futures; import multiprocessing.forkserver as f", default),
+                ("import multiprocessing.forkserver as f; import cs_futures", default),
+                ("import cs_futures, multiprocessing as mp; mp.set_forkserver_preload(['__main__', 'json']); "
+                 "import multiprocessing.forkserver as f", "['__main__', 'json']")):
+            with self.subTest(imports=imports):
+                code, out, err = run_child(["-c", imports + "; print(f._forkserver._preload_modules)"], timeout=60)
+                self.assertEqual((code, out.strip()), (0, expected), err)
+
+
 class PackagingTests(unittest.TestCase):
     def test_no_upper_cap_on_the_python_version(self):
         with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
