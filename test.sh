@@ -8,6 +8,7 @@
 # and the NuGet packages used by a project outside the repository.
 # Ends with one line: "N passed, N failed".
 source "$(dirname "$0")/scripts/common.sh"
+source "$(dirname "$0")/scripts/sid.sh"
 cd "$ROOT"
 LOG="$(mktemp -d)"
 passed=0 failed=0
@@ -226,6 +227,103 @@ if [ "${WHEEL_ENGINE:-}" = native ]; then
   done
 else
   echo "== no platform wheel (no native engine): the no-.NET checks need one; counted as a failure"; failed=$((failed + 1))
+fi
+
+# CPython 3.14 and 3.15 from Debian sid (scripts/sid.sh: a debootstrap chroot, cached; sid's glibc is
+# newer than the host's, so everything that uses their libpython runs inside it). Outside CI a machine
+# that cannot make the chroot says so in one line and skips the stage; under CI=true that is a failure.
+newest_start=$SECONDS
+if need_sid; then
+  # sid_unittest VERSION ENGINE: the Python suite (test_cluster_nodes aside, as on 3.11 and 3.12)
+  sid_unittest() {
+    local v="$1" engine="$2" out="$LOG/sid-py$1-$2.txt"
+    echo "== Python $v unit tests, $engine engine (Debian sid chroot)"
+    if in_sid env CS_FUTURES_ENGINE="$engine" PYTHONPATH="$ROOT/python" "python$v" -m unittest "${sid_modules[@]}" >"$out" 2>&1; then
+      grep -E "^Ran " "$out" || true
+    else
+      grep -E "^(FAIL|ERROR):|^Ran |^OK|^FAILED" "$out" | head -40
+    fi
+    count_unittest "$out"
+  }
+  # sid_conformance VERSION: cs_futures' run of the version's own test_concurrent_futures (with
+  # test_interpreter_pool), then its test_asyncio under python -m cs_futures; into $LOG/sid-*VERSION.txt
+  sid_conformance() {
+    in_sid "python$1" tests/conformance/run_cpython_suite.py --passed-ids "$LOG/sid-ours$1.ids" >"$LOG/sid-conformance$1.txt" 2>&1 || true
+    in_sid timeout 900 "python$1" tests/conformance/run_cpython_asyncio.py >"$LOG/sid-asyncio$1.txt" 2>&1 || true
+  }
+  # Beside the unit suites, in the background (they mostly wait: about a third of a core each): the
+  # standard library's own run of each suite (the baseline, same chroot, same run), and 3.15's runs.
+  (for v in 3.14 3.15; do
+     in_sid "python$v" tests/conformance/run_cpython_suite.py --stdlib --passed-ids "$LOG/sid-stdlib$v.ids" >"$LOG/sid-stdlib$v.txt" 2>&1 || true
+   done) &
+  baseline_job=$!
+  sid_conformance 3.15 &
+  newest_job=$!
+  sid_modules=($(cd tests/python && ls test_*.py | grep -v '^test_cluster_nodes\.py$' | sed 's/\.py$//; s/^/tests.python./'))
+  if [ -f "$ROOT/python/cs_futures/_native/Futures.Interop.Native.so" ]; then
+    sid_runs=("3.14 native" "3.15 native" "3.14 runtime" "3.15 runtime")
+  else
+    sid_runs=("3.14 runtime" "3.15 runtime")
+  fi
+  for run in "${sid_runs[@]}"; do sid_unittest $run; done
+
+  echo "== .NET hosting tests (Futures.Interop.Tests) on a CPython 3.14 host (Debian sid chroot, libpython3.14)"
+  out="$LOG/sid-dotnet-interop3.14.txt"
+  in_sid env PYTHONNET_PYDLL=/usr/lib/x86_64-linux-gnu/libpython3.14.so.1.0 \
+    dotnet test tests/Futures.Interop.Tests -c Release --no-build -v quiet -nologo --logger "console;verbosity=normal" >"$out" 2>&1 || true
+  grep -E "(Passed|Failed)!| error |^ +Failed |^ +Error Message|^ +(Expected|But was):" "$out" || true
+  grep -qE "Python 3\.14\.[0-9]+ .* from /usr/lib/x86_64-linux-gnu/libpython3\.14" "$out" || { echo "   the suite did not host CPython 3.14"; failed=$((failed + 1)); }
+  n_pass=$(sum_of "Passed: +[0-9]+" "$out"); n_fail=$(sum_of "Failed: +[0-9]+" "$out")
+  if grep -qE " error |Test Run Aborted" "$out" && [ "$n_fail" = "0" ]; then n_fail=1; fi
+  if [ "$n_pass" = "0" ] && [ "$n_fail" = "0" ]; then echo "   no .NET test ran"; n_fail=1; fi
+  passed=$((passed + n_pass)); failed=$((failed + n_fail))
+
+  if [ -n "${wheel_path:-}" ]; then
+    echo "== wheel: installed into fresh venvs of CPython 3.14 and 3.15 (Debian sid chroot), imported outside the checkout"
+    for v in 3.14 3.15; do
+      if in_sid bash -c 'cd /tmp && "python$1" -m venv venv && venv/bin/python -m pip install -q --no-index "$2" >/dev/null \
+          && venv/bin/python -c "import cs_futures, os; assert \"site-packages\" in cs_futures.__file__; \
+e = cs_futures.ThreadPoolExecutor(2); assert list(e.map(abs, [-1, -2])) == [1, 2]; e.shutdown(); \
+p = cs_futures.ProcessPoolExecutor(1); assert p.submit(abs, -3).result(timeout=60) == 3; p.shutdown(); \
+assert cs_futures.ENGINE == os.environ[\"WHEEL_ENGINE\"], cs_futures.ENGINE"' _ "$v" "$wheel_path" >"$LOG/sid-wheel$v.txt" 2>&1; then
+        echo "   Python $v: the wheel installs and runs ($wheel_name, $WHEEL_ENGINE engine)"; passed=$((passed + 1))
+      else
+        tail -5 "$LOG/sid-wheel$v.txt"; echo "   Python $v: the wheel did not install or run"; failed=$((failed + 1))
+      fi
+    done
+  fi
+
+  sid_conformance 3.14
+  wait "$newest_job" "$baseline_job" || true
+  for v in 3.14 3.15; do
+    echo "== CPython $v's own test_concurrent_futures against cs_futures, compared with the standard library's run in the same chroot"
+    grep -E "^conformance:" "$LOG/sid-stdlib$v.txt" | sed 's/^/   standard library: /' || echo "   the standard library's run did not finish"
+    grep -E "^conformance:" "$LOG/sid-conformance$v.txt" | sed 's/^/   cs_futures:        /' || { tail -20 "$LOG/sid-conformance$v.txt"; echo "   the cs_futures run did not finish"; }
+    if [ -s "$LOG/sid-stdlib$v.ids" ] && [ -f "$LOG/sid-ours$v.ids" ] && python3 tests/conformance/compare_runs.py \
+        "$LOG/sid-stdlib$v.ids" "$LOG/sid-ours$v.ids" "tests/conformance/known_failures_$v.txt" >"$LOG/sid-compare$v.txt" 2>&1; then
+      sed 's/^/   /' "$LOG/sid-compare$v.txt"
+      passed=$((passed + $(grep -oE "^conformance: [0-9]+ run, [0-9]+ passed" "$LOG/sid-conformance$v.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")))
+    else
+      sed 's/^/   /' "$LOG/sid-compare$v.txt" 2>/dev/null; grep -E "^(FAIL|ERROR):" "$LOG/sid-conformance$v.txt" | head -20 || true
+      echo "   the comparison does not hold"; failed=$((failed + 1))
+    fi
+
+    echo "== CPython $v's own test_asyncio under python -m cs_futures (Debian sid chroot)"
+    if grep -E "^test_asyncio:" "$LOG/sid-asyncio$v.txt"; then
+      n_pass=$(grep -oE "^test_asyncio: [0-9]+ run, [0-9]+ passed" "$LOG/sid-asyncio$v.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
+      n_bad=$(grep -oE "[0-9]+ failed, [0-9]+ errors" "$LOG/sid-asyncio$v.txt" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
+      grep -E "^(FAIL|ERROR):" "$LOG/sid-asyncio$v.txt" || true
+      passed=$((passed + ${n_pass:-0})); failed=$((failed + ${n_bad:-1}))
+    else
+      tail -20 "$LOG/sid-asyncio$v.txt"; echo "   test_asyncio run did not finish"; failed=$((failed + 1))
+    fi
+  done
+  echo "   CPython 3.14 and 3.15 stage: $((SECONDS - newest_start)) s"
+elif [ "${CI:-}" = true ]; then
+  echo "== CPython 3.14 and 3.15: the Debian sid chroot could not be made (see above); under CI this is a failure"
+  failed=$((failed + 1))
+else
+  echo "== CPython 3.14 and 3.15: skipped, the Debian sid chroot could not be made here (see above)"
 fi
 
 echo "== NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"

@@ -71,14 +71,54 @@ public sealed class LocatorTests
     }
 
     [Test]
+    public void VirtualEnvironmentOfADebianPythonFindsItsOwnVersionInTheMultiarchFolder()
+    {
+        // Debian: home = /usr/bin, and /usr/lib/x86_64-linux-gnu holds every version's libpython.
+        string prefix = Directory.CreateTempSubdirectory("debian").FullName;
+        string venv = Directory.CreateTempSubdirectory("venv").FullName;
+        try
+        {
+            string multiarch = Path.Combine(prefix, "lib", (System.Runtime.InteropServices.RuntimeInformation.OSArchitecture
+                == System.Runtime.InteropServices.Architecture.Arm64 ? "aarch64" : "x86_64") + "-linux-gnu");
+            Directory.CreateDirectory(multiarch);
+            Directory.CreateDirectory(Path.Combine(prefix, "bin"));
+            foreach (string name in new[] { "libpython3.14.so.1.0", "libpython3.15.so.1.0" })
+            {
+                File.WriteAllText(Path.Combine(multiarch, name), "");
+            }
+            foreach (var (version, expected) in new[] { ("3.14.10", "libpython3.14.so.1.0"), ("3.15.2", "libpython3.15.so.1.0") })
+            {
+                File.WriteAllText(Path.Combine(venv, "pyvenv.cfg"), $"home = {prefix}/bin\nversion = {version}\n");
+                var env = new Dictionary<string, string?> { ["VIRTUAL_ENV"] = venv };
+                var found = PythonLocator.Locate(new PythonRuntimeOptions(), k => env.GetValueOrDefault(k));
+                Assert.That(Path.GetFileName(found.LibraryPath), Is.EqualTo(expected));
+                Assert.That(found.VirtualEnvironment, Is.EqualTo(venv));
+            }
+        }
+        finally
+        {
+            Directory.Delete(venv, recursive: true);
+            Directory.Delete(prefix, recursive: true);
+        }
+    }
+
+    [Test]
     public void VirtualEnvironmentLeadsToItsHome()
     {
         var real = PythonLocator.Locate();
         string venv = Directory.CreateTempSubdirectory("venv").FullName;
         try
         {
-            string prefix = Path.GetDirectoryName(Path.GetDirectoryName(real.LibraryPath)!)!;
-            File.WriteAllText(Path.Combine(venv, "pyvenv.cfg"), $"home = {prefix}/bin\ninclude-system-site-packages = false\n");
+            // <prefix>/lib/libpython3.X.so (pyenv, a source build) or <prefix>/lib/x86_64-linux-gnu/ (Debian's
+            // multiarch layout, as in the sid chroot's 3.14 and 3.15 runs).
+            string libFolder = Path.GetDirectoryName(real.LibraryPath)!;
+            if (Path.GetFileName(libFolder).EndsWith("-linux-gnu", StringComparison.Ordinal))
+            {
+                libFolder = Path.GetDirectoryName(libFolder)!;
+            }
+            string prefix = Path.GetDirectoryName(libFolder)!;
+            File.WriteAllText(Path.Combine(venv, "pyvenv.cfg"),
+                $"home = {prefix}/bin\ninclude-system-site-packages = false\nversion = {real.Version}.1\n");
             var env = new Dictionary<string, string?> { ["VIRTUAL_ENV"] = venv };
             var found = PythonLocator.Locate(new PythonRuntimeOptions(), k => env.GetValueOrDefault(k));
             Assert.That(found.Source, Does.StartWith("VIRTUAL_ENV"));

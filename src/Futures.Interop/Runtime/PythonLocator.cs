@@ -90,11 +90,14 @@ public static partial class PythonLocator
     /// <summary>The folders searched last when <see cref="PythonRuntimeOptions.SearchFolders"/> is null.</summary>
     public static IReadOnlyList<string> UsualFolders() => UsualFolders(Environment.GetEnvironmentVariable);
 
+    /// <summary>Debian's multiarch folder name under <c>lib</c> (<c>x86_64-linux-gnu</c>).</summary>
+    private static string MultiarchTriplet =>
+        (RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64") + "-linux-gnu";
+
     private static List<string> UsualFolders(Func<string, string?> env)
     {
         var folders = new List<string>();
-        string arch = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64";
-        folders.AddRange(new[] { $"/usr/lib/{arch}-linux-gnu", "/usr/lib", "/usr/local/lib", "/usr/lib64", "/opt/homebrew/lib" });
+        folders.AddRange(new[] { $"/usr/lib/{MultiarchTriplet}", "/usr/lib", "/usr/local/lib", "/usr/lib64", "/opt/homebrew/lib" });
         string? pyenvRoot = env("PYENV_ROOT");
         if (string.IsNullOrEmpty(pyenvRoot))
         {
@@ -153,24 +156,35 @@ public static partial class PythonLocator
         string cfg = Path.Combine(home, "pyvenv.cfg");
         if (File.Exists(cfg))
         {
-            string? baseBin = File.ReadLines(cfg)
+            var settings = File.ReadLines(cfg)
                 .Select(l => l.Split('=', 2))
-                .Where(kv => kv.Length == 2 && kv[0].Trim() == "home")
-                .Select(kv => kv[1].Trim())
-                .FirstOrDefault();
+                .Where(kv => kv.Length == 2)
+                .GroupBy(kv => kv[0].Trim())
+                .ToDictionary(g => g.Key, g => g.First()[1].Trim());
+            string? baseBin = settings.GetValueOrDefault("home");
+            // The environment's own version (venv writes it), so that a folder holding several
+            // (Debian's /usr/lib/x86_64-linux-gnu: libpython3.14 and 3.15) gives the one it was made with.
+            Version? made = Version.TryParse(settings.GetValueOrDefault("version") ?? settings.GetValueOrDefault("version_info"), out var v)
+                ? new Version(v.Major, v.Minor) : null;
             if (baseBin is null)
             {
                 tried.Add($"{source}: {cfg} has no 'home' line");
                 return null;
             }
             string prefix = Path.GetDirectoryName(baseBin.TrimEnd('/')) ?? baseBin;
-            var found = FromFolder(Path.Combine(prefix, "lib"), $"{source} ({cfg} home {baseBin})", tried);
+            // <prefix>/lib (a source build, pyenv), then Debian's multiarch folder (home = /usr/bin:
+            // libpython3.X.so.1.0 is in /usr/lib/x86_64-linux-gnu).
+            string venvSource = $"{source} ({cfg} home {baseBin})";
+            var found = FromFolder(Path.Combine(prefix, "lib"), venvSource, tried, made)
+                ?? FromFolder(Path.Combine(prefix, "lib", MultiarchTriplet), venvSource, tried, made);
             return found is null ? null : found with { VirtualEnvironment = Path.GetFullPath(home) };
         }
         return FromFolder(Path.Combine(home, "lib"), $"{source} ({home})", tried);
     }
 
-    private static PythonLocation? FromFolder(string folder, string source, List<string> tried)
+    /// <summary>The newest accepted shared libpython in <paramref name="folder"/>, or the one of
+    /// version <paramref name="only"/> when given.</summary>
+    private static PythonLocation? FromFolder(string folder, string source, List<string> tried, Version? only = null)
     {
         if (!Directory.Exists(folder))
         {
@@ -183,7 +197,7 @@ public static partial class PythonLocator
             .ToList();
         var shared = candidates
             .Where(c => !c.Path.EndsWith(".a", StringComparison.Ordinal) && Accepted(c.Version!)
-                && !IsFreeThreadedLibrary(Path.GetFileName(c.Path)))
+                && !IsFreeThreadedLibrary(Path.GetFileName(c.Path)) && (only is null || c.Version == only))
             .OrderByDescending(c => c.Version)
             .ThenBy(c => c.Path.Length) // libpython3.12.so before libpython3.12.so.1.0
             .FirstOrDefault();
@@ -194,7 +208,7 @@ public static partial class PythonLocator
         tried.Add(candidates.Count == 0
             ? $"{source}: no libpython3.X in {folder}"
             : $"{source}: only {string.Join(", ", candidates.Select(c => Path.GetFileName(c.Path)))} in {folder} "
-              + $"(static, free-threaded, or outside 3.{MinMinor}-3.{MaxMinor})");
+              + (only is null ? $"(static, free-threaded, or outside 3.{MinMinor}-3.{MaxMinor})" : $"(none a shared {only} library)"));
         return null;
     }
 
