@@ -200,6 +200,12 @@ class PackagingTests(unittest.TestCase):
             project = tomllib.load(f)["project"]
         self.assertEqual(project["requires-python"], ">=3.11")
 
+    def test_the_classifiers_name_the_version_under_test(self):
+        # The suite runs on 3.11-3.15 (test.sh): each run checks that its own version is declared.
+        with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+            classifiers = tomllib.load(f)["project"]["classifiers"]
+        self.assertIn("Programming Language :: Python :: %d.%d" % sys.version_info[:2], classifiers)
+
 
 if __name__ == "__main__":
     unittest.main()
