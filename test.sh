@@ -13,6 +13,9 @@ cd "$ROOT"
 LOG="$(mktemp -d)"
 passed=0 failed=0
 
+# stage TITLE: prints the title with the time since test.sh started (where the run's minutes go)
+stage() { printf '== [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+
 # sum_of PATTERN FILE: the sum of the numbers in the matches of PATTERN (0 when none)
 sum_of() { { grep -oE "$1" "$2" || true; } | { grep -oE "[0-9]+" || true; } | awk '{s+=$1} END {print s+0}'; }
 
@@ -28,6 +31,10 @@ count_unittest() { # log -> adds to passed/failed from unittest's "Ran N tests" 
 
 need_redis
 need_chromium
+# The sid chroot for CPython 3.14 and 3.15 (scripts/sid.sh) is made, when missing, beside the build.
+if ! sid_ready; then need_program debootstrap debootstrap "CPython 3.14 and 3.15 (a Debian sid chroot)"; fi
+need_sid >"$LOG/sid-make.txt" 2>&1 &
+sid_make_job=$!
 build_all
 
 # dotnet_tests CONFIG [PROJECT...]: runs the NUnit suites built in CONFIG (the solution's, or the
@@ -48,7 +55,7 @@ dotnet_tests() {
   passed=$((passed + n_pass)); failed=$((failed + n_fail))
 }
 
-echo "== .NET tests: dotnet test Futures.sln (Release)"
+stage ".NET tests: dotnet test Futures.sln (Release)"
 dotnet_tests Release
 
 # The suite's host interpreter is 3.11 (where PythonInterpreterPoolExecutor must refuse); the interpreter
@@ -57,9 +64,9 @@ for v in 3.13 3.12; do
   pyv="$(find_python "$v")"
   lib="$([ -n "$pyv" ] && "$pyv" -c 'import os, sysconfig; print(os.path.join(sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("LDLIBRARY")))' 2>/dev/null || true)"
   if [ -z "$lib" ] || [ ! -e "$lib" ]; then
-    echo "== .NET interpreter-pool tests on a $v host: NO libpython$v found; counted as a failure"; failed=$((failed + 1)); continue
+    stage ".NET interpreter-pool tests on a $v host: NO libpython$v found; counted as a failure"; failed=$((failed + 1)); continue
   fi
-  echo "== .NET interpreter-pool tests on a CPython $v host ($lib)"
+  stage ".NET interpreter-pool tests on a CPython $v host ($lib)"
   out="$LOG/dotnet-interp$v.txt"
   PYTHONNET_PYDLL="$lib" dotnet test tests/Futures.Interop.Tests -c Release --no-build --filter "Category=InterpreterPool" -v quiet -nologo >"$out" 2>&1 || true
   grep -E "(Passed|Failed)!| error |^ +Failed |aborted" "$out" || true
@@ -74,7 +81,7 @@ done
 # measured here, the Debug build and run take about 60 s of test.sh's 6 minutes (build 30-45 s,
 # Native tests 9-11 s, Interop 6-8 s). Interop's Debug run is cheap and is where the GIL and lock
 # hand-overs are, so it is not worth dropping; the Debug build is the larger cost.
-echo "== .NET tests in Debug: dotnet build Futures.sln -c Debug, the engine and interop suites (invariant checks on)"
+stage ".NET tests in Debug: dotnet build Futures.sln -c Debug, the engine and interop suites (invariant checks on)"
 debug_start=$SECONDS
 # The cluster's suite runs in Release only: its nodes are separate processes, its engine's invariant
 # checks run in the Native suite, and in Debug it would add about 2.5 minutes.
@@ -93,14 +100,14 @@ fi
 if [ -f "$ROOT/python/cs_futures/_native/Futures.Interop.Native.so" ]; then
   python_runs=("3.11 native" "3.12 native" "3.13 native" "3.13 runtime")
 else
-  echo "== no native engine in python/cs_futures/_native (no clang): the Python tests run the runtime engine only"
+  stage "no native engine in python/cs_futures/_native (no clang): the Python tests run the runtime engine only"
   python_runs=("3.11 runtime" "3.12 runtime" "3.13 runtime")
 fi
 for run in "${python_runs[@]}"; do
   read -r v engine <<<"$run"
   py="$(find_python "$v")"
   if [ -z "$py" ]; then
-    echo "== Python $v: NOT FOUND (install CPython $v or put python$v on PATH); counted as a failure"
+    stage "Python $v: NOT FOUND (install CPython $v or put python$v on PATH); counted as a failure"
     failed=$((failed + 1)); continue
   fi
   # The cluster tests with node processes (test_cluster_nodes: the .NET node program and its worker
@@ -108,10 +115,10 @@ for run in "${python_runs[@]}"; do
   # module, the embedded cluster's included, on each run.
   if [ "$v" = 3.13 ] && [ "$engine" = runtime ]; then
     modules=(discover -s tests/python -t .)
-    echo "== Python $v unit tests, $engine engine ($py)"
+    stage "Python $v unit tests, $engine engine ($py)"
   else
     modules=($(cd tests/python && ls test_*.py | grep -v '^test_cluster_nodes\.py$' | sed 's/\.py$//; s/^/tests.python./'))
-    echo "== Python $v unit tests, $engine engine ($py; test_cluster_nodes runs on 3.13 with the runtime engine)"
+    stage "Python $v unit tests, $engine engine ($py; test_cluster_nodes runs on 3.13 with the runtime engine)"
   fi
   out="$LOG/py$v-$engine.txt"
   if CS_FUTURES_ENGINE="$engine" PYTHONPATH="$ROOT/python" "$py" -m unittest "${modules[@]}" >"$out" 2>&1; then
@@ -126,14 +133,14 @@ done
 
 py313="$(find_python 3.13)"
 if [ -n "$py313" ]; then
-  echo "== CPython's own test_concurrent_futures against cs_futures (thread pool and Future tests, $py313)"
+  stage "CPython's own test_concurrent_futures against cs_futures (thread pool and Future tests, $py313)"
   if "$py313" tests/conformance/run_cpython_suite.py -k Thread -k FutureTests >"$LOG/conformance.txt" 2>&1; then :; else
     grep -E "^(FAIL|ERROR):" "$LOG/conformance.txt" || true
   fi
   grep -E "^conformance:" "$LOG/conformance.txt" || { echo "conformance run did not finish"; failed=$((failed + 1)); }
   count_unittest "$LOG/conformance.txt"
 
-  echo "== CPython's own test_concurrent_futures against cs_futures (process pool tests, $py313)"
+  stage "CPython's own test_concurrent_futures against cs_futures (process pool tests, $py313)"
   "$py313" tests/conformance/run_cpython_suite.py -k Process -k FailingInitializerResourcesTest \
     --known-failures tests/conformance/process_known_failures.txt >"$LOG/conformance_process.txt" 2>&1
   if grep -E "^conformance:" "$LOG/conformance_process.txt"; then
@@ -148,7 +155,7 @@ if [ -n "$py313" ]; then
   # asyncio is a real client of concurrent.futures (run_in_executor, wrap_future) and sets its own
   # SIGCHLD disposition in its child watchers: the whole suite (about 2,560 tests, 90 s) runs under
   # python -m cs_futures. No known failures: any failure or error counts.
-  echo "== CPython's own test_asyncio under python -m cs_futures ($py313)"
+  stage "CPython's own test_asyncio under python -m cs_futures ($py313)"
   timeout 900 "$py313" tests/conformance/run_cpython_asyncio.py >"$LOG/asyncio.txt" 2>&1 || true
   if grep -E "^test_asyncio:" "$LOG/asyncio.txt"; then
     n_pass=$(grep -oE "^test_asyncio: [0-9]+ run, [0-9]+ passed" "$LOG/asyncio.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
@@ -160,7 +167,7 @@ if [ -n "$py313" ]; then
   fi
 fi
 
-echo "== wheel: built offline with the build backend, installed into a fresh venv, imported outside the checkout"
+stage "wheel: built offline with the build backend, installed into a fresh venv, imported outside the checkout"
 builder=""
 for candidate in /usr/bin/python3 python3; do
   if "$candidate" -c "import setuptools, wheel" 2>/dev/null; then builder="$candidate"; break; fi
@@ -205,7 +212,7 @@ c = cs_futures.ClusterExecutor(max_workers=1); assert c.submit(abs, -4).result(t
 fi
 
 if [ -n "$builder" ]; then
-  echo "== wheel on a machine without clang (clang hidden in a private mount namespace): the message, py3-none-any, runs on the runtime engine"
+  stage "wheel on a machine without clang (clang hidden in a private mount namespace): the message, py3-none-any, runs on the runtime engine"
   if bash tests/native/no_clang_wheel.sh "$builder" "$(find_python 3.13)" "$LOG/dist-no-clang" "$LOG/no-clang.txt"; then
     grep -E "^no-clang wheel: ok" "$LOG/no-clang.txt" | sed 's/^/   /'; passed=$((passed + 1))
   else
@@ -214,7 +221,7 @@ if [ -n "$builder" ]; then
 fi
 
 if [ "${WHEEL_ENGINE:-}" = native ]; then
-  echo "== the platform wheel where no .NET runtime can be found (private mount namespace): native engine checks, thread-pool, process-pool and migration tests"
+  stage "the platform wheel where no .NET runtime can be found (private mount namespace): native engine checks, thread-pool, process-pool and migration tests"
   for v in 3.11 3.12 3.13; do
     py="$(find_python "$v")"; [ -n "$py" ] || continue
     out="$LOG/no-dotnet$v.txt"
@@ -226,18 +233,21 @@ if [ "${WHEEL_ENGINE:-}" = native ]; then
     count_unittest "$out"
   done
 else
-  echo "== no platform wheel (no native engine): the no-.NET checks need one; counted as a failure"; failed=$((failed + 1))
+  stage "no platform wheel (no native engine): the no-.NET checks need one; counted as a failure"; failed=$((failed + 1))
 fi
 
 # CPython 3.14 and 3.15 from Debian sid (scripts/sid.sh: a debootstrap chroot, cached; sid's glibc is
 # newer than the host's, so everything that uses their libpython runs inside it). Outside CI a machine
 # that cannot make the chroot says so in one line and skips the stage; under CI=true that is a failure.
 newest_start=$SECONDS
-if need_sid; then
+sid_made=0
+wait "$sid_make_job" || sid_made=$?
+cat "$LOG/sid-make.txt"
+if [ "$sid_made" = 0 ]; then
   # sid_unittest VERSION ENGINE: the Python suite (test_cluster_nodes aside, as on 3.11 and 3.12)
   sid_unittest() {
     local v="$1" engine="$2" out="$LOG/sid-py$1-$2.txt"
-    echo "== Python $v unit tests, $engine engine (Debian sid chroot)"
+    stage "Python $v unit tests, $engine engine (Debian sid chroot)"
     if in_sid env CS_FUTURES_ENGINE="$engine" PYTHONPATH="$ROOT/python" "python$v" -m unittest "${sid_modules[@]}" >"$out" 2>&1; then
       grep -E "^Ran " "$out" || true
     else
@@ -267,7 +277,18 @@ if need_sid; then
   fi
   for run in "${sid_runs[@]}"; do sid_unittest $run; done
 
-  echo "== .NET hosting tests (Futures.Interop.Tests) on a CPython 3.14 host (Debian sid chroot, libpython3.14)"
+  stage "the main job's Python example on 3.14 and 3.15: python -m cs_futures examples/fetch_and_crunch.py (Debian sid chroot)"
+  for v in 3.14 3.15; do
+    if in_sid env PYTHONPATH="$ROOT/python" "python$v" -m cs_futures examples/fetch_and_crunch.py >"$LOG/sid-example$v.txt" 2>&1 \
+        && grep -q "^fetched 24 documents .* on cs_futures.thread" "$LOG/sid-example$v.txt" \
+        && grep -q "^counted 61800 words .* on cs_futures.process" "$LOG/sid-example$v.txt"; then
+      echo "   Python $v: $(tail -1 "$LOG/sid-example$v.txt")"; passed=$((passed + 1))
+    else
+      tail -10 "$LOG/sid-example$v.txt"; echo "   Python $v: the example did not run as on 3.13"; failed=$((failed + 1))
+    fi
+  done
+
+  stage ".NET hosting tests (Futures.Interop.Tests) on a CPython 3.14 host (Debian sid chroot, libpython3.14)"
   out="$LOG/sid-dotnet-interop3.14.txt"
   in_sid env PYTHONNET_PYDLL=/usr/lib/x86_64-linux-gnu/libpython3.14.so.1.0 \
     dotnet test tests/Futures.Interop.Tests -c Release --no-build -v quiet -nologo --logger "console;verbosity=normal" >"$out" 2>&1 || true
@@ -279,7 +300,7 @@ if need_sid; then
   passed=$((passed + n_pass)); failed=$((failed + n_fail))
 
   if [ -n "${wheel_path:-}" ]; then
-    echo "== wheel: installed into fresh venvs of CPython 3.14 and 3.15 (Debian sid chroot), imported outside the checkout"
+    stage "wheel: installed into fresh venvs of CPython 3.14 and 3.15 (Debian sid chroot), imported outside the checkout"
     for v in 3.14 3.15; do
       if in_sid bash -c 'cd /tmp && "python$1" -m venv venv && venv/bin/python -m pip install -q --no-index "$2" >/dev/null \
           && venv/bin/python -c "import cs_futures, os; assert \"site-packages\" in cs_futures.__file__; \
@@ -296,7 +317,7 @@ assert cs_futures.ENGINE == os.environ[\"WHEEL_ENGINE\"], cs_futures.ENGINE"' _ 
   sid_conformance 3.14
   wait "$newest_job" "$baseline_job" || true
   for v in 3.14 3.15; do
-    echo "== CPython $v's own test_concurrent_futures against cs_futures, compared with the standard library's run in the same chroot"
+    stage "CPython $v's own test_concurrent_futures against cs_futures, compared with the standard library's run in the same chroot"
     grep -E "^conformance:" "$LOG/sid-stdlib$v.txt" | sed 's/^/   standard library: /' || echo "   the standard library's run did not finish"
     grep -E "^conformance:" "$LOG/sid-conformance$v.txt" | sed 's/^/   cs_futures:        /' || { tail -20 "$LOG/sid-conformance$v.txt"; echo "   the cs_futures run did not finish"; }
     if [ -s "$LOG/sid-stdlib$v.ids" ] && [ -f "$LOG/sid-ours$v.ids" ] && python3 tests/conformance/compare_runs.py \
@@ -308,7 +329,7 @@ assert cs_futures.ENGINE == os.environ[\"WHEEL_ENGINE\"], cs_futures.ENGINE"' _ 
       echo "   the comparison does not hold"; failed=$((failed + 1))
     fi
 
-    echo "== CPython $v's own test_asyncio under python -m cs_futures (Debian sid chroot)"
+    stage "CPython $v's own test_asyncio under python -m cs_futures (Debian sid chroot)"
     if grep -E "^test_asyncio:" "$LOG/sid-asyncio$v.txt"; then
       n_pass=$(grep -oE "^test_asyncio: [0-9]+ run, [0-9]+ passed" "$LOG/sid-asyncio$v.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
       n_bad=$(grep -oE "[0-9]+ failed, [0-9]+ errors" "$LOG/sid-asyncio$v.txt" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
@@ -320,13 +341,13 @@ assert cs_futures.ENGINE == os.environ[\"WHEEL_ENGINE\"], cs_futures.ENGINE"' _ 
   done
   echo "   CPython 3.14 and 3.15 stage: $((SECONDS - newest_start)) s"
 elif [ "${CI:-}" = true ]; then
-  echo "== CPython 3.14 and 3.15: the Debian sid chroot could not be made (see above); under CI this is a failure"
+  stage "CPython 3.14 and 3.15: the Debian sid chroot could not be made (see above); under CI this is a failure"
   failed=$((failed + 1))
 else
-  echo "== CPython 3.14 and 3.15: skipped, the Debian sid chroot could not be made here (see above)"
+  stage "CPython 3.14 and 3.15: skipped, the Debian sid chroot could not be made here (see above)"
 fi
 
-echo "== NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
+stage "NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
 if bash tests/consumer/run.sh >"$LOG/consumer.txt" 2>&1 && grep -q "^consumer: OK$" "$LOG/consumer.txt"; then
   grep -E "^   CsFutures|^consumer:" "$LOG/consumer.txt"; passed=$((passed + 1))
 else

@@ -16,10 +16,13 @@ SID_DIR="${CS_FUTURES_SID_DIR:-$HOME/.cache/cs_futures/sid}"
 SID_PACKAGES="python3.14,libpython3.14,libpython3.14-testsuite,python3.14-venv,python3.15,libpython3.15,libpython3.15-testsuite,python3.15-venv,redis-server,openssl,libicu-dev"
 SID_MIRROR="${CS_FUTURES_SID_MIRROR:-http://deb.debian.org/debian}"
 
+# sid_ready: 0 when the chroot is made, with the packages above.
+sid_ready() { [ -f "$SID_DIR/.cs_futures-packages" ] && [ "$(cat "$SID_DIR/.cs_futures-packages")" = "$SID_PACKAGES" ]; }
+
 # need_sid: 0 when the chroot is ready; 1 (with one line saying why) when it cannot be made here.
 need_sid() {
   local stamp="$SID_DIR/.cs_futures-packages"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$SID_PACKAGES" ]; then return 0; fi
+  if sid_ready; then return 0; fi
   if [ "$(id -u)" != 0 ]; then echo "   the sid chroot needs root (debootstrap, chroot, mount): not made"; return 1; fi
   need_program debootstrap debootstrap "CPython 3.14 and 3.15 (a Debian sid chroot)"
   if ! command -v debootstrap >/dev/null 2>&1 && [ ! -x /usr/sbin/debootstrap ]; then

@@ -33,10 +33,12 @@ NEWER_STDLIB = textwrap.dedent("""\
                 "    pass\\n")
     std.__path__.append(folder)
     std.__all__ = list(std.__all__) + ["FakePoolExecutor"]
-    _std_getattr = std.__getattr__
+    _std_getattr = getattr(std, "__getattr__", None)  # 3.15 has none: its new names are lazy imports
     def __getattr__(name):
         if name == "FakePoolExecutor":
             return importlib.import_module("concurrent.futures.fakepool").FakePoolExecutor
+        if _std_getattr is None:
+            raise AttributeError(f"module {std.__name__!r} has no attribute {name!r}")
         return _std_getattr(name)
     std.__getattr__ = __getattr__
     std_thread.FakeContext = type("FakeContext", (), {})
