@@ -41,6 +41,16 @@ SHORT = 0.05  # seconds: a timeout that is meant to pass
 LONG = 60  # seconds: the bound on a wait that involves starting the cluster
 
 _counter = itertools.count()
+FOLDER = None  # the gates' files (setUpModule)
+
+
+def setUpModule():
+    global FOLDER
+    FOLDER = tempfile.mkdtemp(prefix="cs_futures-stdmix-")
+
+
+def tearDownModule():
+    shutil.rmtree(FOLDER, True)
 
 
 def _touch(path):
@@ -106,8 +116,9 @@ class GatedCases:
     executor = None
 
     def setUp(self):
-        self.folder = tempfile.mkdtemp(prefix="cs_futures-stdmix-")
-        self.addCleanup(shutil.rmtree, self.folder, True)
+        # One folder for the module, removed after the executors are shut down: a gate's file
+        # removed at the end of its test could be missed by the task it releases.
+        self.folder = FOLDER
         self._releases = []
         self.addCleanup(self._release_all)
 
