@@ -119,6 +119,7 @@ class _Condition:
         self.release()
 
     def acquire(self, blocking=True, timeout=-1):
+        """Acquire the lock, as RLock.acquire; returns True when acquired."""
         if not self._lock.acquire(blocking, timeout):
             return False
         if not self._depth:
@@ -127,6 +128,8 @@ class _Condition:
         return True
 
     def release(self):
+        """Release the lock, as RLock.release; the state kept for this thread is dropped at the
+        outermost release."""
         if self._owner == _get_ident():
             self._depth -= 1
             if not self._depth:
@@ -186,6 +189,9 @@ class _Waiters:
         self._entries = []  # [waiter, handle of its engine waiter or None]
 
     def append(self, waiter):
+        """Install *waiter*: the future calls its add_result, add_exception or add_cancelled once
+        it finishes or is cancelled and notified, unless it was already done when this thread,
+        holding the future's _condition, read its _state (then never, as in CPython)."""
         future = self._ref()
         condition = future.__dict__.get('_condition_')
         seen = condition._seen if condition is not None and condition._owner == _get_ident() else None
@@ -197,6 +203,11 @@ class _Waiters:
         self._entries.append((waiter, handle))
 
     def remove(self, waiter):
+        """Take *waiter* off: it is not told afterwards.
+
+        Raises:
+            ValueError: If *waiter* was not appended (as list.remove).
+        """
         for i, (appended, handle) in enumerate(self._entries):
             if appended is waiter or appended == waiter:
                 del self._entries[i]
