@@ -7,6 +7,7 @@ standard library's own objects, so that ``isinstance`` checks and ``except`` cla
 import ctypes
 import functools
 import time
+from _thread import get_ident as _get_ident
 from concurrent.futures import _base as _std
 
 from . import _bridge
@@ -93,34 +94,145 @@ def _invoke_callback(fn, future):
 
 class _Condition:
     """What code that reaches into ``future._condition`` needs: a lock for ``with``, and
-    ``notify_all`` waking the threads blocked in ``result()`` or ``exception()``."""
+    ``notify_all`` waking the threads blocked in ``result()`` or ``exception()``.
 
-    def __init__(self, future):
+    The engine changes a future's state without this lock, where CPython's future changes it only
+    under its condition. So that code holding the lock sees what CPython guarantees (the state does
+    not change while the condition is held, as the standard library's ``wait`` and ``as_completed``
+    rely on), the first ``_state`` that the holding thread reads is kept until it releases the lock,
+    waits, or changes the state itself; ``_waiters.append`` uses it to tell a waiter about a future
+    that finished after it was seen pending. Holds the future's handle, not the future (no cycle).
+    """
+
+    def __init__(self, handle):
         import threading
-        self._future = future
+        self._h = handle
         self._lock = threading.RLock()
+        self._owner = None  # the holding thread's ident
+        self._depth = 0
+        self._seen = None   # the state that the holding thread read first, or None
 
     def __enter__(self):
-        return self._lock.__enter__()
+        return self.acquire()
 
     def __exit__(self, *exc_info):
-        return self._lock.__exit__(*exc_info)
+        self.release()
 
-    def acquire(self, *args):
-        return self._lock.acquire(*args)
+    def acquire(self, blocking=True, timeout=-1):
+        """Acquire the lock, as RLock.acquire; returns True when acquired."""
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        if not self._depth:
+            self._owner = _get_ident()
+        self._depth += 1
+        return True
 
     def release(self):
-        self._lock.release()
+        """Release the lock, as RLock.release; the state kept for this thread is dropped at the
+        outermost release."""
+        if self._owner == _get_ident():
+            self._depth -= 1
+            if not self._depth:
+                self._owner = self._seen = None
+        self._lock.release()  # RuntimeError when not held by this thread, as RLock's
 
     def notify_all(self):
-        _bridge.future_notify_all(self._future._h)
+        _bridge.future_notify_all(self._h)
 
     notify = notify_all
 
     def wait(self, timeout=None):
         """Block until the future is done or ``timeout`` passes; True when done."""
-        _wait(_wait_one, timeout, self._future._h)
-        return self._future.done()
+        if self._owner == _get_ident():
+            self._seen = None
+        _wait(_wait_one, timeout, self._h)
+        return _state_of(self._h) >= _FIRST_DONE_STATE
+
+
+def _report(waiter, future):
+    """Tell a standard library waiter that *future*, now finished or cancelled and notified, is done,
+    as CPython's future does when it changes state."""
+    state = _state_of(future._h)
+    if state == _FS.CancelledAndNotified:
+        waiter.add_cancelled(future)
+    elif _outcome(future._h, _EXCEPTION) is not None:
+        waiter.add_exception(future)
+    else:
+        waiter.add_result(future)
+
+
+def _tell(waiter, future_ref):
+    """The engine's call when a future with *waiter* installed is done (see _Waiters.append)."""
+    future = future_ref()
+    if future is not None:
+        try:
+            _report(waiter, future)
+        except Exception:
+            LOGGER.exception('exception telling waiter %r about %r', waiter, future)
+
+
+class _Waiters:
+    """``future._waiters`` for code that waits as the standard library's ``wait`` and
+    ``as_completed`` do: ``append(waiter)`` under ``future._condition`` installs the waiter in the
+    engine, which calls its ``add_result``, ``add_exception`` or ``add_cancelled`` once, when the
+    future finishes or is cancelled and notified (not at a plain ``cancel()``); ``remove(waiter)``
+    takes it off. A waiter appended after the appending thread saw the future not done is told
+    exactly once, even when the engine finished the future in between; one appended after it saw
+    the future done is never told, as in CPython. Holds a weak reference to the future."""
+
+    __slots__ = ('_h', '_ref', '_entries')
+
+    def __init__(self, future):
+        import weakref
+        self._h = future._h
+        self._ref = weakref.ref(future)
+        self._entries = []  # [waiter, handle of its engine waiter or None]
+
+    def append(self, waiter):
+        """Install *waiter*: the future calls its add_result, add_exception or add_cancelled once
+        it finishes or is cancelled and notified, unless it was already done when this thread,
+        holding the future's _condition, read its _state (then never, as in CPython)."""
+        future = self._ref()
+        condition = future.__dict__.get('_condition_')
+        seen = condition._seen if condition is not None and condition._owner == _get_ident() else None
+        handle = None
+        if seen is not FINISHED and seen is not CANCELLED_AND_NOTIFIED:
+            handle = _bridge.future_add_waiter(self._h, functools.partial(_tell, waiter, self._ref))
+            if handle is None and seen is not None:
+                _report(waiter, future)  # seen pending, done before the waiter could be installed
+        self._entries.append((waiter, handle))
+
+    def remove(self, waiter):
+        """Take *waiter* off: it is not told afterwards.
+
+        Raises:
+            ValueError: If *waiter* was not appended (as list.remove).
+        """
+        for i, (appended, handle) in enumerate(self._entries):
+            if appended is waiter or appended == waiter:
+                del self._entries[i]
+                if handle is not None:
+                    _bridge.future_remove_waiter(self._h, handle)
+                return
+        raise ValueError('list.remove(x): x not in list')
+
+    def _clear(self):
+        entries, self._entries = self._entries, []
+        for _, handle in entries:
+            if handle is not None:
+                _bridge.future_remove_waiter(self._h, handle)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __iter__(self):
+        return iter([waiter for waiter, _ in self._entries])
+
+    def __contains__(self, waiter):
+        return any(appended is waiter or appended == waiter for appended, _ in self._entries)
+
+    def __repr__(self):
+        return repr(list(self))
 
 
 class Future(_std.Future):
@@ -140,6 +252,9 @@ class Future(_std.Future):
     def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
         handle = self.__dict__.get('_h')
         if handle and not _bridge.forked:  # a forked child must not call into its copy of .NET
+            waiters = self.__dict__.get('_waiters_')
+            if waiters:
+                waiters._clear()  # appended and never removed
             self._h = None
             _free(handle, 1)
 
@@ -151,6 +266,7 @@ class Future(_std.Future):
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone.__dict__.pop('_condition_', None)
+        clone.__dict__.pop('_waiters_', None)
         clone._h = _bridge.handle_copy(self._h)
         return clone
 
@@ -180,6 +296,7 @@ class Future(_std.Future):
         Returns True if the future was cancelled, False otherwise. A future
         cannot be cancelled if it is running or has already completed.
         """
+        self._forget_seen()
         return _bridge.future_cancel(self._h) == 1
 
     def cancelled(self):
@@ -280,6 +397,7 @@ class Future(_std.Future):
             RuntimeError: if this method was already called or if set_result()
                 or set_exception() was called.
         """
+        self._forget_seen()
         return _bridge.future_set_running_or_notify_cancel(self._h) == 1
 
     def set_result(self, result):
@@ -298,6 +416,7 @@ class Future(_std.Future):
 
     def _set(self, which, value):
         """set_result (_RESULT) or set_exception (_EXCEPTION); InvalidStateError with CPython's message."""
+        self._forget_seen()
         try:
             _bridge.future_set(self._h, which, value)
         except InvalidStateError:
@@ -307,11 +426,29 @@ class Future(_std.Future):
 
     @property
     def _state(self):
-        return _STATES[_state_of(self._h)]
+        condition = self.__dict__.get('_condition_')
+        if condition is not None and condition._owner == _get_ident():
+            # Held by this thread: the state it saw first stands until it lets go (see _Condition).
+            seen = condition._seen
+            if seen is None:
+                seen = condition._seen = self._current_state()
+            return seen
+        return self._current_state()
 
     @_state.setter
     def _state(self, state):
+        self._forget_seen()
         _bridge.future_force(self._h, _bridge.ForceField.State, _STATE_INDEX[state], None)
+
+    def _current_state(self):
+        """The engine's state now, as one of CPython's state constants."""
+        return _STATES[_state_of(self._h)]
+
+    def _forget_seen(self):
+        """This thread changes the state: a state it kept while holding _condition is out of date."""
+        condition = self.__dict__.get('_condition_')
+        if condition is not None and condition._owner == _get_ident():
+            condition._seen = None
 
     @property
     def _result(self):
@@ -339,8 +476,15 @@ class Future(_std.Future):
     def _condition(self):
         condition = self.__dict__.get('_condition_')
         if condition is None:
-            condition = self.__dict__.setdefault('_condition_', _Condition(self))
+            condition = self.__dict__.setdefault('_condition_', _Condition(self._h))
         return condition
+
+    @property
+    def _waiters(self):
+        waiters = self.__dict__.get('_waiters_')
+        if waiters is None:
+            waiters = self.__dict__.setdefault('_waiters_', _Waiters(self))
+        return waiters
 
     __class_getitem__ = classmethod(_std.Future.__class_getitem__.__func__)
 

@@ -20,7 +20,7 @@ import types
 
 from . import _forkserver, _loader
 
-VERSION = 3
+VERSION = 4
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
 
 
@@ -100,6 +100,8 @@ future_outcome = _entry("future_outcome")
 future_add_done_callback = _entry("future_add_done_callback")
 future_force = _entry("future_force")
 future_notify_all = _entry("future_notify_all")
+future_add_waiter = _entry("future_add_waiter")
+future_remove_waiter = _entry("future_remove_waiter")
 future_wait = _entry("future_wait")
 wait_new = _entry("wait_new")
 wait_next = _entry("wait_next")

@@ -15,7 +15,8 @@ ATTRIBUTES = {
                        "threads itself",
     "_condition": "CF104 future._condition is a lock with notify_all(); waiting belongs to the .NET "
                   "engine",
-    "_waiters": "CF105 future._waiters does not exist: the .NET engine tracks waiters",
+    "_waiters": "CF105 future._waiters takes append() and remove() of waiters, as the standard "
+                "library's wait and as_completed use it; it lists those waiters only",
     "_state": "CF106 future._state reads and writes the .NET engine's state; writing it skips the "
               "usual checks (as in CPython)",
     "_result": "CF106 future._result reads and writes the .NET engine's result",

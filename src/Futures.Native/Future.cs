@@ -325,25 +325,22 @@ public abstract class Future
             return;
         }
         List<Action<Future>>? callbacks = null;
+        List<(Waiter Waiter, int Token)>? outside = null; // waiters told after the lock (TellsOutsideLock)
+        bool failed = _exception is not null;
         lock (listeners)
         {
             if (state != FutureState.Cancelled)
             {
-                bool failed = _exception is not null;
                 for (int i = 0; i < listeners.WaiterCount; i++)
                 {
                     var (waiter, token) = listeners.WaiterAt(i);
-                    if (state == FutureState.CancelledAndNotified)
+                    if (waiter.TellsOutsideLock)
                     {
-                        waiter.AddCancelled(this, token);
-                    }
-                    else if (failed)
-                    {
-                        waiter.AddException(this, token);
+                        (outside ??= []).Add((waiter, token));
                     }
                     else
                     {
-                        waiter.AddResult(this, token);
+                        Tell(waiter, token, state, failed);
                     }
                 }
                 listeners.ClearWaiters(); // told: a done future never reports again (see RemoveWaiter)
@@ -358,12 +355,37 @@ public abstract class Future
                 listeners.Callbacks = null;
             }
         }
+        if (outside is not null)
+        {
+            foreach (var (waiter, token) in outside)
+            {
+                Tell(waiter, token, state, failed);
+            }
+        }
         if (callbacks is not null)
         {
             foreach (var callback in callbacks)
             {
                 InvokeCallback(callback);
             }
+        }
+    }
+
+    /// <summary>Reports the transition to <paramref name="state"/> (FINISHED, or
+    /// CANCELLED_AND_NOTIFIED) to one waiter.</summary>
+    private void Tell(Waiter waiter, int token, FutureState state, bool failed)
+    {
+        if (state == FutureState.CancelledAndNotified)
+        {
+            waiter.AddCancelled(this, token);
+        }
+        else if (failed)
+        {
+            waiter.AddException(this, token);
+        }
+        else
+        {
+            waiter.AddResult(this, token);
         }
     }
 

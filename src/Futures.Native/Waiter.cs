@@ -12,6 +12,12 @@ internal abstract class Waiter
 
     public ManualResetEventSlim Event { get; } = new(false);
 
+    /// <summary>True when the future must tell this waiter after it released its listeners' lock
+    /// (a waiter that takes another lock to report, such as the Python bridge's, which takes the GIL:
+    /// a thread holding the GIL may be waiting for the listeners' lock to install a waiter). The
+    /// waiter is still taken off the future under the lock, so it is told once.</summary>
+    internal virtual bool TellsOutsideLock => false;
+
     public virtual void AddResult(Future future, int token) => Record(future, token);
 
     public virtual void AddException(Future future, int token) => Record(future, token);

@@ -154,6 +154,8 @@ class BadHandleTests(unittest.TestCase):
             ("future_outcome", lambda: _bridge.future_outcome(handle, _bridge.Outcome.Result)),
             ("future_cancel", lambda: _bridge.future_cancel(handle)),
             ("future_notify_all", lambda: _bridge.future_notify_all(handle)),
+            ("future_add_waiter", lambda: _bridge.future_add_waiter(handle, print)),
+            ("future_remove_waiter", lambda: _bridge.future_remove_waiter(handle, handle)),
             ("handle_free", lambda: _bridge.handle_free(handle, 1)),
             ("handle_copy", lambda: _bridge.handle_copy(handle)),
             ("executor_info", lambda: _bridge.executor_info(handle, _bridge.ExecutorInfo.MaxWorkers)),
@@ -178,6 +180,8 @@ class BadHandleTests(unittest.TestCase):
         future = cs_futures.Future()
         with self.assertRaisesRegex(RuntimeError, "not a ThreadPoolExecutor"):
             _bridge.executor_info(future._h, _bridge.ExecutorInfo.MaxWorkers)
+        with self.assertRaisesRegex(RuntimeError, "not a PythonWaiter"):
+            _bridge.future_remove_waiter(future._h, future._h)
 
     def test_bad_selector_and_bad_conversion_are_value_errors(self):
         with cs_futures.ThreadPoolExecutor(1) as pool:

@@ -161,13 +161,8 @@ class _Following(_base.Future):
     def running(self):
         return not super().done() and self._rt.future_state(self._task) == self._rt.FutureState.Running
 
-    @property
-    def _state(self):
-        return _base.RUNNING if self.running() else _base.Future._state.fget(self)
-
-    @_state.setter
-    def _state(self, state):
-        _base.Future._state.fset(self, state)
+    def _current_state(self):
+        return _base.RUNNING if self.running() else super()._current_state()
 
 
 def _follow(future):

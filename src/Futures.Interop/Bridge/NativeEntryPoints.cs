@@ -27,7 +27,7 @@ namespace CsFutures.Interop.Bridge;
 public static unsafe partial class NativeEntryPoints
 {
     /// <summary>Bumped when an entry point changes meaning; the Python package checks it.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>One entry point: its Python name, how it is called, its signature and address.</summary>
     /// <param name="Name">The name the Python package looks up (<c>snake_case</c>).</param>
@@ -60,6 +60,8 @@ public static unsafe partial class NativeEntryPoints
         Py("future_add_done_callback", "i:ho", (delegate* unmanaged<IntPtr, IntPtr, int>)&FutureAddDoneCallback, nameof(FutureAddDoneCallback)),
         Py("future_force", "i:hiio", (delegate* unmanaged<IntPtr, int, int, IntPtr, int>)&FutureForce, nameof(FutureForce)),
         Py("future_notify_all", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureNotifyAll, nameof(FutureNotifyAll)),
+        Py("future_add_waiter", "h:ho", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&FutureAddWaiter, nameof(FutureAddWaiter)),
+        Py("future_remove_waiter", "i:hh", (delegate* unmanaged<IntPtr, IntPtr, int>)&FutureRemoveWaiter, nameof(FutureRemoveWaiter)),
         Wait("future_wait", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
         Py("wait_new", "h:piib", (delegate* unmanaged<IntPtr*, int, int, byte*, IntPtr>)&WaitNew, nameof(WaitNew)),
         Wait("wait_next", "i:hbd", (delegate* unmanaged<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
@@ -399,6 +401,52 @@ public static unsafe partial class NativeEntryPoints
         try
         {
             Handles.Get<Future>(handle).NotifyAll();
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, -1);
+        }
+    }
+
+    /// <summary>py: <c>future._waiters.append(waiter)</c>: installs a waiter that calls the
+    /// zero-argument <paramref name="callable"/> once, under the GIL, when the future finishes or is
+    /// cancelled and notified (<see cref="PythonWaiter"/>). Returns the waiter's handle, for
+    /// <c>future_remove_waiter</c>; 0 (None) when the future is already finished or cancelled and
+    /// notified: nothing is installed, and the callable is not kept.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr FutureAddWaiter(IntPtr handle, IntPtr callable)
+    {
+        try
+        {
+            var future = Handles.Get<Future>(handle);
+            var waiter = new PythonWaiter(callable);
+            if (!future.TryInstallWaiter(waiter))
+            {
+                waiter.Release();
+                return IntPtr.Zero;
+            }
+            return Handles.New(waiter);
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: <c>future._waiters.remove(waiter)</c>: takes the waiter of
+    /// <paramref name="waiterHandle"/> off the future (if it is still there: a done future dropped
+    /// it when it told it), drops its callable and frees the handle.</summary>
+    [UnmanagedCallersOnly]
+    private static int FutureRemoveWaiter(IntPtr handle, IntPtr waiterHandle)
+    {
+        try
+        {
+            var future = Handles.Get<Future>(handle);
+            var waiter = Handles.Get<PythonWaiter>(waiterHandle);
+            future.RemoveWaiter(waiter);
+            waiter.Release();
+            Handles.Free(waiterHandle);
             return 0;
         }
         catch (Exception ex)
