@@ -305,7 +305,7 @@ public class ProcessPoolExecutorTests
             var broken = (BrokenProcessPoolException)ex!;
             Assert.That(broken.ExitCode, Is.EqualTo(3));
             Assert.That(broken.Message, Is.EqualTo(ProcessPoolExecutor.TerminatedAbruptlyMessage));
-            Assert.That(broken.Detail, Does.Contain("exited with code 3"));
+            Assert.That(broken.Detail, Does.Contain("terminated abruptly with exit code 3"));
             Assert.That(workers.Select(w => w.Pid), Has.Member(broken.ProcessId));
             Assert.That(pool.Broken, Is.EqualTo(ProcessPoolExecutor.BrokenMessage));
             Assert.Throws<BrokenProcessPoolException>(() => pool.Submit(Utf8("echo:later")));
