@@ -87,10 +87,24 @@ class _PoolThread(threading.Thread):
             self.__class__.__name__, self.name, "started" if self.is_alive() else "stopped")
 
 
+_make_thread_handle = getattr(threading, "_make_thread_handle", None)
+
+
 def _worker_started(name):
     """Runs first on each .NET worker thread, under the GIL: registers it with threading."""
     thread = _PoolThread(name)
     thread._ident = threading.get_ident()
+    if _make_thread_handle is not None:
+        # As threading's _DummyThread (3.13+): a handle for this OS thread, so that a fork from a
+        # task finds it (threading._after_fork makes the forking thread the child's main thread and
+        # checks its handle; threading._shutdown then marks it done at the child's exit).
+        # (Named _handle in 3.13.0, _os_thread_handle in later releases.)
+        handle = "_os_thread_handle" if hasattr(thread, "_os_thread_handle") else "_handle"
+        setattr(thread, handle, _make_thread_handle(thread._ident))
+    elif hasattr(thread, "_set_tstate_lock"):
+        # 3.11, 3.12: the lock that this thread's state releases when it dies, as a started
+        # Thread has (a fork's child releases it at exit when this thread forked it).
+        thread._set_tstate_lock()
     if hasattr(threading, "get_native_id"):
         thread._native_id = threading.get_native_id()
     threading._active[thread._ident] = thread

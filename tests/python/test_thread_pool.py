@@ -242,6 +242,14 @@ class HookTests(unittest.TestCase):
         self.assertEqual(len(traced), 1, "a later worker on the same thread is not traced")
 
 
+def exit_if_threading_is_sane():
+    """In a child forked by a task: exit with 0 if threading made the forking thread the only and
+    main thread (its _after_fork handler ran through), else 3."""
+    import sys
+    current = threading.current_thread()
+    sys.exit(0 if current is threading.main_thread() and threading.enumerate() == [current] else 3)
+
+
 class WorkerExitTests(unittest.TestCase):
     """A worker's exit is a thread's exit for Python, although the engine parks its .NET thread and
     gives it to the next pool's worker."""
@@ -271,6 +279,24 @@ class WorkerExitTests(unittest.TestCase):
         self.assertTrue(threads)
         self.assertFalse(any(t.is_alive() for t in threads))
         self.assertFalse([t for t in threading.enumerate() if t.name.startswith("Gone_")])
+
+    @unittest.skipUnless(hasattr(os, "register_at_fork"), "needs os.register_at_fork")
+    def test_a_task_can_fork_a_child_that_exits_cleanly(self):
+        # CPython's test_process_fork_from_a_threadpool: in the child, threading makes the forking
+        # worker its main thread (3.13+: it checks the thread's handle, then marks it done at exit).
+        import multiprocessing
+        import warnings
+
+        def fork_and_exit_code():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
+                child = multiprocessing.get_context("fork").Process(target=exit_if_threading_is_sane)
+                child.start()
+            child.join(WAIT)
+            return child.exitcode
+
+        with ThreadPoolExecutor(1) as executor:
+            self.assertEqual(executor.submit(fork_and_exit_code).result(timeout=WAIT), 0)
 
 
 class InitializerTests(unittest.TestCase):
