@@ -111,9 +111,9 @@ def __getattr__(name):
 
 def _forward_public_names():
     """Give cs_futures' submodules the public names of the standard submodules that they do not
-    define (e.g. ``concurrent.futures.thread.WorkerContext``, Python 3.14), so that a script that
-    imports them keeps importing. They are the standard library's objects: cs_futures' executors do
-    not use them (its ThreadPoolExecutor has no ``prepare_context`` hook)."""
+    define, so that a script that imports them keeps importing. They are the standard library's
+    objects. (``thread.WorkerContext`` is defined there: cs_futures' ThreadPoolExecutor has the
+    ``prepare_context`` hook.)"""
     import types
     from concurrent.futures import _base as std_base, thread as std_thread
     # (cs_futures.process copies its standard module's names itself, when it is imported.)

@@ -22,9 +22,10 @@ class ExecutionFailed(Exception):
 
     Python 3.14's ``concurrent.futures.interpreter.ExecutionFailed``: ``excinfo`` has ``type``
     (a namespace with ``__name__``, ``__qualname__`` and ``__module__``), ``msg`` and
-    ``formatted`` (the traceback as the interpreter printed it). It is the ``__cause__`` of the
-    original exception, or raised itself when that exception cannot cross into the caller's
-    interpreter.
+    ``formatted`` (the traceback as the interpreter printed it; also as ``errdisplay``, 3.14's
+    name for it). It is the ``__cause__`` of the original exception, or raised itself when that
+    exception cannot cross into the caller's interpreter. On Python 3.14+ the standard library's
+    own ``concurrent.interpreters.ExecutionFailed`` is used instead (see ``_execution_failed``).
     """
 
     def __init__(self, excinfo):
@@ -32,7 +33,7 @@ class ExecutionFailed(Exception):
         self.excinfo = types.SimpleNamespace(
             type=types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
                                        __module__=module),
-            msg=msg, formatted=formatted)
+            msg=msg, formatted=formatted, errdisplay=formatted.rstrip())
         super().__init__(f"{qualname}: {msg}" if msg else qualname)
 
     def __str__(self):
@@ -86,6 +87,8 @@ def run(body):
     try:
         fn, args, kwargs = _pickle.loads(body)[-3:]
     except BaseException as exc:
+        if _CROSS_INTERPRETER_ERRORS:
+            return b"U" + _dump_unpickling_error(exc)
         return b"E" + _dump_error(exc)
     del body
     _name_thread()
@@ -102,6 +105,23 @@ def run(body):
 
 
 _NOT_ISOLATED = "does not support loading in subinterpreters"
+
+# Python 3.14+: a call that cannot be unpickled in the worker fails as CPython's interpreter pool
+# fails it, with concurrent.interpreters.NotShareableError("args not shareable").
+_CROSS_INTERPRETER_ERRORS = sys.version_info >= (3, 14)
+_UNPICKLED = ("\n\nThe above exception was the direct cause of the following exception:\n\n"
+              "concurrent.interpreters.NotShareableError: object could not be unpickled")
+
+
+def _dump_unpickling_error(exc):
+    """The pickled text of CPython 3.14's cause for a call that its interpreter could not unpickle:
+    the error, then the NotShareableError it caused."""
+    try:
+        import traceback
+        text = "".join(traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+    except BaseException:
+        text = type(exc).__qualname__
+    return _pickle.dumps(text + _UNPICKLED, _PROTOCOL)
 
 
 def _with_hint(exc):
@@ -148,14 +168,34 @@ def _dumps_result(value):
         return _serialize.dumps_result(value)
 
 
+def _execution_failed(info):
+    """The summary of a task's exception: on Python 3.14+ the standard library's
+    ``concurrent.interpreters.ExecutionFailed`` with the ``excinfo`` CPython gives it (``formatted``
+    the exception's last line, ``errdisplay`` the traceback), else ``ExecutionFailed``."""
+    if not _CROSS_INTERPRETER_ERRORS:
+        return ExecutionFailed(info)
+    from concurrent.interpreters import ExecutionFailed as StdExecutionFailed
+    module, qualname, msg, formatted = info
+    name = qualname if module in ("builtins", "__main__") else f"{module}.{qualname}"
+    excinfo = types.SimpleNamespace(
+        type=types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
+                                   __module__=module),
+        msg=msg, formatted=f"{name}: {msg}" if msg else name, errdisplay=formatted.rstrip())
+    return StdExecutionFailed(excinfo)
+
+
 def result(reply):
     """The caller's side of run: the result, or raise the task's exception with an ExecutionFailed
-    summary as its cause (the summary itself when the exception cannot be unpickled here)."""
+    summary as its cause (the summary itself when the exception cannot be unpickled here); for a
+    call the worker could not unpickle, on 3.14+, NotShareableError("args not shareable")."""
     data = memoryview(reply)[1:]
     if reply[:1] == b"R":
         return _pickle.loads(data)
+    if reply[:1] == b"U":
+        from _interpreters import NotShareableError
+        raise NotShareableError("args not shareable") from Exception(_pickle.loads(data))
     info, original = _pickle.loads(data)
-    failed = ExecutionFailed(info)
+    failed = _execution_failed(info)
     exc = None
     if original is not None:
         try:

@@ -100,6 +100,75 @@ class _MainByValuePickler(_pickle.Pickler):
         return NotImplemented
 
 
+class _ShareablePickler(_pickle.Pickler):
+    """Pickles a call for an InterpreterPoolExecutor on Python 3.14+, with CPython 3.14's rules for
+    what crosses into another interpreter (``concurrent.interpreters``): a function without state
+    (``is_stateless``) travels as its code and runs in the other interpreter's ``__main__``; any
+    other object must pickle by name as usual (a closure, a local class or an instance of one
+    cannot). Beyond CPython, as for the process pool: functions and classes of ``__main__``
+    travel by value."""
+
+    dispatch_table = copyreg.dispatch_table
+
+    def reducer_override(self, obj):
+        if type(obj) is types.FunctionType:
+            if is_stateless(obj):
+                return _reduce_stateless_function(obj)
+            if obj.__module__ == _MAIN and "<locals>" not in obj.__qualname__:
+                return _reduce_function(obj)
+            return NotImplemented
+        if type(obj) is type and obj.__module__ == _MAIN and "<locals>" not in obj.__qualname__:
+            return _reduce_class(obj)
+        if type(obj) is types.ModuleType and obj.__name__ != _MAIN and obj.__name__ in sys.modules:
+            import importlib
+            return importlib.import_module, (obj.__name__,)
+        return NotImplemented
+
+
+def dumps_shareable(obj):
+    """Return the pickle of *obj* for another interpreter of this process, with CPython 3.14's rules
+    (see ``_ShareablePickler``); raise what pickling raised for an object that cannot cross."""
+    buffer = io.BytesIO()
+    _ShareablePickler(buffer, protocol=PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+_stateless_cache = None
+
+
+def is_stateless(fn):
+    """Whether CPython 3.14 sends the function *fn* to another interpreter as its code alone
+    (``_PyFunction_VerifyStateless``): no closure, no defaults, and every global name that its code
+    loads is a builtin that its module does not shadow."""
+    if fn.__closure__ is not None or fn.__defaults__ or fn.__kwdefaults__:
+        return False
+    code = fn.__code__
+    if code.co_freevars:
+        return False
+    global _stateless_cache
+    if _stateless_cache is None:
+        import weakref
+        _stateless_cache = weakref.WeakKeyDictionary()
+    names = _stateless_cache.get(code)
+    if names is None:
+        import dis
+        names = _stateless_cache[code] = frozenset(
+            ins.argval for ins in dis.get_instructions(code) if ins.opname == "LOAD_GLOBAL")
+    if not names:
+        return True
+    namespace, builtins = fn.__globals__, fn.__builtins__
+    return all(name not in namespace and name in builtins for name in names)
+
+
+def _reduce_stateless_function(fn):
+    """A stateless function as CPython 3.14 sends it: its code, to run in the other interpreter's
+    ``__main__`` (no globals, defaults, closure or attributes travel with it)."""
+    state = {"globals": {}, "defaults": None, "kwdefaults": None, "dict": None, "doc": fn.__doc__,
+             "annotations": None, "cells": ()}
+    args = (marshal.dumps(fn.__code__), fn.__name__, fn.__qualname__, 0)
+    return _make_function, args, state, None, None, _set_function_state
+
+
 def _global_names(code):
     names = set(code.co_names)
     for const in code.co_consts:

@@ -30,7 +30,10 @@ from . import _serialize
 from . import thread as _thread
 
 BrokenInterpreterPool = _thread.BrokenInterpreterPool
-ExecutionFailed = _interpreter_calls.ExecutionFailed
+if sys.version_info >= (3, 14):
+    from concurrent.interpreters import ExecutionFailed  # the standard library's own class
+else:
+    ExecutionFailed = _interpreter_calls.ExecutionFailed
 
 # The first Python with isolated subinterpreters that have their own GIL (Py_NewInterpreterFromConfig).
 REQUIRED_VERSION = (3, 12)
@@ -68,6 +71,48 @@ def _run_initializer(payload):
     _call(payload)
 
 
+# Python 3.14+: what a call may carry into the worker's interpreter follows CPython 3.14's rules
+# (concurrent.interpreters): closures, local classes and their instances cannot cross, and fail
+# with NotShareableError. 3.12 and 3.13 keep the rules of cs_futures' process pool.
+_CROSS_INTERPRETER_RULES = sys.version_info >= (3, 14)
+
+
+def _not_shareable(obj):
+    """CPython 3.14's error for *obj*, which cannot cross into another interpreter: a
+    NotShareableError, caused by the error of the first item that cannot, for a tuple."""
+    from _interpreters import NotShareableError
+    error = NotShareableError(f"{obj!r} does not support cross-interpreter data")
+    if type(obj) is tuple:
+        for item in obj:
+            try:
+                _serialize.dumps_shareable(item)
+            except Exception:
+                error.__cause__ = _not_shareable(item)
+                break
+    return error
+
+
+def _raise_not_shareable(call):
+    """Runs on a worker thread instead of a call (or an initializer) that cannot cross into the
+    worker's interpreter: raises its NotShareableError there, as CPython's worker does."""
+    error = _not_shareable(call)
+    try:
+        raise error
+    finally:
+        error = None
+
+
+def _dumps_call(fn, args, kwargs):
+    """The pickled call for a worker, or None when it cannot cross into another interpreter
+    (Python 3.14+ only; on older versions the pickling error is raised)."""
+    if not _CROSS_INTERPRETER_RULES:
+        return _serialize.dumps((fn, args, kwargs))
+    try:
+        return _serialize.dumps_shareable((fn, args, kwargs))
+    except Exception:
+        return None
+
+
 class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
     """An executor that runs calls in a pool of isolated subinterpreters, one per .NET worker
     thread, in parallel (each interpreter has its own GIL)."""
@@ -99,8 +144,12 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
             path=list(sys.path), package=os.path.dirname(os.path.abspath(__file__)))
         init = None
         if initializer is not None:
-            init = functools.partial(_run_initializer,
-                                     _serialize.dumps((initializer, tuple(initargs), {})))
+            payload = _dumps_call(initializer, tuple(initargs), {})
+            if payload is None:
+                # As CPython 3.14: each worker fails to initialize (logged), which breaks the pool.
+                init = functools.partial(_raise_not_shareable, (initializer, tuple(initargs), {}))
+            else:
+                init = functools.partial(_run_initializer, payload)
         super().__init__(max_workers,
                          thread_name_prefix or "InterpreterPoolExecutor-%d" % self._counter(),
                          init)
@@ -118,12 +167,22 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
         and its arguments are pickled now (functions of ``__main__`` by value), and
         the result is pickled back.
 
+        On Python 3.14 and later, what crosses follows CPython 3.14's rules: a
+        function without state (no closure, defaults or globals) travels as its
+        code; anything else must pickle (closures, local classes and their
+        instances cannot): the future then fails with
+        concurrent.interpreters.NotShareableError, as with the standard library.
+
         Returns:
             A Future representing the given call.
 
         Raises:
-            pickle.PicklingError (or the error pickling raised): the call cannot be pickled.
+            pickle.PicklingError (or the error pickling raised): the call cannot be
+                pickled (Python 3.12 and 3.13).
             RuntimeError: the executor was shut down.
             BrokenInterpreterPool: an initializer failed.
         """
-        return super().submit(_call, _serialize.dumps((fn, args, kwargs)))
+        payload = _dumps_call(fn, args, kwargs)
+        if payload is None:
+            return super().submit(_raise_not_shareable, (fn, args, kwargs))
+        return super().submit(_call, payload)

@@ -40,6 +40,11 @@ _check_system_limits = _std_process._check_system_limits
 _process_chunk = _worker._process_chunk
 
 _MAX_WINDOWS_WORKERS = 63 - 2
+
+# CPython 3.14's operations of _force_shutdown (terminate_workers, kill_workers).
+_TERMINATE = "terminate"
+_KILL = "kill"
+_SHUTDOWN_CALLBACK_OPERATION = {_TERMINATE, _KILL}
 _TERMINATED = _bridge.MESSAGES["ProcessTerminatedAbruptly"]
 
 # The worker's entry: import cs_futures._worker without running the package's __init__ (which
@@ -459,6 +464,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
 
         self._shutdown_lock = threading.Lock()
         self._shutdown_thread = False
+        self._force_shutting_down = False
         self._cancel_pending_futures = False
         self._pool = None
         # The _processes views handed out, by pid: weak, so that a pool replacing its workers
@@ -480,6 +486,8 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 _descriptor_server.release(tokens)
             raise
         _pools.add(self._pool)
+        if self._force_shutting_down_flag:
+            _bridge.process_pool_shutdown(self._pool.h, 0, _bridge.PoolShutdown.ForceShuttingDown)
         return self._pool
 
     def __del__(self, _shutdown=_bridge.process_pool_shutdown, _bridge=_bridge):
@@ -487,8 +495,9 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
         if pool is not None and pool.h and not _bridge.forked:
             if self.__dict__.get('_copied_from_live_executor'):
                 return  # a copy: dropping it leaves the pool alone, as in CPython
-            # Queued work still runs; the pool is joined at exit, as in CPython.
-            _shutdown(pool.h, 0, _bridge.PoolShutdown.Shutdown)
+            # Queued work still runs, but a worker leaving after max_tasks_per_child is no longer
+            # replaced (CPython 3.14, gh-152967); the pool is joined at exit, as in CPython.
+            _shutdown(pool.h, 0, _bridge.PoolShutdown.Collected)
 
     def __copy__(self):
         """``copy.copy(executor)``: another view of the same pool, as the standard library's copy.
@@ -579,28 +588,84 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
-    def terminate_workers(self):
-        """Attempts to terminate the executor's workers (SIGTERM).
+    def _force_shutdown(self, operation):
+        """Attempts to terminate or kill the executor's workers based off the
+        given operation. Iterates through all of the current processes and
+        performs the relevant task if the process is still alive.
 
-        Pending futures are cancelled; futures still running fail with
-        BrokenProcessPool. The executor is shut down (Python 3.14).
+        After terminating workers, the pool will be in a broken state
+        and no longer usable (for instance, new tasks should not be
+        submitted).
         """
-        self._force_shutdown(_bridge.PoolShutdown.Terminate)
+        if operation not in _SHUTDOWN_CALLBACK_OPERATION:
+            raise ValueError(f"Unsupported operation: {operation!r}")
+
+        # As CPython 3.14 (gh-152967): first no worker leaving after max_tasks_per_child is
+        # replaced (a replacement would escape the signals below).
+        with self._shutdown_lock:
+            self._force_shutting_down = True
+
+        processes = {}
+        if self._processes:
+            processes = self._processes.copy()
+
+        self.shutdown(wait=False, cancel_futures=True)
+
+        for proc in processes.values():
+            try:
+                if not proc.is_alive():
+                    continue
+            except ValueError:
+                continue
+            try:
+                if operation == _TERMINATE:
+                    proc.terminate()
+                elif operation == _KILL:
+                    proc.kill()
+            except ProcessLookupError:
+                continue
+
+        # The engine then signals any worker the copy above missed (one still starting).
+        pool = self._pool
+        if pool is not None:
+            _bridge.process_pool_shutdown(
+                pool.h, 1,
+                _bridge.PoolShutdown.Terminate if operation == _TERMINATE else _bridge.PoolShutdown.Kill)
+
+    def terminate_workers(self):
+        """Attempts to terminate the executor's workers.
+        Iterates through all of the current worker processes and terminates
+        each one that is still alive.
+
+        After terminating workers, the pool will be in a broken state
+        and no longer usable (for instance, new tasks should not be
+        submitted).
+        """
+        return self._force_shutdown(operation=_TERMINATE)
 
     def kill_workers(self):
-        """Attempts to kill the executor's workers (SIGKILL).
+        """Attempts to kill the executor's workers.
+        Iterates through all of the current worker processes and kills
+        each one that is still alive.
 
-        Pending futures are cancelled; futures still running fail with
-        BrokenProcessPool. The executor is shut down (Python 3.14).
+        After killing workers, the pool will be in a broken state
+        and no longer usable (for instance, new tasks should not be
+        submitted).
         """
-        self._force_shutdown(_bridge.PoolShutdown.Kill)
+        return self._force_shutdown(operation=_KILL)
 
-    def _force_shutdown(self, mode):
-        with self._shutdown_lock:
-            self._shutdown_thread = True
-            pool = self._pool
-        if pool is not None:
-            _bridge.process_pool_shutdown(pool.h, 1, mode)
+    @property
+    def _force_shutting_down(self):
+        """CPython 3.14's flag: once true, a worker leaving after max_tasks_per_child is not replaced,
+        and the queued futures fail when no worker is left (the engine decides)."""
+        return self._force_shutting_down_flag
+
+    @_force_shutting_down.setter
+    def _force_shutting_down(self, value):
+        self._force_shutting_down_flag = value = bool(value)
+        pool = self.__dict__.get("_pool")
+        if value and pool is not None:
+            _bridge.process_pool_shutdown(pool.h, 0, _bridge.PoolShutdown.ForceShuttingDown)
 
     def stats(self):
         """Return what the pool has done so far, as a dict (cs_futures; CPython has no such call):

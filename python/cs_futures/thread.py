@@ -87,10 +87,24 @@ class _PoolThread(threading.Thread):
             self.__class__.__name__, self.name, "started" if self.is_alive() else "stopped")
 
 
+_make_thread_handle = getattr(threading, "_make_thread_handle", None)
+
+
 def _worker_started(name):
     """Runs first on each .NET worker thread, under the GIL: registers it with threading."""
     thread = _PoolThread(name)
     thread._ident = threading.get_ident()
+    if _make_thread_handle is not None:
+        # As threading's _DummyThread (3.13+): a handle for this OS thread, so that a fork from a
+        # task finds it (threading._after_fork makes the forking thread the child's main thread and
+        # checks its handle; threading._shutdown then marks it done at the child's exit).
+        # (Named _handle in 3.13.0, _os_thread_handle in later releases.)
+        handle = "_os_thread_handle" if hasattr(thread, "_os_thread_handle") else "_handle"
+        setattr(thread, handle, _make_thread_handle(thread._ident))
+    elif hasattr(thread, "_set_tstate_lock"):
+        # 3.11, 3.12: the lock that this thread's state releases when it dies, as a started
+        # Thread has (a fork's child releases it at exit when this thread forked it).
+        thread._set_tstate_lock()
     if hasattr(threading, "get_native_id"):
         thread._native_id = threading.get_native_id()
     threading._active[thread._ident] = thread
@@ -103,7 +117,67 @@ def _worker_started(name):
 
 
 def _worker_stopping(name):
-    threading._active.pop(threading.get_ident(), None)
+    """Runs last on each .NET worker thread, under the GIL: ends its worker context (if its pool
+    has contexts, see ``ThreadPoolExecutor.prepare_context``) and unregisters it from threading."""
+    try:
+        context = _worker_contexts.__dict__.pop("context", None)
+        if context is not None:
+            context.finalize()
+    finally:
+        threading._active.pop(threading.get_ident(), None)
+
+
+class WorkerContext:
+    """Python 3.14's ``concurrent.futures.thread.WorkerContext`` (the standard library's own class
+    from 3.14 on): what a worker thread runs its tasks in. ``ThreadPoolExecutor.prepare_context``
+    returns ``prepare``'s pair; each worker creates its context, calls ``initialize()`` first,
+    ``run(task)`` for each task, and ``finalize()`` when it exits."""
+
+    @classmethod
+    def prepare(cls, initializer, initargs):
+        if initializer is not None:
+            if not callable(initializer):
+                raise TypeError("initializer must be a callable")
+        def create_context():
+            return cls(initializer, initargs)
+        def resolve_task(fn, args, kwargs):
+            return (fn, args, kwargs)
+        return create_context, resolve_task
+
+    def __init__(self, initializer, initargs):
+        self.initializer = initializer
+        self.initargs = initargs
+
+    def initialize(self):
+        if self.initializer is not None:
+            self.initializer(*self.initargs)
+
+    def finalize(self):
+        pass
+
+    def run(self, task):
+        fn, args, kwargs = task
+        return fn(*args, **kwargs)
+
+
+WorkerContext = getattr(_std_thread, "WorkerContext", WorkerContext)
+
+# The worker context of each worker thread of a pool whose class overrides prepare_context.
+_worker_contexts = threading.local()
+
+
+def _initialize_context(create_context):
+    """A worker's first call, for a pool whose class overrides ``prepare_context``: create the
+    worker's context and initialize it (an exception is logged and breaks the pool, as an
+    initializer's)."""
+    context = create_context()
+    context.initialize()
+    _worker_contexts.context = context
+
+
+def _run_in_context(task):
+    """A task of a pool whose class overrides ``prepare_context``: run in the worker's context."""
+    return _worker_contexts.context.run(task)
 
 
 def _run_initializer(initializer, initargs):
@@ -142,7 +216,15 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
     # Used to assign unique thread names when thread_name_prefix is not supplied.
     _counter = itertools.count().__next__
 
-    def __init__(self, max_workers=None, thread_name_prefix='', initializer=None, initargs=()):
+    @classmethod
+    def prepare_context(cls, initializer, initargs):
+        """Returns (create_context, resolve_task) for the pool's workers (Python 3.14): a subclass
+        that overrides it has each worker create a context and run its tasks in it (see
+        WorkerContext); resolve_task(fn, args, kwargs) runs at submit."""
+        return WorkerContext.prepare(initializer, initargs)
+
+    def __init__(self, max_workers=None, thread_name_prefix='',
+                 initializer=None, initargs=(), **ctxkwargs):
         """Initializes a new ThreadPoolExecutor instance.
 
         Args:
@@ -151,6 +233,7 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
             thread_name_prefix: An optional name prefix to give our threads.
             initializer: A callable used to initialize worker threads.
             initargs: A tuple of arguments to pass to the initializer.
+            ctxkwargs: Additional arguments to cls.prepare_context().
         """
         _bridge.check_process()
         if max_workers is None:
@@ -165,7 +248,15 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         if max_workers <= 0:
             raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
 
-        if initializer is not None and not callable(initializer):
+        # A class that overrides prepare_context (or passes it arguments) gets worker contexts;
+        # otherwise the engine calls the initializer and the tasks directly.
+        self._resolve_work_item_task = None
+        if ctxkwargs or (type(self).prepare_context.__func__
+                         is not ThreadPoolExecutor.prepare_context.__func__):
+            (create_context,
+             self._resolve_work_item_task,
+             ) = type(self).prepare_context(initializer, initargs, **ctxkwargs)
+        elif initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
 
         self._max_workers = max_workers
@@ -174,8 +265,11 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         self._initializer = initializer
         self._initargs = initargs
         self._thread_objects = []
-        run_initializer = (None if initializer is None
-                           else functools.partial(_run_initializer, initializer, initargs))
+        if self._resolve_work_item_task is not None:
+            run_initializer = functools.partial(_run_initializer, _initialize_context, (create_context,))
+        else:
+            run_initializer = (None if initializer is None
+                               else functools.partial(_run_initializer, initializer, initargs))
         self._h = self._new_pool(max_workers, self._thread_name_prefix, run_initializer)
         _live_executors.add(self)
 
@@ -239,6 +333,9 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
                 raise RuntimeError('cannot schedule new futures after interpreter shutdown')
         if _bridge.forked:
             _bridge.check_process()
+        if self._resolve_work_item_task is not None:
+            task = self._resolve_work_item_task(fn, args, kwargs)
+            fn, args, kwargs = _run_in_context, (task,), None
         kind = _CALLABLE_KINDS.get(type(fn))
         if kind is None:
             kind = _classify(fn)

@@ -205,6 +205,34 @@ public class ProcessPoolExecutorTests
     }
 
     [Test]
+    public void WorkerLeavingAfterMaxTasksIsNotReplacedOnceReplacementsStopped()
+    {
+        // CPython 3.14 (gh-152967): the executor garbage collected, or being forcefully shut down.
+        // Set before the first submit, so that the worker surely leaves after it.
+        var pool = NewPool(maxWorkers: 1, maxTasksPerChild: 1);
+        try
+        {
+            pool.StopReplacingWorkers(ProcessPoolExecutor.CollectedMessage);
+            pool.StopReplacingWorkers(ProcessPoolExecutor.ForceShutdownMessage); // the first reason stays
+            var first = pool.Submit(Utf8("echo:first"));
+            var queued = new[] { pool.Submit(Utf8("echo:a")), pool.Submit(Utf8("echo:b")) };
+
+            Assert.That(Text(first.Result(Waits.Long)), Is.EqualTo("first"));
+            foreach (var future in queued)
+            {
+                var ex = Assert.Throws<BrokenProcessPoolException>(() => future.Result(Waits.Long))!;
+                Assert.That(ex.Message, Is.EqualTo(ProcessPoolExecutor.CollectedMessage));
+            }
+            Assert.That(pool.Broken, Is.EqualTo(ProcessPoolExecutor.BrokenMessage));
+            Assert.That(pool.Join(Waits.Join), Is.True, "a broken pool is shut down");
+        }
+        finally
+        {
+            Close(pool);
+        }
+    }
+
+    [Test]
     public void InitializerPayloadReachesTheWorker()
     {
         var pool = NewPool(initializer: "setup ☃ 42");
@@ -305,7 +333,7 @@ public class ProcessPoolExecutorTests
             var broken = (BrokenProcessPoolException)ex!;
             Assert.That(broken.ExitCode, Is.EqualTo(3));
             Assert.That(broken.Message, Is.EqualTo(ProcessPoolExecutor.TerminatedAbruptlyMessage));
-            Assert.That(broken.Detail, Does.Contain("exited with code 3"));
+            Assert.That(broken.Detail, Does.Contain("terminated abruptly with exit code 3"));
             Assert.That(workers.Select(w => w.Pid), Has.Member(broken.ProcessId));
             Assert.That(pool.Broken, Is.EqualTo(ProcessPoolExecutor.BrokenMessage));
             Assert.Throws<BrokenProcessPoolException>(() => pool.Submit(Utf8("echo:later")));

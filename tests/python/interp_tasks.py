@@ -86,3 +86,14 @@ def version():
 def thread_name():
     """The name of the running thread in this interpreter (this module imports threading)."""
     return threading.current_thread().name
+
+
+class FailsToUnpickle:
+    """Pickles, but fails to unpickle (as CPython's PickleShenanigans)."""
+
+    def __init__(self, value):
+        if value == 1:
+            raise RuntimeError("gotcha")
+
+    def __reduce__(self):
+        return (type(self), (1,))

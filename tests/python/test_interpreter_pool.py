@@ -20,6 +20,12 @@ from . import interp_tasks as tasks
 from .support import ROOT, WAIT, run_child
 
 SUPPORTED = sys.version_info >= (3, 12)
+# CPython 3.14's rules for what crosses into another interpreter (closures refused, functions
+# without state sent as their code), and its NotShareableError.
+CROSS_INTERPRETER_RULES = sys.version_info >= (3, 14)
+if CROSS_INTERPRETER_RULES:
+    from concurrent.interpreters import NotShareableError
+
 
 
 class VersionTests(unittest.TestCase):
@@ -112,7 +118,11 @@ if SUPPORTED:
             self.assertIsInstance(cause, ExecutionFailed)
             self.assertEqual(cause.excinfo.type.__name__, "ValueError")
             self.assertEqual(cause.excinfo.msg, "boom")
-            self.assertIn("in fail", cause.excinfo.formatted)
+            self.assertIn("in fail", cause.excinfo.errdisplay)
+            if CROSS_INTERPRETER_RULES:  # the standard library's class, with 3.14's excinfo
+                from concurrent.interpreters import ExecutionFailed as StdExecutionFailed
+                self.assertIs(type(cause), StdExecutionFailed)
+                self.assertEqual(cause.excinfo.formatted, "ValueError: boom")
             self.assertIn("Uncaught in the interpreter", str(cause))
             self.assertIsInstance(future.exception(WAIT), ValueError)
 
@@ -120,7 +130,7 @@ if SUPPORTED:
             with self.assertRaises(ExecutionFailed) as caught:
                 self.pool.submit(tasks.fail_unpicklable).result(WAIT)
             self.assertEqual(caught.exception.excinfo.type.__qualname__, "Unpicklable")
-            self.assertIn("fail_unpicklable", caught.exception.excinfo.formatted)
+            self.assertIn("fail_unpicklable", caught.exception.excinfo.errdisplay)
 
         def test_result_that_cannot_be_pickled_fails_that_future(self):
             with self.assertRaises(TypeError) as caught:
@@ -128,10 +138,17 @@ if SUPPORTED:
             self.assertIsInstance(caught.exception.__cause__, ExecutionFailed)
             self.assertEqual(self.pool.submit(tasks.double, 2).result(WAIT), 4)  # pool still healthy
 
-        def test_argument_that_cannot_be_pickled_fails_at_submit(self):
+        def test_argument_that_cannot_be_pickled(self):
+            # 3.12/3.13: the pickling error at submit; 3.14+: as CPython 3.14, its future fails
+            # with NotShareableError.
             import threading
-            with self.assertRaises((TypeError, pickle.PicklingError)):
-                self.pool.submit(tasks.double, threading.Lock())
+            if CROSS_INTERPRETER_RULES:
+                future = self.pool.submit(tasks.double, threading.Lock())
+                with self.assertRaises(NotShareableError):
+                    future.result(WAIT)
+            else:
+                with self.assertRaises((TypeError, pickle.PicklingError)):
+                    self.pool.submit(tasks.double, threading.Lock())
             self.assertEqual(self.pool.submit(tasks.double, 3).result(WAIT), 6)
 
         def test_single_phase_extension_gives_a_clear_import_error(self):
@@ -276,6 +293,84 @@ if SUPPORTED:
                               end_rss=rss_kib(), cpython_per_interpreter=cpython_per_interpreter)))
     """)
 
+
+    @unittest.skipUnless(CROSS_INTERPRETER_RULES, "CPython 3.14's rules apply from 3.14")
+    class CrossInterpreterRulesTests(unittest.TestCase):
+        """What a call may carry into a worker's interpreter on 3.14+: CPython 3.14's rules."""
+
+        def setUp(self):
+            self.pool = InterpreterPoolExecutor(max_workers=2)
+            self.addCleanup(self.pool.shutdown, wait=True)
+
+        def assertNotShareable(self, future, *objects):
+            """The future fails with NotShareableError naming each object of the cause chain."""
+            with self.assertRaises(NotShareableError) as caught:
+                future.result(WAIT)
+            error = caught.exception
+            for obj in objects:
+                self.assertIs(type(error), NotShareableError)
+                self.assertEqual(str(error), f"{obj!r} does not support cross-interpreter data")
+                error = error.__cause__
+            return caught.exception
+
+        def test_closure_is_not_shareable(self):
+            value = 2
+
+            def closure():
+                return value
+
+            self.assertNotShareable(self.pool.submit(closure), (closure, (), {}), closure)
+            self.assertEqual(self.pool.submit(tasks.double, 3).result(WAIT), 6)  # pool healthy
+
+        def test_local_function_without_state_travels_as_its_code(self):
+            def stateless(a, b):
+                import sys  # an import, not a global: still without state
+                return a * b, sys._getframe().f_globals["__name__"]
+
+            # as CPython 3.14: it runs in the worker's __main__
+            self.assertEqual(self.pool.submit(stateless, 6, 7).result(WAIT), (42, "__main__"))
+
+        def test_function_with_defaults_or_globals_must_pickle(self):
+            def with_default(a=1):
+                return a
+
+            self.assertNotShareable(self.pool.submit(with_default), (with_default, (), {}),
+                                    with_default)
+            # a module's function that reads its globals pickles by name: it runs in its module
+            self.assertEqual(self.pool.submit(tasks.remember, "x").result(WAIT)[-1], "x")
+
+        def test_local_class_its_instances_and_bound_methods_are_not_shareable(self):
+            class Local:
+                def run(self):
+                    return True
+
+            instance = Local()
+            self.assertNotShareable(self.pool.submit(Local), (Local, (), {}), Local)
+            self.assertNotShareable(self.pool.submit(instance.run), (instance.run, (), {}),
+                                    instance.run)
+            call = (tasks.double, (instance,), {})
+            self.assertNotShareable(self.pool.submit(tasks.double, instance), call, (instance,),
+                                    instance)
+
+        def test_call_that_cannot_be_unpickled_is_not_shareable(self):
+            future = self.pool.submit(tasks.double, tasks.FailsToUnpickle(0))
+            with self.assertRaisesRegex(NotShareableError, "^args not shareable$") as caught:
+                future.result(WAIT)
+            cause = str(caught.exception.__cause__)
+            self.assertTrue(cause.startswith("RuntimeError: gotcha\n"), cause)
+            self.assertTrue(cause.endswith("NotShareableError: object could not be unpickled"), cause)
+
+        def test_initializer_that_is_not_shareable_breaks_the_pool(self):
+            def closure_initializer():
+                return self
+
+            with self.assertLogs("concurrent.futures", "CRITICAL") as logs:
+                with InterpreterPoolExecutor(1, initializer=closure_initializer) as pool:
+                    future = pool.submit(tasks.double, 1)
+                    with self.assertRaises(BrokenInterpreterPool):
+                        future.result(WAIT)
+            self.assertIn("Exception in initializer:", logs.output[0])
+            self.assertIn("NotShareableError", logs.output[0])
 
     class SoakTests(unittest.TestCase):
         def test_10000_tasks_and_100_pools_keep_threads_and_memory_flat(self):

@@ -378,6 +378,9 @@ class WorkerDeathTests(PoolTestCase):
         error = self.assertBroken(future)
         self.assertEqual(error.exitcode, 3)
         self.assertIsInstance(error, BrokenExecutor)
+        # CPython 3.15's cause (gh-139462): which process ended, with its exit code.
+        self.assertIsInstance(error.__cause__, std.process._RemoteTraceback)
+        self.assertIn("terminated abruptly with exit code 3", error.__cause__.tb)
 
     def test_sigkilled_worker_breaks_the_pool(self):
         started, release = self.gates()
@@ -531,13 +534,16 @@ class LifecycleTests(PoolTestCase):
         with self.assertRaises(RuntimeError):
             executor.submit(tasks.add, 1, 1)
 
-    def _force_shutdown(self, method):
+    def _force_shutdown(self, method, signum):
         started, release = self.gates()
         executor = self.pool(1, initializer=tasks.init_events, initargs=(started, release))
         running = executor.submit(tasks.block)
         pending = [executor.submit(tasks.add, i, i) for i in range(3)]
         self.assertStarted(started)
+        (worker,) = executor._processes.values()
         getattr(executor, method)()
+        worker.join(WAIT)
+        self.assertEqual(worker.exitcode, -signum)  # the signal of the method, sent to the worker
         for future in pending:
             self.assertTrue(future.cancelled(), future)
         with self.assertRaises(RuntimeError):  # shut down (or broken: BrokenProcessPool is one)
@@ -547,10 +553,78 @@ class LifecycleTests(PoolTestCase):
         self.assertFalse(executor._executor_manager_thread.is_alive(), "the workers exited")
 
     def test_terminate_workers(self):
-        self._force_shutdown("terminate_workers")
+        self._force_shutdown("terminate_workers", signal.SIGTERM)
 
     def test_kill_workers(self):
-        self._force_shutdown("kill_workers")
+        self._force_shutdown("kill_workers", signal.SIGKILL)
+
+    def test_force_shutdown_refuses_an_unknown_operation(self):
+        # CPython 3.14's _force_shutdown(operation), which terminate_workers and kill_workers call.
+        executor = self.pool(1)
+        with self.assertRaisesRegex(ValueError, r"^Unsupported operation: 'bogus'$"):
+            executor._force_shutdown(operation="bogus")
+        self.assertEqual(executor.submit(tasks.add, 1, 2).result(timeout=WAIT), 3)
+
+    def test_force_shutdown_of_a_pool_that_never_started(self):
+        for method in ("terminate_workers", "kill_workers"):
+            with self.subTest(method=method):
+                executor = self.pool(1)
+                getattr(executor, method)()
+                with self.assertRaises(RuntimeError):
+                    executor.submit(tasks.add, 1, 1)
+
+    def _max_tasks_pool(self, executor_kwargs=None):
+        """A one-worker pool with max_tasks_per_child=1 whose worker is inside the first of three
+        tasks (released by the returned semaphore)."""
+        started, release = self.gates()
+        executor = ProcessPoolExecutor(1, initializer=tasks.init_events, initargs=(started, release),
+                                       max_tasks_per_child=1, mp_context=SPAWN)
+        futures = [executor.submit(tasks.block, i) for i in range(3)]
+        self.assertStarted(started)
+        return executor, futures, release
+
+    def test_force_shutting_down_leaves_a_worker_at_max_tasks_unreplaced(self):
+        # CPython 3.14 (gh-152967): while terminate_workers()/kill_workers() runs, a worker leaving
+        # after max_tasks_per_child is not replaced; the queued futures fail instead.
+        executor, futures, release = self._max_tasks_pool()
+        self.addCleanup(self.dispose, executor)
+        with executor._shutdown_lock:
+            executor._force_shutting_down = True
+        release.release()
+        self.assertEqual(futures[0].result(timeout=WAIT), 0)
+        for future in futures[1:]:
+            error = self.assertBroken(future, timeout=WAIT)
+            self.assertIn("forcefully shut down", str(error))
+        self.assertTrue(executor._broken)
+
+    def test_collected_executor_leaves_a_worker_at_max_tasks_unreplaced(self):
+        # CPython 3.14 (gh-152967): once the executor is garbage collected, nothing replaces a
+        # worker leaving after max_tasks_per_child; the queued futures fail instead of waiting.
+        import gc
+        import weakref
+        executor, futures, release = self._max_tasks_pool()
+        manager = executor._executor_manager_thread
+        collected = weakref.ref(executor)
+        del executor
+        gc.collect()
+        self.assertIsNone(collected())
+        release.release()
+        self.assertEqual(futures[0].result(timeout=WAIT), 0)
+        for future in futures[1:]:
+            error = self.assertBroken(future, timeout=WAIT)
+            self.assertRegex(str(error), "^The ProcessPoolExecutor was garbage collected with work "
+                                         "pending after its last worker process exited")
+        manager.join(WAIT)
+        self.assertFalse(manager.is_alive())
+
+    def test_shutdown_without_wait_still_replaces_a_worker_at_max_tasks(self):
+        # CPython 3.14 (gh-119592): shutdown(wait=False) keeps the queued work running.
+        executor, futures, release = self._max_tasks_pool()
+        self.addCleanup(self.dispose, executor)
+        executor.shutdown(wait=False)
+        for _ in futures:
+            release.release()
+        self.assertEqual([f.result(timeout=WAIT) for f in futures], [0, 1, 2])
 
 
 class ExtensionTests(PoolTestCase):

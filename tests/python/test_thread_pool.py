@@ -4,6 +4,7 @@ import contextvars
 import logging
 import os
 import re
+import sys
 import threading
 import time
 import traceback
@@ -242,6 +243,14 @@ class HookTests(unittest.TestCase):
         self.assertEqual(len(traced), 1, "a later worker on the same thread is not traced")
 
 
+def exit_if_threading_is_sane():
+    """In a child forked by a task: exit with 0 if threading made the forking thread the only and
+    main thread (its _after_fork handler ran through), else 3."""
+    import sys
+    current = threading.current_thread()
+    sys.exit(0 if current is threading.main_thread() and threading.enumerate() == [current] else 3)
+
+
 class WorkerExitTests(unittest.TestCase):
     """A worker's exit is a thread's exit for Python, although the engine parks its .NET thread and
     gives it to the next pool's worker."""
@@ -271,6 +280,95 @@ class WorkerExitTests(unittest.TestCase):
         self.assertTrue(threads)
         self.assertFalse(any(t.is_alive() for t in threads))
         self.assertFalse([t for t in threading.enumerate() if t.name.startswith("Gone_")])
+
+    @unittest.skipUnless(hasattr(os, "register_at_fork"), "needs os.register_at_fork")
+    def test_a_task_can_fork_a_child_that_exits_cleanly(self):
+        # CPython's test_process_fork_from_a_threadpool: in the child, threading makes the forking
+        # worker its main thread (3.13+: it checks the thread's handle, then marks it done at exit).
+        import multiprocessing
+        import warnings
+
+        def fork_and_exit_code():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
+                child = multiprocessing.get_context("fork").Process(target=exit_if_threading_is_sane)
+                child.start()
+            child.join(WAIT)
+            return child.exitcode
+
+        with ThreadPoolExecutor(1) as executor:
+            self.assertEqual(executor.submit(fork_and_exit_code).result(timeout=WAIT), 0)
+
+
+class RecordingContext(cs_futures.thread.WorkerContext):
+    """A worker context that records its calls (in *log*) and runs tasks with a prefix."""
+
+    @classmethod
+    def prepare(cls, initializer, initargs, log=None, prefix=""):
+        def create_context():
+            return cls(initializer, initargs, log, prefix)
+        def resolve_task(fn, args, kwargs):
+            log.append(("resolve", fn.__name__))
+            return fn, args, kwargs
+        return create_context, resolve_task
+
+    def __init__(self, initializer, initargs, log, prefix):
+        super().__init__(initializer, initargs)
+        self.log, self.prefix = log, prefix
+
+    def initialize(self):
+        self.log.append(("initialize", threading.current_thread().name))
+        super().initialize()
+
+    def run(self, task):
+        return self.prefix + str(super().run(task))
+
+    def finalize(self):
+        self.log.append(("finalize", threading.current_thread().name))
+
+
+class ContextPool(ThreadPoolExecutor):
+    @classmethod
+    def prepare_context(cls, initializer, initargs, **ctxkwargs):
+        return RecordingContext.prepare(initializer, initargs, **ctxkwargs)
+
+
+class WorkerContextTests(unittest.TestCase):
+    """Python 3.14's prepare_context hook: a subclass's worker contexts."""
+
+    def test_each_worker_runs_its_tasks_in_its_context(self):
+        log = []
+        with ContextPool(1, thread_name_prefix="Ctx", log=log, prefix="ctx:") as executor:
+            self.assertEqual(executor.submit(abs, -3).result(timeout=WAIT), "ctx:3")
+            self.assertEqual(list(executor.map(str.upper, ["a", "b"])), ["ctx:A", "ctx:B"])
+        self.assertEqual(log, [("resolve", "abs"), ("initialize", "Ctx_0"), ("resolve", "upper"),
+                               ("resolve", "upper"), ("finalize", "Ctx_0")])
+
+    def test_failing_context_initialization_breaks_the_pool(self):
+        class Failing(RecordingContext):
+            def initialize(self):
+                raise OSError("no context")
+
+        class FailingPool(ThreadPoolExecutor):
+            @classmethod
+            def prepare_context(cls, initializer, initargs):
+                return Failing.prepare(initializer, initargs, log=[])
+
+        with self.assertLogs("concurrent.futures", "CRITICAL") as logs:
+            executor = FailingPool(1)
+            future = executor.submit(abs, -1)
+            with self.assertRaises(BrokenThreadPool):
+                future.result(timeout=WAIT)
+            executor.shutdown()
+        self.assertIn("Exception in initializer:", logs.output[0])
+        self.assertIn("no context", logs.output[0])
+
+    def test_worker_context_is_the_standard_librarys_from_3_14(self):
+        if sys.version_info >= (3, 14):
+            import concurrent.futures.thread as std_thread
+            self.assertIs(cs_futures.thread.WorkerContext, std_thread.WorkerContext)
+        with self.assertRaises(TypeError):  # no context arguments without a prepare_context for them
+            ThreadPoolExecutor(1, log=[])
 
 
 class InitializerTests(unittest.TestCase):

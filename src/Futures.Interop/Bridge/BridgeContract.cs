@@ -63,6 +63,16 @@ public enum PoolShutdown
 
     /// <summary><c>kill_workers()</c> (SIGKILL).</summary>
     Kill,
+
+    /// <summary>Python 3.14's <c>executor._force_shutting_down = True</c>: workers that leave after
+    /// <c>max_tasks_per_child</c> are no longer replaced (<see cref="ProcessPoolExecutor.StopReplacingWorkers"/>
+    /// with <see cref="ProcessPoolExecutor.ForceShutdownMessage"/>).</summary>
+    ForceShuttingDown,
+
+    /// <summary>The executor object was garbage collected: <c>shutdown(wait=False)</c>, and workers that
+    /// leave after <c>max_tasks_per_child</c> are no longer replaced (CPython 3.14, gh-152967;
+    /// <see cref="ProcessPoolExecutor.CollectedMessage"/>).</summary>
+    Collected,
 }
 
 /// <summary>What <c>process_worker_op</c> does to one worker (Python: <c>_bridge.WorkerOp</c>).</summary>

@@ -889,6 +889,13 @@ public static unsafe partial class NativeEntryPoints
                 case PoolShutdown.Shutdown:
                     engine.Shutdown(wait: false, cancelFutures: cancelFutures != 0);
                     break;
+                case PoolShutdown.ForceShuttingDown:
+                    engine.StopReplacingWorkers(ProcessPoolExecutor.ForceShutdownMessage);
+                    break;
+                case PoolShutdown.Collected:
+                    engine.StopReplacingWorkers(ProcessPoolExecutor.CollectedMessage);
+                    engine.Shutdown(wait: false, cancelFutures: cancelFutures != 0);
+                    break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a PoolShutdown mode");
             }

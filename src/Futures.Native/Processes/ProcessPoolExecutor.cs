@@ -52,6 +52,18 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
     public const string BrokenMessage =
         "A child process terminated abruptly, the process pool is not usable anymore";
 
+    /// <summary>CPython 3.14's message for the queued futures of a pool whose executor was garbage
+    /// collected when its last worker left after <c>max_tasks_per_child</c> (see <see cref="StopReplacingWorkers"/>).</summary>
+    public const string CollectedMessage =
+        "The ProcessPoolExecutor was garbage collected with work pending after its last worker process "
+        + "exited upon reaching max_tasks_per_child; the pending work can never be run.";
+
+    /// <summary>CPython 3.14's message for the queued futures of a pool being forcefully shut down
+    /// when its last worker left after <c>max_tasks_per_child</c> (see <see cref="StopReplacingWorkers"/>).</summary>
+    public const string ForceShutdownMessage =
+        "A worker process exited while the pool was being forcefully shut down; work that was still "
+        + "enqueued will not be run.";
+
     private readonly ProcessPoolExecutorOptions _options;
     private readonly ILogger _logger;
     private readonly WorkerTable _table;
@@ -266,6 +278,18 @@ public sealed class ProcessPoolExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>Python 3.14's <c>kill_workers()</c>: as <see cref="TerminateWorkers"/> with SIGKILL.</summary>
     public void KillWorkers() => ForceShutdown(LinuxProcessApi.SIGKILL);
+
+    /// <summary>From now on, a worker that leaves after <see cref="ProcessPoolExecutorOptions.MaxTasksPerChild"/>
+    /// tasks is not replaced; when none is left while tasks are queued, the pool breaks and they fail
+    /// with <see cref="BrokenProcessPoolException"/> whose message is <paramref name="reason"/>.
+    /// Python 3.14: the executor garbage collected (<see cref="CollectedMessage"/>) or
+    /// <c>executor._force_shutting_down = True</c> (<see cref="ForceShutdownMessage"/>), as CPython's
+    /// <c>_replace_dead_worker</c> decides. The first reason given is kept.</summary>
+    public void StopReplacingWorkers(string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        Transition(effects => _table.StopReplacingLocked(reason, effects));
+    }
 
     /// <summary>Blocks until every worker has exited after a shutdown; false on timeout.</summary>
     public bool Join(TimeSpan? timeout = null) =>

@@ -44,6 +44,10 @@ internal sealed class WorkerTable
     /// <summary>The error that broke the pool, or null.</summary>
     public BrokenProcessPoolException? BrokenError { get; private set; }
 
+    /// <summary>Why a worker that leaves after <c>max_tasks_per_child</c> is no longer replaced, or
+    /// null while it is (see <see cref="StopReplacingLocked"/>).</summary>
+    public string? NoReplacementReason { get; private set; }
+
     public int QueuedCountLocked
     {
         get
@@ -220,9 +224,12 @@ internal sealed class WorkerTable
         }
         if (BrokenError is null)
         {
-            ReplaceWorkersLocked(effects);
-            AssignLocked(effects);
-            StopIdleLocked(effects);
+            ReplaceWorkersLocked(effects, crashed: !expected);
+            if (BrokenError is null)
+            {
+                AssignLocked(effects);
+                StopIdleLocked(effects);
+            }
         }
         effects.Terminated = IsTerminatedLocked();
     }
@@ -259,6 +266,21 @@ internal sealed class WorkerTable
         return true;
     }
 
+    /// <summary>From now on a worker that leaves after <c>max_tasks_per_child</c> is not replaced
+    /// (CPython 3.14's <c>_replace_dead_worker</c> once the executor was garbage collected or is being
+    /// forcefully shut down); when no worker remains for queued tasks, the pool breaks with
+    /// <paramref name="reason"/> as the tasks' error message. The first reason given is kept.</summary>
+    public void StopReplacingLocked(string reason, PoolEffects effects)
+    {
+        Invariants.AssertHeld(SyncObj);
+        NoReplacementReason ??= reason;
+        if (BrokenError is null && _workers.Count == 0 && _pending.Count > 0)
+        {
+            BreakLocked(new BrokenProcessPoolException(NoReplacementReason), effects);
+            effects.Terminated = IsTerminatedLocked();
+        }
+    }
+
     /// <summary>Python 3.14's <c>terminate_workers()</c> / <c>kill_workers()</c>: every worker is signalled.</summary>
     public void SignalAllLocked(int signal, PoolEffects effects)
     {
@@ -269,12 +291,22 @@ internal sealed class WorkerTable
         }
     }
 
-    /// <summary>Reserves replacements for workers that left, while there is work (or the pool is open).</summary>
-    private void ReplaceWorkersLocked(PoolEffects effects)
+    /// <summary>Reserves replacements for workers that left, while there is work (or the pool is open).
+    /// After <see cref="StopReplacingLocked"/>, a worker that left after <c>max_tasks_per_child</c>
+    /// (not <paramref name="crashed"/>) is not replaced, and with no worker left the queued tasks fail.</summary>
+    private void ReplaceWorkersLocked(PoolEffects effects, bool crashed = false)
     {
         Invariants.AssertHeld(SyncObj);
         if (IsShutdown && _pending.Count == 0)
         {
+            return;
+        }
+        if (NoReplacementReason is { } reason && !crashed)
+        {
+            if (_workers.Count == 0 && _pending.Count > 0)
+            {
+                BreakLocked(new BrokenProcessPoolException(reason), effects);
+            }
             return;
         }
         int before = effects.Spawns.Count;
