@@ -1,33 +1,21 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the NUnit suites (dotnet test Futures.sln, in Release and in
-# Debug, where the [Conditional("DEBUG")] invariant checks run), the Python
-# unittest suite on CPython 3.11, 3.12 and 3.13 with the native engine and on 3.13 with the runtime one,
-# the platform wheel where no .NET runtime can be found (tests/native/no_dotnet.sh), CPython's own concurrent.futures suite against
-# cs_futures (thread pool and Future tests, Python 3.13), CPython's test_asyncio under python -m cs_futures,
-# the wheel built and installed offline (and again where clang cannot be found: tests/native/no_clang_wheel.sh),
-# and the NuGet packages used by a project outside the repository.
+# Debug, where the [Conditional("DEBUG")] invariant checks run), the Python unittest suite on CPython
+# 3.11, 3.12 and 3.13 with the native engine and on 3.13 with the runtime one, CPython 3.13's own
+# concurrent.futures suite and test_asyncio against cs_futures, the wheel built and installed offline
+# (and again where clang cannot be found: tests/native/no_clang_wheel.sh), the platform wheel where no
+# .NET runtime can be found (tests/native/no_dotnet.sh), CPython 3.14 and 3.15 from a Debian sid chroot
+# (tests/sid/run.sh, in the background beside the host's Python stages: their Python suite, their own
+# test_concurrent_futures compared with the standard library's run, test_asyncio, the .NET hosting
+# suite on a 3.14 libpython, the wheel), and the NuGet packages used by a project outside the repository.
+# Each stage prints the time since the start.
 # Ends with one line: "N passed, N failed".
 source "$(dirname "$0")/scripts/common.sh"
 source "$(dirname "$0")/scripts/sid.sh"
+source "$(dirname "$0")/scripts/counting.sh"
 cd "$ROOT"
 LOG="$(mktemp -d)"
 passed=0 failed=0
-
-# stage TITLE: prints the title with the time since test.sh started (where the run's minutes go)
-stage() { printf '== [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
-
-# sum_of PATTERN FILE: the sum of the numbers in the matches of PATTERN (0 when none)
-sum_of() { { grep -oE "$1" "$2" || true; } | { grep -oE "[0-9]+" || true; } | awk '{s+=$1} END {print s+0}'; }
-
-count_unittest() { # log -> adds to passed/failed from unittest's "Ran N tests" and "FAILED (...)"
-  local ran bad skipped
-  ran=$(sum_of "^Ran [0-9]+ test" "$1")
-  bad=$(sum_of "(failures|errors)=[0-9]+" "$1")
-  skipped=$(sum_of "skipped=[0-9]+" "$1")
-  if [ "$ran" = "0" ]; then echo "   no test ran"; failed=$((failed + 1)); return; fi
-  passed=$((passed + ran - bad - skipped)); failed=$((failed + bad))
-  if [ "$skipped" != "0" ]; then echo "   ($skipped skipped)"; fi
-}
 
 need_redis
 need_chromium
@@ -40,19 +28,14 @@ build_all
 # dotnet_tests CONFIG [PROJECT...]: runs the NUnit suites built in CONFIG (the solution's, or the
 # given test projects'); adds to passed/failed.
 dotnet_tests() {
-  local config="$1" out="$LOG/dotnet-$1.txt" n_pass n_fail
+  local config="$1" out="$LOG/dotnet-$1.txt"
   shift
   : >"$out"
   if [ "$#" = 0 ]; then set -- Futures.sln; fi
   for target in "$@"; do
     dotnet test "$target" -c "$config" --no-build -v quiet -nologo --logger "console;verbosity=minimal" >>"$out" 2>&1 || true
   done
-  grep -E "(Passed|Failed)!| error |^ +Failed |^ +Error Message|^ +(Expected|But was):" "$out" || true
-  n_pass=$(sum_of "Passed: +[0-9]+" "$out")
-  n_fail=$(sum_of "Failed: +[0-9]+" "$out")
-  if grep -qE " error |Test Run Aborted" "$out" && [ "$n_fail" = "0" ]; then n_fail=1; echo "   dotnet test reported an error (see above)"; fi
-  if [ "$n_pass" = "0" ] && [ "$n_fail" = "0" ]; then echo "   no .NET test ran"; n_fail=1; fi
-  passed=$((passed + n_pass)); failed=$((failed + n_fail))
+  count_dotnet "$out"
 }
 
 stage ".NET tests: dotnet test Futures.sln (Release)"
@@ -90,6 +73,25 @@ if dotnet build Futures.sln -c Debug -v quiet -nologo >"$LOG/build-debug.txt" 2>
   echo "   Debug build and run: $((SECONDS - debug_start)) s"
 else
   grep -E " error " "$LOG/build-debug.txt" | sort -u | head -20; echo "   the Debug build failed"; failed=$((failed + 1))
+fi
+
+# CPython 3.14 and 3.15 (tests/sid/run.sh, a Debian sid chroot) run in the background from here, beside
+# the host's Python stages (both mostly wait on workers and timeouts); their report is printed at the
+# end. Outside CI a machine that cannot make the chroot says so in one line and skips them; under
+# CI=true that is a failure: CI never passes without 3.14 and 3.15.
+sid_job=""
+sid_made=0
+wait "$sid_make_job" || sid_made=$?
+sed 's/^== /   /' "$LOG/sid-make.txt"
+if [ "$sid_made" = 0 ]; then
+  stage "CPython 3.14 and 3.15: tests/sid/run.sh started in the background (Debian sid chroot $SID_DIR)"
+  bash tests/sid/run.sh "$LOG" >"$LOG/sid.txt" 2>&1 &
+  sid_job=$!
+elif [ "${CI:-}" = true ]; then
+  stage "CPython 3.14 and 3.15: the Debian sid chroot could not be made (above); under CI this is a failure"
+  failed=$((failed + 1))
+else
+  stage "CPython 3.14 and 3.15: skipped, the Debian sid chroot could not be made here (above)"
 fi
 
 # Both engines: the natively compiled one (python/cs_futures/_native, what the package uses when it
@@ -236,69 +238,7 @@ else
   stage "no platform wheel (no native engine): the no-.NET checks need one; counted as a failure"; failed=$((failed + 1))
 fi
 
-# CPython 3.14 and 3.15 from Debian sid (scripts/sid.sh: a debootstrap chroot, cached; sid's glibc is
-# newer than the host's, so everything that uses their libpython runs inside it). Outside CI a machine
-# that cannot make the chroot says so in one line and skips the stage; under CI=true that is a failure.
-newest_start=$SECONDS
-sid_made=0
-wait "$sid_make_job" || sid_made=$?
-cat "$LOG/sid-make.txt"
-if [ "$sid_made" = 0 ]; then
-  # sid_unittest VERSION ENGINE: the Python suite (test_cluster_nodes aside, as on 3.11 and 3.12)
-  sid_unittest() {
-    local v="$1" engine="$2" out="$LOG/sid-py$1-$2.txt"
-    stage "Python $v unit tests, $engine engine (Debian sid chroot)"
-    if in_sid env CS_FUTURES_ENGINE="$engine" PYTHONPATH="$ROOT/python" "python$v" -m unittest "${sid_modules[@]}" >"$out" 2>&1; then
-      grep -E "^Ran " "$out" || true
-    else
-      grep -E "^(FAIL|ERROR):|^Ran |^OK|^FAILED" "$out" | head -40
-    fi
-    count_unittest "$out"
-  }
-  # sid_conformance VERSION: cs_futures' run of the version's own test_concurrent_futures (with
-  # test_interpreter_pool), then its test_asyncio under python -m cs_futures; into $LOG/sid-*VERSION.txt
-  sid_conformance() {
-    in_sid "python$1" tests/conformance/run_cpython_suite.py --passed-ids "$LOG/sid-ours$1.ids" >"$LOG/sid-conformance$1.txt" 2>&1 || true
-    in_sid timeout 900 "python$1" tests/conformance/run_cpython_asyncio.py >"$LOG/sid-asyncio$1.txt" 2>&1 || true
-  }
-  # Beside the unit suites, in the background (they mostly wait: about a third of a core each): the
-  # standard library's own run of each suite (the baseline, same chroot, same run), and 3.15's runs.
-  (for v in 3.14 3.15; do
-     in_sid "python$v" tests/conformance/run_cpython_suite.py --stdlib --passed-ids "$LOG/sid-stdlib$v.ids" >"$LOG/sid-stdlib$v.txt" 2>&1 || true
-   done) &
-  baseline_job=$!
-  sid_conformance 3.15 &
-  newest_job=$!
-  sid_modules=($(cd tests/python && ls test_*.py | grep -v '^test_cluster_nodes\.py$' | sed 's/\.py$//; s/^/tests.python./'))
-  if [ -f "$ROOT/python/cs_futures/_native/Futures.Interop.Native.so" ]; then
-    sid_runs=("3.14 native" "3.15 native" "3.14 runtime" "3.15 runtime")
-  else
-    sid_runs=("3.14 runtime" "3.15 runtime")
-  fi
-  for run in "${sid_runs[@]}"; do sid_unittest $run; done
-
-  stage "the main job's Python example on 3.14 and 3.15: python -m cs_futures examples/fetch_and_crunch.py (Debian sid chroot)"
-  for v in 3.14 3.15; do
-    if in_sid env PYTHONPATH="$ROOT/python" "python$v" -m cs_futures examples/fetch_and_crunch.py >"$LOG/sid-example$v.txt" 2>&1 \
-        && grep -q "^fetched 24 documents .* on cs_futures.thread" "$LOG/sid-example$v.txt" \
-        && grep -q "^counted 61800 words .* on cs_futures.process" "$LOG/sid-example$v.txt"; then
-      echo "   Python $v: $(tail -1 "$LOG/sid-example$v.txt")"; passed=$((passed + 1))
-    else
-      tail -10 "$LOG/sid-example$v.txt"; echo "   Python $v: the example did not run as on 3.13"; failed=$((failed + 1))
-    fi
-  done
-
-  stage ".NET hosting tests (Futures.Interop.Tests) on a CPython 3.14 host (Debian sid chroot, libpython3.14)"
-  out="$LOG/sid-dotnet-interop3.14.txt"
-  in_sid env PYTHONNET_PYDLL=/usr/lib/x86_64-linux-gnu/libpython3.14.so.1.0 \
-    dotnet test tests/Futures.Interop.Tests -c Release --no-build -v quiet -nologo --logger "console;verbosity=normal" >"$out" 2>&1 || true
-  grep -E "(Passed|Failed)!| error |^ +Failed |^ +Error Message|^ +(Expected|But was):" "$out" || true
-  grep -qE "Python 3\.14\.[0-9]+ .* from /usr/lib/x86_64-linux-gnu/libpython3\.14" "$out" || { echo "   the suite did not host CPython 3.14"; failed=$((failed + 1)); }
-  n_pass=$(sum_of "Passed: +[0-9]+" "$out"); n_fail=$(sum_of "Failed: +[0-9]+" "$out")
-  if grep -qE " error |Test Run Aborted" "$out" && [ "$n_fail" = "0" ]; then n_fail=1; fi
-  if [ "$n_pass" = "0" ] && [ "$n_fail" = "0" ]; then echo "   no .NET test ran"; n_fail=1; fi
-  passed=$((passed + n_pass)); failed=$((failed + n_fail))
-
+if [ -n "$sid_job" ]; then
   if [ -n "${wheel_path:-}" ]; then
     stage "wheel: installed into fresh venvs of CPython 3.14 and 3.15 (Debian sid chroot), imported outside the checkout"
     for v in 3.14 3.15; do
@@ -313,38 +253,15 @@ assert cs_futures.ENGINE == os.environ[\"WHEEL_ENGINE\"], cs_futures.ENGINE"' _ 
       fi
     done
   fi
-
-  sid_conformance 3.14
-  wait "$newest_job" "$baseline_job" || true
-  for v in 3.14 3.15; do
-    stage "CPython $v's own test_concurrent_futures against cs_futures, compared with the standard library's run in the same chroot"
-    grep -E "^conformance:" "$LOG/sid-stdlib$v.txt" | sed 's/^/   standard library: /' || echo "   the standard library's run did not finish"
-    grep -E "^conformance:" "$LOG/sid-conformance$v.txt" | sed 's/^/   cs_futures:        /' || { tail -20 "$LOG/sid-conformance$v.txt"; echo "   the cs_futures run did not finish"; }
-    if [ -s "$LOG/sid-stdlib$v.ids" ] && [ -f "$LOG/sid-ours$v.ids" ] && python3 tests/conformance/compare_runs.py \
-        "$LOG/sid-stdlib$v.ids" "$LOG/sid-ours$v.ids" "tests/conformance/known_failures_$v.txt" >"$LOG/sid-compare$v.txt" 2>&1; then
-      sed 's/^/   /' "$LOG/sid-compare$v.txt"
-      passed=$((passed + $(grep -oE "^conformance: [0-9]+ run, [0-9]+ passed" "$LOG/sid-conformance$v.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")))
-    else
-      sed 's/^/   /' "$LOG/sid-compare$v.txt" 2>/dev/null; grep -E "^(FAIL|ERROR):" "$LOG/sid-conformance$v.txt" | head -20 || true
-      echo "   the comparison does not hold"; failed=$((failed + 1))
-    fi
-
-    stage "CPython $v's own test_asyncio under python -m cs_futures (Debian sid chroot)"
-    if grep -E "^test_asyncio:" "$LOG/sid-asyncio$v.txt"; then
-      n_pass=$(grep -oE "^test_asyncio: [0-9]+ run, [0-9]+ passed" "$LOG/sid-asyncio$v.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
-      n_bad=$(grep -oE "[0-9]+ failed, [0-9]+ errors" "$LOG/sid-asyncio$v.txt" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
-      grep -E "^(FAIL|ERROR):" "$LOG/sid-asyncio$v.txt" || true
-      passed=$((passed + ${n_pass:-0})); failed=$((failed + ${n_bad:-1}))
-    else
-      tail -20 "$LOG/sid-asyncio$v.txt"; echo "   test_asyncio run did not finish"; failed=$((failed + 1))
-    fi
-  done
-  echo "   CPython 3.14 and 3.15 stage: $((SECONDS - newest_start)) s"
-elif [ "${CI:-}" = true ]; then
-  stage "CPython 3.14 and 3.15: the Debian sid chroot could not be made (see above); under CI this is a failure"
-  failed=$((failed + 1))
-else
-  stage "CPython 3.14 and 3.15: skipped, the Debian sid chroot could not be made here (see above)"
+  stage "CPython 3.14 and 3.15 (tests/sid/run.sh, in the background since the host's Python stage): its report"
+  wait "$sid_job" || true
+  grep -v "^sid: " "$LOG/sid.txt" || true
+  if grep -qE "^sid: [0-9]+ passed, [0-9]+ failed$" "$LOG/sid.txt"; then
+    passed=$((passed + $(grep -oE "^sid: [0-9]+" "$LOG/sid.txt" | grep -oE "[0-9]+")))
+    failed=$((failed + $(grep -oE "[0-9]+ failed$" "$LOG/sid.txt" | grep -oE "[0-9]+")))
+  else
+    tail -20 "$LOG/sid.txt"; echo "   the 3.14/3.15 run did not finish"; failed=$((failed + 1))
+  fi
 fi
 
 stage "NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
