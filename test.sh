@@ -52,11 +52,7 @@ for v in 3.13 3.12; do
   stage ".NET interpreter-pool tests on a CPython $v host ($lib)"
   out="$LOG/dotnet-interp$v.txt"
   PYTHONNET_PYDLL="$lib" dotnet test tests/Futures.Interop.Tests -c Release --no-build --filter "Category=InterpreterPool" -v quiet -nologo >"$out" 2>&1 || true
-  grep -E "(Passed|Failed)!| error |^ +Failed |aborted" "$out" || true
-  n_pass=$(sum_of "Passed: +[0-9]+" "$out"); n_fail=$(sum_of "Failed: +[0-9]+" "$out")
-  if grep -qE " error |Test Run Aborted" "$out" && [ "$n_fail" = "0" ]; then n_fail=1; fi
-  if [ "$n_pass" = "0" ] && [ "$n_fail" = "0" ]; then echo "   no .NET test ran"; n_fail=1; fi
-  passed=$((passed + n_pass)); failed=$((failed + n_fail))
+  count_dotnet "$out"
 done
 
 # The same suites built in Debug, so that the [Conditional("DEBUG")] invariant checks
@@ -159,14 +155,7 @@ if [ -n "$py313" ]; then
   # python -m cs_futures. No known failures: any failure or error counts.
   stage "CPython's own test_asyncio under python -m cs_futures ($py313)"
   timeout 900 "$py313" tests/conformance/run_cpython_asyncio.py >"$LOG/asyncio.txt" 2>&1 || true
-  if grep -E "^test_asyncio:" "$LOG/asyncio.txt"; then
-    n_pass=$(grep -oE "^test_asyncio: [0-9]+ run, [0-9]+ passed" "$LOG/asyncio.txt" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")
-    n_bad=$(grep -oE "[0-9]+ failed, [0-9]+ errors" "$LOG/asyncio.txt" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
-    grep -E "^(FAIL|ERROR):" "$LOG/asyncio.txt" || true
-    passed=$((passed + ${n_pass:-0})); failed=$((failed + ${n_bad:-1}))
-  else
-    tail -20 "$LOG/asyncio.txt"; echo "   test_asyncio run did not finish"; failed=$((failed + 1))
-  fi
+  count_asyncio "$LOG/asyncio.txt"
 fi
 
 stage "wheel: built offline with the build backend, installed into a fresh venv, imported outside the checkout"

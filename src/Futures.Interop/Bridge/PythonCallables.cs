@@ -23,4 +23,21 @@ internal static unsafe class PythonCallables
             }
         };
     }
+
+    /// <summary>Calls a zero-argument Python callable once, under the GIL (the caller holds it), and
+    /// releases it; an exception that escapes it is printed (<c>PyErr_Print</c>): the package's
+    /// callables log the <c>Exception</c>s themselves, so only the rest reach this.</summary>
+    public static void CallOnceAndRelease(PyRef fn)
+    {
+        IntPtr result = PyApi.PyObject_CallNoArgs(fn.Pointer);
+        if (result == IntPtr.Zero)
+        {
+            PyApi.PyErr_Print();
+        }
+        else
+        {
+            PyApi.Py_DecRef(result);
+        }
+        fn.Dispose();
+    }
 }

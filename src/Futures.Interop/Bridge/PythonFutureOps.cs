@@ -74,16 +74,7 @@ internal static unsafe class PythonFutureOps
             }
             using (Gil.Acquire())
             {
-                IntPtr result = PyApi.PyObject_CallNoArgs(fn.Pointer);
-                if (result == IntPtr.Zero)
-                {
-                    PyApi.PyErr_Print(); // the package's wrapper logs Exceptions; this prints the rest
-                }
-                else
-                {
-                    PyApi.Py_DecRef(result);
-                }
-                fn.Dispose();
+                PythonCallables.CallOnceAndRelease(fn);
             }
         });
     }

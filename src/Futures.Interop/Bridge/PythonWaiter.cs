@@ -44,16 +44,7 @@ internal sealed unsafe class PythonWaiter : Waiter
             {
                 return; // removed by Python meanwhile
             }
-            IntPtr result = PyApi.PyObject_CallNoArgs(fn.Pointer);
-            if (result == IntPtr.Zero)
-            {
-                PyApi.PyErr_Print(); // the package's callable logs Exceptions; this prints the rest
-            }
-            else
-            {
-                PyApi.Py_DecRef(result);
-            }
-            fn.Dispose();
+            PythonCallables.CallOnceAndRelease(fn);
         }
     }
 }
