@@ -73,9 +73,10 @@ stage ".NET hosting tests (Futures.Interop.Tests) on a CPython 3.14 host (libpyt
 out="$LOG/sid-dotnet-interop3.14.txt"
 in_sid env PYTHONNET_PYDLL=/usr/lib/x86_64-linux-gnu/libpython3.14.so.1.0 \
   dotnet test tests/Futures.Interop.Tests -c Release --no-build -v quiet -nologo --logger "console;verbosity=normal" >"$out" 2>&1 || true
-if ! grep -qE "Python 3\.14\.[0-9]+ .* from /usr/lib/x86_64-linux-gnu/libpython3\.14" "$out"; then
+if ! grep -E "Python 3\.14\.[0-9]+ .* from /usr/lib/x86_64-linux-gnu/libpython3\.14" "$out" | sed 's/^/   hosted: /'; then
   echo "   the suite did not host CPython 3.14"; failed=$((failed + 1))
 fi
+grep -E "^Total tests:|^ +(Passed|Failed): " "$out" | tr -s ' ' | paste -sd' ' | sed 's/^/   /' || true
 count_dotnet "$out"
 
 conformance_and_asyncio 3.14
