@@ -17,6 +17,12 @@ import types
 _PROTOCOL = -1  # the highest this Python has, as _serialize.PROTOCOL
 
 
+def _exception_type(module, qualname):
+    """``excinfo.type`` of an ExecutionFailed: the exception's class by name, as CPython gives it."""
+    return types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
+                                 __module__=module)
+
+
 class ExecutionFailed(Exception):
     """An unhandled exception happened during execution in a worker's interpreter.
 
@@ -31,9 +37,8 @@ class ExecutionFailed(Exception):
     def __init__(self, excinfo):
         module, qualname, msg, formatted = excinfo
         self.excinfo = types.SimpleNamespace(
-            type=types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
-                                       __module__=module),
-            msg=msg, formatted=formatted, errdisplay=formatted.rstrip())
+            type=_exception_type(module, qualname), msg=msg, formatted=formatted,
+            errdisplay=formatted.rstrip())
         super().__init__(f"{qualname}: {msg}" if msg else qualname)
 
     def __str__(self):
@@ -178,8 +183,7 @@ def _execution_failed(info):
     module, qualname, msg, formatted = info
     name = qualname if module in ("builtins", "__main__") else f"{module}.{qualname}"
     excinfo = types.SimpleNamespace(
-        type=types.SimpleNamespace(__name__=qualname.rpartition(".")[2], __qualname__=qualname,
-                                   __module__=module),
+        type=_exception_type(module, qualname),
         msg=msg, formatted=f"{name}: {msg}" if msg else name, errdisplay=formatted.rstrip())
     return StdExecutionFailed(excinfo)
 

@@ -73,8 +73,9 @@ def _run_initializer(payload):
 
 # Python 3.14+: what a call may carry into the worker's interpreter follows CPython 3.14's rules
 # (concurrent.interpreters): closures, local classes and their instances cannot cross, and fail
-# with NotShareableError. 3.12 and 3.13 keep the rules of cs_futures' process pool.
-_CROSS_INTERPRETER_RULES = sys.version_info >= (3, 14)
+# with NotShareableError. 3.12 and 3.13 keep the rules of cs_futures' process pool. (The worker's
+# side, _interpreter_calls, decides by the same flag.)
+_CROSS_INTERPRETER_RULES = _interpreter_calls._CROSS_INTERPRETER_ERRORS
 
 
 def _not_shareable(obj):

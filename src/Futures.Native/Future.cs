@@ -340,7 +340,7 @@ public abstract class Future
                     }
                     else
                     {
-                        Tell(waiter, token, state, failed);
+                        waiter.Tell(this, token, state, failed);
                     }
                 }
                 listeners.ClearWaiters(); // told: a done future never reports again (see RemoveWaiter)
@@ -359,7 +359,7 @@ public abstract class Future
         {
             foreach (var (waiter, token) in outside)
             {
-                Tell(waiter, token, state, failed);
+                waiter.Tell(this, token, state, failed);
             }
         }
         if (callbacks is not null)
@@ -368,24 +368,6 @@ public abstract class Future
             {
                 InvokeCallback(callback);
             }
-        }
-    }
-
-    /// <summary>Reports the transition to <paramref name="state"/> (FINISHED, or
-    /// CANCELLED_AND_NOTIFIED) to one waiter.</summary>
-    private void Tell(Waiter waiter, int token, FutureState state, bool failed)
-    {
-        if (state == FutureState.CancelledAndNotified)
-        {
-            waiter.AddCancelled(this, token);
-        }
-        else if (failed)
-        {
-            waiter.AddException(this, token);
-        }
-        else
-        {
-            waiter.AddResult(this, token);
         }
     }
 

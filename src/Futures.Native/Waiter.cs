@@ -26,19 +26,24 @@ internal abstract class Waiter
 
     /// <summary>Reports <paramref name="future"/>, found done after it could not take the waiter
     /// any more, as it would have reported itself.</summary>
-    public void AddDone(Future future, int token = 0)
+    public void AddDone(Future future, int token = 0) =>
+        Tell(future, token, future.State, future.FinishedWithException);
+
+    /// <summary>Reports <paramref name="future"/> as done in <paramref name="state"/>: FINISHED, with
+    /// an exception when <paramref name="failed"/>, or cancelled (and notified).</summary>
+    internal void Tell(Future future, int token, FutureState state, bool failed)
     {
-        if (future.State == FutureState.Finished && future.FinishedWithException)
+        if (state != FutureState.Finished)
+        {
+            AddCancelled(future, token);
+        }
+        else if (failed)
         {
             AddException(future, token);
         }
-        else if (future.State == FutureState.Finished)
-        {
-            AddResult(future, token);
-        }
         else
         {
-            AddCancelled(future, token);
+            AddResult(future, token);
         }
     }
 

@@ -274,11 +274,22 @@ internal sealed class WorkerTable
     {
         Invariants.AssertHeld(SyncObj);
         NoReplacementReason ??= reason;
-        if (BrokenError is null && _workers.Count == 0 && _pending.Count > 0)
+        if (BrokenError is null && BreakIfNoWorkerForQueuedLocked(effects))
         {
-            BreakLocked(new BrokenProcessPoolException(NoReplacementReason), effects);
             effects.Terminated = IsTerminatedLocked();
         }
+    }
+
+    /// <summary>Once workers are no longer replaced: breaks the pool with <see cref="NoReplacementReason"/>
+    /// when tasks are queued and no worker is left to run them; true when it broke it.</summary>
+    private bool BreakIfNoWorkerForQueuedLocked(PoolEffects effects)
+    {
+        if (_workers.Count > 0 || _pending.Count == 0)
+        {
+            return false;
+        }
+        BreakLocked(new BrokenProcessPoolException(NoReplacementReason!), effects);
+        return true;
     }
 
     /// <summary>Python 3.14's <c>terminate_workers()</c> / <c>kill_workers()</c>: every worker is signalled.</summary>
@@ -301,12 +312,9 @@ internal sealed class WorkerTable
         {
             return;
         }
-        if (NoReplacementReason is { } reason && !crashed)
+        if (NoReplacementReason is not null && !crashed)
         {
-            if (_workers.Count == 0 && _pending.Count > 0)
-            {
-                BreakLocked(new BrokenProcessPoolException(reason), effects);
-            }
+            BreakIfNoWorkerForQueuedLocked(effects);
             return;
         }
         int before = effects.Spawns.Count;
