@@ -18,6 +18,19 @@ count_unittest() { # log -> adds to passed/failed from unittest's "Ran N tests" 
   if [ "$skipped" != "0" ]; then echo "   ($skipped skipped)"; fi
 }
 
+# report_unittest LOG STATUS: prints a unittest run's outcome (its failures when STATUS is not 0) and
+# counts it; an interpreter that exits with an error after the tests passed is a failure too.
+report_unittest() {
+  local out="$1" status="$2"
+  if [ "$status" = 0 ]; then
+    grep -E "^Ran " "$out" || true
+  else
+    grep -E "^(FAIL|ERROR):|Error|^Ran |^OK|^FAILED" "$out" | head -40
+    if grep -qE "^OK" "$out"; then echo "   the interpreter exited with status $status after the tests"; failed=$((failed + 1)); fi
+  fi
+  count_unittest "$out"
+}
+
 # count_dotnet LOG: adds the counts of dotnet test's summary lines in LOG; a build error, an aborted
 # run or no test at all counts as a failure.
 count_dotnet() {
