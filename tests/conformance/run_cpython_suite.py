@@ -16,6 +16,8 @@ import os
 import sys
 import unittest
 
+from compare_runs import read_ids  # this folder's lists of test ids, one format
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 
 
@@ -58,7 +60,7 @@ def main():
           f"{errors} errors, {skipped} skipped")
     if not args.known_failures:
         return 0 if result.wasSuccessful() else 1
-    known = _read_known(args.known_failures)
+    known = read_ids(args.known_failures)
     broken = {test.id().removeprefix("test.test_concurrent_futures.")
               for test, _ in result.failures + result.errors}
     unexpected = sorted(broken - known)
@@ -83,9 +85,6 @@ class _IdsResult(unittest.TextTestResult):
         self.passed_ids.add(test.id().removeprefix("test.test_concurrent_futures."))
 
 
-def _read_known(path):
-    with open(path, encoding="utf-8") as fh:
-        return {line.strip() for line in fh if line.strip() and not line.startswith("#")}
 
 
 if __name__ == "__main__":
