@@ -5,10 +5,10 @@ Needs the .NET 10 SDK (`dotnet` on PATH or DOTNET_ROOT). The assemblies are prec
 they need a .NET 10 runtime.
 
 With clang on the building machine (Linux x86-64), the engine is also compiled natively (Native AOT)
-into ``_native/Futures.Interop.Native.so``, which cs_futures then uses without any .NET runtime, and
-the wheel is tagged for the platform (``py3-none-manylinux_2_X_x86_64``, 2.X the newest glibc symbol
-version the library needs, as auditwheel reads it). Without clang the wheel is the runtime-hosted
-``py3-none-any`` one.
+into the extension module ``cs_futures/_engine.abi3.so`` (stable ABI), which cs_futures then uses
+without any .NET runtime, and the wheel is tagged for it (``cp311-abi3-manylinux_2_X_x86_64``: CPython
+3.11 and later, 2.X the newest glibc symbol version the library needs, as auditwheel reads it).
+Without clang the wheel is the runtime-hosted ``py3-none-any`` one.
 ``CS_FUTURES_NATIVE=0`` skips the native build.
 """
 import os
@@ -25,8 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.join(HERE, "src", "Futures.Interop", "Futures.Interop.csproj")
 NODE = os.path.join(HERE, "src", "Futures.Cluster.Node", "Futures.Cluster.Node.csproj")
 NATIVE = os.path.join(HERE, "src", "Futures.Interop.Native", "Futures.Interop.Native.csproj")
-NATIVE_LIBRARY = "Futures.Interop.Native.so"
-_native_built = None  # the native library's path once build_py built it, for bdist_wheel's tag
+NATIVE_LIBRARY = "Futures.Interop.Native.so"  # what Native AOT publishes
+NATIVE_MODULE = "_engine.abi3.so"              # what the package imports (cs_futures._engine)
+_native_built = None  # the native module's path once build_py built it, for bdist_wheel's tag
 
 
 def _dotnet():
@@ -61,7 +62,10 @@ class BuildWithDotnet(build_py):
 
     def _build_native(self):
         global _native_built
-        target = os.path.join(self.build_lib, "cs_futures", "_native")
+        module = os.path.join(self.build_lib, "cs_futures", NATIVE_MODULE)
+        if os.path.exists(module):
+            os.remove(module)  # build_py copied the checkout's; the wheel gets one built now (or none)
+        target = os.path.join(self.build_lib, "native-publish")
         shutil.rmtree(target, ignore_errors=True)
         if os.environ.get("CS_FUTURES_NATIVE") == "0":
             print("cs_futures: CS_FUTURES_NATIVE=0: building the runtime-hosted package only")
@@ -76,10 +80,9 @@ class BuildWithDotnet(build_py):
                             "--nologo", "-v", "quiet"]) != 0:
             raise SystemExit("cs_futures: the native engine (Native AOT) failed to build (see above); "
                              "set CS_FUTURES_NATIVE=0 to build the runtime-hosted package only")
-        for name in os.listdir(target):
-            if name != NATIVE_LIBRARY:
-                os.remove(os.path.join(target, name))
-        _native_built = os.path.join(target, NATIVE_LIBRARY)
+        shutil.copyfile(os.path.join(target, NATIVE_LIBRARY), module)
+        shutil.rmtree(target)
+        _native_built = module
 
 
 try:
@@ -105,8 +108,8 @@ def glibc_needed(library):
 
 class PlatformWheel(bdist_wheel):
     """``py3-none-any`` for the runtime-hosted package; with the native engine inside,
-    ``py3-none-manylinux_2_X_x86_64``, 2.X the newest glibc the library needs (any CPython 3: the
-    library is loaded with ctypes, no Python ABI)."""
+    ``cp311-abi3-manylinux_2_X_x86_64``: an extension module on the stable ABI of CPython 3.11 (so
+    every CPython from 3.11), 2.X the newest glibc the library needs."""
 
     def get_tag(self):
         tag = super().get_tag()
@@ -114,7 +117,7 @@ class PlatformWheel(bdist_wheel):
             return tag
         self.root_is_pure = False  # WHEEL says Root-Is-Purelib: false (installed into platlib)
         major, minor = glibc_needed(_native_built)
-        return "py3", "none", f"manylinux_{major}_{minor}_x86_64"
+        return "cp311", "abi3", f"manylinux_{major}_{minor}_x86_64"
 
 
 setup(cmdclass={"build_py": BuildWithDotnet, "bdist_wheel": PlatformWheel})

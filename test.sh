@@ -90,15 +90,15 @@ else
   stage "CPython 3.14 and 3.15: skipped, the Debian sid chroot could not be made here (above)"
 fi
 
-# Both engines: the natively compiled one (python/cs_futures/_native, what the package uses when it
+# Both engines: the natively compiled one (python/cs_futures/_engine.abi3.so, what the package uses when it
 # holds it) on 3.11, 3.12 and 3.13, and the runtime-hosted one (CoreCLR) on 3.13. Each run forces its
 # engine with CS_FUTURES_ENGINE, and test_native_engine asserts that it ran. Without the native library
 # (no clang) every run is the runtime's. On the native engine the cluster's tests start CoreCLR beside
 # it on demand (their futures follow the cluster's, see cluster._Following).
-if [ -f "$ROOT/python/cs_futures/_native/Futures.Interop.Native.so" ]; then
+if [ -f "$ROOT/python/cs_futures/_engine.abi3.so" ]; then
   python_runs=("3.11 native" "3.12 native" "3.13 native" "3.13 runtime")
 else
-  stage "no native engine in python/cs_futures/_native (no clang): the Python tests run the runtime engine only"
+  stage "no native engine python/cs_futures/_engine.abi3.so (no clang): the Python tests run the runtime engine only"
   python_runs=("3.11 runtime" "3.12 runtime" "3.13 runtime")
 fi
 for run in "${python_runs[@]}"; do
@@ -171,8 +171,8 @@ else
   if [ "$WHEEL_ENGINE" = native ]; then
     # The tag names the newest glibc symbol version the native library references (read here with objdump).
     libdir="$LOG/wheel-native"
-    "$builder" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('cs_futures/_native/Futures.Interop.Native.so', sys.argv[2])" "$wheel_path" "$libdir"
-    needed="$(objdump -T "$libdir/cs_futures/_native/Futures.Interop.Native.so" | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sort -uV | tail -1)"
+    "$builder" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('cs_futures/_engine.abi3.so', sys.argv[2])" "$wheel_path" "$libdir"
+    needed="$(objdump -T "$libdir/cs_futures/_engine.abi3.so" | grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sort -uV | tail -1)"
     if [[ -n "$needed" && "$wheel_name" == *"-manylinux_$(echo "${needed#GLIBC_}" | tr . _)_x86_64.whl" ]]; then
       echo "   the platform tag names the newest glibc the native library needs ($needed): $wheel_name"; passed=$((passed + 1))
     else

@@ -69,12 +69,13 @@ build_all() {
   build_native
 }
 
-# Publishes the natively compiled engine (Native AOT: no .NET runtime needed at run time) into
-# python/cs_futures/_native, which the package then prefers. Needs clang (Debian's package, installed
-# when missing); without it the package stays runtime-hosted.
+# Publishes the natively compiled engine (Native AOT: no .NET runtime needed at run time) as the
+# extension module python/cs_futures/_engine.abi3.so (stable ABI: CPython 3.11 to 3.15), which the
+# package then prefers. Needs clang (Debian's package, installed when missing); without it the package
+# stays runtime-hosted.
 build_native() {
-  local native="$ROOT/python/cs_futures/_native"
-  rm -rf "$native"
+  local module="$ROOT/python/cs_futures/_engine.abi3.so" staging="$ROOT/src/Futures.Interop.Native/bin/publish"
+  rm -rf "$module" "$ROOT/python/cs_futures/_native"
   if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
     echo "   the native engine is built on Linux x86-64 only: building the runtime-hosted package only"; return 0
   fi
@@ -82,7 +83,8 @@ build_native() {
   if ! command -v clang >/dev/null 2>&1; then
     echo "   clang not found: building the runtime-hosted package only"; return 0
   fi
-  echo "== build: dotnet publish Futures.Interop.Native (Native AOT) into python/cs_futures/_native"
-  dotnet publish "$ROOT/src/Futures.Interop.Native/Futures.Interop.Native.csproj" -c Release -r linux-x64 -o "$native" -v quiet -nologo >/dev/null
-  find "$native" -type f ! -name 'Futures.Interop.Native.so' -delete
+  echo "== build: dotnet publish Futures.Interop.Native (Native AOT) as python/cs_futures/_engine.abi3.so"
+  rm -rf "$staging"
+  dotnet publish "$ROOT/src/Futures.Interop.Native/Futures.Interop.Native.csproj" -c Release -r linux-x64 -o "$staging" -v quiet -nologo >/dev/null
+  cp "$staging/Futures.Interop.Native.so" "$module"
 }

@@ -4,7 +4,6 @@ The classes are subclasses of the standard library's, and the exceptions and con
 standard library's own objects, so that ``isinstance`` checks and ``except`` clauses written for
 ``concurrent.futures`` keep working. The state of every future lives in the .NET engine.
 """
-import ctypes
 import functools
 import time
 from _thread import get_ident as _get_ident
@@ -724,7 +723,7 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
                 relay.remove()
     _bridge.check_process()
     count = len(futures)
-    mask = ctypes.create_string_buffer(count)
+    mask = bytearray(count)  # one byte a future, filled by .NET
     # One waiter on the futures for the whole wait, however many slices it takes (as CPython);
     # None when the condition already holds (the mask is filled).
     cursor = _bridge.wait_new(_bridge.handles(futures), count, _RETURN_WHEN[return_when], mask)
@@ -733,8 +732,7 @@ def wait(fs, timeout=None, return_when=ALL_COMPLETED):
             _wait(_bridge.wait_next, timeout, cursor, mask)
         finally:
             _bridge.handle_free(cursor, 0)
-    raw = mask.raw
-    done = {futures[i] for i in range(count) if raw[i]}
+    done = {futures[i] for i in range(count) if mask[i]}
     return DoneAndNotDoneFutures(done, fs - done)
 
 

@@ -1,16 +1,16 @@
-"""The .NET side of cs_futures: the entry points of Futures.Interop, declared for ctypes.
+"""The .NET side of cs_futures: the entry points of Futures.Interop, the builtins of the engine module.
 
-The contract is by name: .NET describes each entry point (name, kind, signature, address), the
-selector enums and the shared messages (``NativeEntryPoints.Description``); this module looks up each
-entry it uses by name and checks the version, so nothing is kept in step by position or by hand.
+The contract is by name: the engine module (``cs_futures._engine``, see ``_loader``) has one builtin
+function an entry point, and describes each (name, kind, signature), the selector enums and the shared
+messages (``NativeEntryPoints.Description``); this module takes each entry it uses by name and checks
+the version, so nothing is kept in step by position or by hand.
 
-"py" entries run with the GIL held (``ctypes.PYFUNCTYPE``): they never block and report errors as
-Python exceptions. "wait" entries release the GIL (``ctypes.CFUNCTYPE``) and block for at most the
-slice they are given, so that signals such as Ctrl-C are handled between two calls; :func:`wait` is
-the one loop that calls them, and turns their failure code into the Python exception. No .NET
-exception ever crosses into Python's native code: a freed or foreign handle is a RuntimeError.
+"py" entries run with the GIL held: they never block and report errors as Python exceptions. "wait"
+entries release the GIL and block for at most the slice they are given, so that signals such as
+Ctrl-C are handled between two calls; :func:`wait` is the one loop that calls them, and turns their
+failure code into the Python exception. No .NET exception ever crosses into Python's native code: a
+freed or foreign handle is a RuntimeError. Handles are ints (None for none).
 """
-import ctypes
 import os
 import sys
 import threading
@@ -37,35 +37,12 @@ _contract = _loader.load()
 ENGINE = _contract.engine
 _check_version(_contract.version)
 
-# The letters of the signatures that .NET describes (NativeEntryPoints' remarks).
-_TYPES = {
-    "h": ctypes.c_void_p,                   # a handle (or another native pointer)
-    "o": ctypes.py_object,                  # a Python object
-    "i": ctypes.c_int,
-    "q": ctypes.c_int64,
-    "d": ctypes.c_double,
-    "p": ctypes.POINTER(ctypes.c_void_p),   # an array of handles
-    "b": ctypes.c_char_p,                   # a byte buffer
-}
-
-
-_PROTOTYPES = {}  # (kind, signature) -> ctypes function type: PYFUNCTYPE makes a new class per call
-
-
 def _entry(name, contract=_contract):
-    """The entry point ``name``, as a ctypes function built from the signature .NET describes:
-    ``PYFUNCTYPE`` (GIL held) for "py" entries, ``CFUNCTYPE`` (GIL released) for "wait" ones."""
-    try:
-        kind, signature, address = contract.entries[name]
-    except KeyError:
+    """The entry point ``name``: a builtin function of the engine module (``EngineModule``)."""
+    if name not in contract.entries:
         raise ImportError(f"cs_futures: the .NET bridge has no entry point {name!r}; "
-                          "rebuild the assemblies") from None
-    prototype = _PROTOTYPES.get((kind, signature))
-    if prototype is None:
-        result, _, parameters = signature.partition(":")
-        make = ctypes.PYFUNCTYPE if kind == "py" else ctypes.CFUNCTYPE
-        prototype = _PROTOTYPES[kind, signature] = make(_TYPES[result], *[_TYPES[letter] for letter in parameters])
-    return prototype(address)
+                          "rebuild the assemblies")
+    return getattr(contract.module, name)
 
 
 def _enum(name, contract=_contract):
@@ -158,7 +135,7 @@ def _waiter(last_error):
                 if result or remaining <= 0:
                     break
         if result == _FAILED:
-            last_error()  # raises it (ctypes checks the error indicator of a PYFUNCTYPE call)
+            last_error()  # raises it
             raise RuntimeError("cs_futures: a blocking call into .NET failed without saying why")
         return result
 
@@ -200,8 +177,8 @@ def _after_fork_in_child():
     forked = True
     module = sys.modules[__name__]
     for namespace in (module, _runtime):
-        for name, value in list(vars(namespace).items()):
-            if isinstance(value, ctypes._CFuncPtr):
+        for name in list(vars(namespace)):
+            if name in _contract.entries or name in getattr(namespace, "entry_names", ()):
                 setattr(namespace, name, _refuse)
     for hook in fork_hooks:
         hook()
@@ -261,7 +238,7 @@ def _configure(configure, contract, worker_started, worker_stopping, broken_inte
                           f"{sorted(slots)}, this package has {sorted(items)}; rebuild the assemblies")
     config = tuple(items[name] for name in sorted(slots, key=slots.get))
     try:
-        failed = configure(ctypes.pythonapi._handle, config) != 0
+        failed = configure(None, config) != 0  # None: the module resolved the C API when it was made
     except Exception as exc:
         raise ImportError(f"cs_futures: the .NET bridge could not be configured: {exc}") from exc
     if failed:
@@ -269,8 +246,8 @@ def _configure(configure, contract, worker_started, worker_stopping, broken_inte
 
 
 def handles(futures):
-    """A ctypes array of the futures' handles."""
-    return (ctypes.c_void_p * len(futures))(*[f._h for f in futures])
+    """The futures' handles, as the entries' "p" parameters take them."""
+    return [f._h for f in futures]
 
 
 def clr_bridge():
@@ -286,6 +263,7 @@ class Bridge:
 
     def __init__(self, contract):
         self.engine = contract.engine
+        self.entry_names = tuple(contract.entries)
         for name in contract.entries:
             setattr(self, name, _entry(name, contract))
         for name in contract.enums:

@@ -1,14 +1,17 @@
 """Load the engine into this process and return the bridge's entry points.
 
-Two engines, one contract (``NativeEntryPoints.Description``: each entry point's name, kind,
-signature and address):
+Two engines, one contract: the extension module ``cs_futures._engine``, one builtin function an entry
+point (``EngineModule``), with ``DESCRIPTION`` (``NativeEntryPoints.Description``: each entry's name,
+kind and signature, the shared enums and messages) and ``VERSION``.
 
-- **native**: ``_native/Futures.Interop.Native.so``, the engine and the bridge compiled ahead of
-  time (.NET Native AOT). ``ctypes`` loads it and calls its one export, ``csf_describe``. No .NET
-  runtime is needed; it is used whenever the package holds it (the platform wheel).
+- **native**: ``_engine.abi3.so``, the engine and the bridge compiled ahead of time (.NET Native AOT,
+  stable ABI: one file for CPython 3.11 to 3.15). The import system loads it like any extension
+  module (its ``PyInit__engine``); ``ctypes`` is never imported. No .NET runtime is needed; it is
+  used whenever the package holds it (the platform wheel).
 - **runtime**: the assemblies in ``_dotnet`` on the .NET runtime (CoreCLR), started either by the
   ``pythonnet`` package, when it is importable (``pythonnet.load("coreclr")``), or with the standard
-  library alone: ``ctypes`` loads ``libhostfxr`` and asks it for the bridge's ``Describe``.
+  library alone: ``ctypes`` loads ``libhostfxr`` and asks it for ``NativeEntryPoints.CreateModule``,
+  which makes the same module (called once, through ctypes; every later call is a builtin's).
 
 ``CS_FUTURES_ENGINE=native`` or ``=runtime`` forces one. What truly needs CoreCLR (pythonnet's
 ``import clr`` through :func:`enable_clr`, the cluster executor) calls :func:`load_runtime`, which
@@ -18,12 +21,12 @@ starts it on first use beside the native engine; pythonnet's ``Python.Runtime`` 
 The runtime is found through ``DOTNET_ROOT``, then ``dotnet`` on ``PATH``, then the usual install
 folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``).
 """
-import ctypes
 import os
 import sys
 
 ASSEMBLY = "Futures.Interop"
-NATIVE_LIBRARY = "Futures.Interop.Native" + {"win32": ".dll", "darwin": ".dylib"}.get(sys.platform, ".so")
+# The natively compiled engine, an extension module on the stable ABI (built on Linux x86-64).
+NATIVE_MODULE = "_engine" + (".pyd" if sys.platform == "win32" else ".abi3.so")
 ENTRY_TYPE = "CsFutures.Interop.Bridge.NativeEntryPoints"
 REQUIRED_RUNTIME = (10, 0)
 
@@ -96,6 +99,7 @@ def find_runtime():
 
 
 def _encode(text):
+    import ctypes
     if sys.platform == "win32":
         return ctypes.c_wchar_p(text)
     return text.encode("utf-8")
@@ -109,10 +113,11 @@ def _load_with_pythonnet(folder, root):
     import clr
     clr.AddReference(os.path.join(folder, ASSEMBLY + ".dll"))
     from CsFutures.Interop.Bridge import NativeEntryPoints
-    return str(NativeEntryPoints.Description())
+    return _create_module(NativeEntryPoints.ModuleFactory.ToInt64())
 
 
 def _load_with_hostfxr(folder, root, hostfxr_path):
+    import ctypes
     char_p = ctypes.c_wchar_p if sys.platform == "win32" else ctypes.c_char_p
     fxr = ctypes.CDLL(hostfxr_path)
 
@@ -155,8 +160,7 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
         return address.value
 
     unmanaged_callers_only = ctypes.c_void_p(-1)
-    description = _read_description(
-        function(f"{ENTRY_TYPE}, {ASSEMBLY}", "Describe", unmanaged_callers_only), "the .NET bridge")
+    module = _create_module(function(f"{ENTRY_TYPE}, {ASSEMBLY}", "CreateModule", unmanaged_callers_only))
 
     def start_pythonnet():
         # In the bridge's load context (resolved through its deps.json), so that pythonnet and the
@@ -169,18 +173,18 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
 
     global _start_pythonnet
     _start_pythonnet = start_pythonnet
-    return description
+    return module
 
 
-def _read_description(address, what):
-    """The contract text that a bridge's Describe function (at ``address``; ``NativeEntryPoints.Describe``
-    or the native library's ``csf_describe``) writes: its length first, then the text."""
-    describe = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32)(address)
-    size = describe(None, 0)
-    buffer = ctypes.create_string_buffer(max(size, 0))
-    if size < 0 or describe(buffer, size) != size:
-        raise ImportError(f"cs_futures: {what} could not describe its entry points (see stderr)")
-    return buffer.raw[:size].decode("utf-8")
+def _create_module(address):
+    """The engine module of the runtime-hosted bridge: ``NativeEntryPoints.CreateModule`` (at
+    ``address``) called once with this interpreter's handle."""
+    import ctypes
+    create = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_void_p)(address)
+    try:
+        return create(ctypes.pythonapi._handle)
+    except Exception as exc:
+        raise ImportError(f"cs_futures: the .NET bridge could not make its module: {exc}") from exc
 
 
 _start_pythonnet = None
@@ -204,15 +208,19 @@ def enable_clr():
 
 
 class Contract:
-    """What the bridge offers, read from its description (``NativeEntryPoints.Description``).
+    """What the bridge offers: its module and what its description says
+    (``NativeEntryPoints.Description``).
 
+    ``module``: the engine module (``cs_futures._engine``), whose builtins are the entry points;
     ``engine``: "native" (the natively compiled library) or "runtime" (the assemblies on CoreCLR);
     ``version``: the bridge's version; ``entries``: name -> (kind, signature, address);
     ``enums``: type name -> {member name: value}; ``messages``: name -> text.
     """
 
-    def __init__(self, text, engine="runtime"):
+    def __init__(self, module, engine="runtime"):
+        self.module = module
         self.engine = engine
+        text = module.DESCRIPTION
         self.version = None
         self.entries = {}
         self.enums = {}
@@ -237,13 +245,15 @@ _runtime = None  # the CoreCLR contract, once started
 
 def native_library():
     """The path of the natively compiled engine in this package (it may not exist)."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_native", NATIVE_LIBRARY)
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), NATIVE_MODULE)
 
 
 def _load_native(path):
-    library = ctypes.CDLL(path)
-    return _read_description(ctypes.cast(library.csf_describe, ctypes.c_void_p).value,
-                             f"the native engine {path}")
+    try:
+        from . import _engine
+    except ImportError as exc:
+        raise ImportError(f"cs_futures: the native engine {path} could not be imported: {exc}") from exc
+    return _engine
 
 
 def load():
@@ -261,8 +271,7 @@ def load():
             raise ImportError(
                 f"cs_futures: CS_FUTURES_ENGINE=native, but the natively compiled engine is missing "
                 f"({path}): install the platform wheel of cs_futures, or build it from a source checkout "
-                f"with\n    dotnet publish src/Futures.Interop.Native -c Release -r linux-x64 "
-                f"-o python/cs_futures/_native\n(needs clang); or unset CS_FUTURES_ENGINE to use the "
+                f"with\n    bash -c 'source scripts/common.sh; build_native'\n(needs clang); or unset CS_FUTURES_ENGINE to use the "
                 f".NET runtime")
         _main = Contract(_load_native(path), "native")
     else:

@@ -3,13 +3,14 @@ using CsFutures.Interop.Bridge;
 
 namespace CsFutures.Interop.Native;
 
-/// <summary>The one symbol the natively compiled library exports by name: the Python package
-/// (<c>cs_futures/_loader.py</c>) finds <c>csf_describe</c> with <c>ctypes</c> where the
-/// runtime-hosted package asks hostfxr for <see cref="NativeEntryPoints.Describe"/>; every other entry
-/// point is reached through the addresses in the description.</summary>
+/// <summary>The one symbol the natively compiled library exports by name: <c>PyInit__engine</c>, so
+/// that CPython's import system loads the library (<c>cs_futures/_engine.abi3.so</c>) as the extension
+/// module <c>cs_futures._engine</c>, with no ctypes. The runtime-hosted package makes the same module
+/// through <see cref="NativeEntryPoints.CreateModule"/>.</summary>
 internal static unsafe class NativeExports
 {
-    /// <summary><see cref="NativeEntryPoints.Describe"/>, exported as <c>csf_describe</c>.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "csf_describe")]
-    private static int Describe(byte* buffer, int size) => NativeEntryPoints.DescribeInto(buffer, size);
+    /// <summary>The module's init function (single-phase initialization, stable ABI): the C API is
+    /// resolved from the process itself, which is the interpreter importing the module.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "PyInit__engine")]
+    private static IntPtr PyInit() => EngineModule.Create(NativeLibrary.GetMainProgramHandle());
 }

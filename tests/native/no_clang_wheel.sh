@@ -25,7 +25,7 @@ wheel="$(ls "$dist"/*.whl 2>/dev/null | head -1)"
 check "the build said why it holds no native engine" 'grep -q "cs_futures: clang not found: building the runtime-hosted package only" "$log"'
 check "the wheel is py3-none-any ($(basename "${wheel:-none}"))" '[[ "$wheel" == *-py3-none-any.whl ]]'
 check "the wheel holds no native engine and holds the .NET assemblies" \
-  '"$py" -c "import sys, zipfile; n = zipfile.ZipFile(sys.argv[1]).namelist(); sys.exit(any(\"/_native/\" in x for x in n) or not any(x.endswith(\"_dotnet/Futures.Interop.dll\") for x in n))" "$wheel"'
+  '"$py" -c "import sys, zipfile; n = zipfile.ZipFile(sys.argv[1]).namelist(); sys.exit(any(\"/_engine.\" in x for x in n) or not any(x.endswith(\"_dotnet/Futures.Interop.dll\") for x in n))" "$wheel"'
 venv="$(mktemp -d)/venv"
 check "it installs into a fresh venv and runs on the runtime engine" \
   '"$py" -m venv "$venv" && "$venv/bin/python" -m pip install -q --no-index "$wheel" && (cd /tmp && "$venv/bin/python" -c "import cs_futures; assert cs_futures.ENGINE == \"runtime\", cs_futures.ENGINE; e = cs_futures.ThreadPoolExecutor(2); assert list(e.map(abs, [-1, -2])) == [1, 2]; e.shutdown()")'

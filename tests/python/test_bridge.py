@@ -3,11 +3,11 @@ exception, never an abort), copies and pickling of futures and executors behave 
 library's, and the contract with .NET is by name (entry points, selectors, messages)."""
 import concurrent.futures as std
 import copy
-import ctypes
 import gc
 import pickle
 import re
 import threading
+import types
 import unittest
 
 import cs_futures
@@ -216,23 +216,49 @@ class ContractTests(unittest.TestCase):
         # (test_native_engine builds them from the contract).
         described = {name for name in _bridge._contract.entries if not name.startswith("test_")}
         cluster = {name for name in described if name.startswith("cluster_")}
-        declared = {name for name, value in vars(_bridge).items() if isinstance(value, ctypes._CFuncPtr)}
+        declared = {name for name, value in vars(_bridge).items()
+                    if isinstance(value, types.BuiltinFunctionType) and value.__module__ == "cs_futures._engine"}
         self.assertEqual(declared, described - cluster)
         self.assertEqual(cluster, set() if cs_futures.ENGINE == "native" else
                          {"cluster_new", "cluster_submit", "cluster_shutdown", "cluster_join", "cluster_stats"})
 
-    def test_kinds_match_the_ctypes_prototypes(self):
-        # The package's engine as the module declares it (the cluster's entries aside, see above),
-        # and the runtime-hosted engine's bridge, which the cluster executor uses.
+    def test_entries_are_builtins_of_the_engine_module_with_their_kind(self):
+        # The package's engine, and the runtime-hosted engine's bridge, which the cluster executor uses.
         runtime = _bridge.runtime()
         for bridge, contract in ((_bridge, _bridge._contract), (runtime, _bridge._loader.load_runtime("the tests"))):
-            for name, (kind, _, _) in contract.entries.items():
-                if bridge is _bridge and name.startswith(("cluster_", "test_")):
-                    continue
-                with self.subTest(engine=bridge.ENGINE if bridge is _bridge else bridge.engine, entry=name):
-                    flags = getattr(bridge, name)._flags_
-                    holds_gil = bool(flags & ctypes._FUNCFLAG_PYTHONAPI)
-                    self.assertEqual(holds_gil, kind == "py")
+            for name, (kind, signature, _) in contract.entries.items():
+                with self.subTest(engine=contract.engine, entry=name):
+                    entry = getattr(contract.module, name)
+                    self.assertIsInstance(entry, types.BuiltinFunctionType)
+                    self.assertTrue(entry.__doc__.startswith(f"{name}({', '.join(signature.partition(':')[2])})"),
+                                    entry.__doc__)
+                    self.assertIn('"wait" entry (GIL released)' if kind == "wait" else '"py" entry', entry.__doc__)
+
+    def test_a_wait_entry_lets_other_python_threads_run(self):
+        # "wait" entries release the GIL while they block: a Python thread counts meanwhile.
+        runtime = _bridge.runtime()
+        for bridge in (_bridge, runtime):
+            with self.subTest(engine=bridge.ENGINE if bridge is _bridge else bridge.engine):
+                handle = bridge.future_new()
+                try:
+                    started, stop, count = threading.Event(), threading.Event(), [0]
+
+                    def counting():
+                        started.set()
+                        while not stop.is_set():
+                            count[0] += 1
+
+                    thread = threading.Thread(target=counting)
+                    thread.start()
+                    started.wait()
+                    before = count[0]
+                    self.assertEqual(bridge.future_wait(handle, 0.3), 0)  # pending: the whole 0.3 s
+                    during = count[0] - before
+                    stop.set()
+                    thread.join()
+                    self.assertGreater(during, 1000)
+                finally:
+                    bridge.handle_free(handle, 0)
 
     def test_future_states_map_onto_the_stdlib_constants(self):
         states = {std._base.PENDING, std._base.RUNNING, std._base.CANCELLED,

@@ -14,22 +14,26 @@ from cs_futures import _loader
 from .support import PACKAGE_PATH, TIMEOUT, child_env, run_python
 
 HAS_NATIVE = os.path.isfile(_loader.native_library())
-NATIVE_BUILD_HINT = "dotnet publish src/Futures.Interop.Native -c Release -r linux-x64 -o python/cs_futures/_native"
+NATIVE_BUILD_HINT = "bash -c 'source scripts/common.sh; build_native'"
 
-# Runs in a child: one task on each kind of pool, then which engine ran and which .NET libraries the
-# process maps.
+# Runs in a child: one task on each kind of pool, waits of both kinds, then which engine ran, which
+# .NET libraries the process maps, and whether ctypes was imported.
 MAPS = textwrap.dedent("""
+    import sys
     import cs_futures
     if __name__ == "__main__":
         with cs_futures.ThreadPoolExecutor(2) as pool:
             assert list(pool.map(abs, [-1, -2])) == [1, 2]
+            futures = [pool.submit(abs, -n) for n in range(10)]
+            assert len(cs_futures.wait(futures, timeout=60).done) == 10
+            assert sorted(f.result() for f in cs_futures.as_completed(futures, timeout=60)) == list(range(10))
         with cs_futures.ProcessPoolExecutor(1) as pool:
             assert pool.submit(abs, -3).result(timeout=60) == 3
         with open("/proc/self/maps") as maps:
             text = maps.read()
-        libraries = sorted({name for name in ("libcoreclr", "libhostfxr", "libclrjit", "Futures.Interop.Native")
+        libraries = sorted({name for name in ("libcoreclr", "libhostfxr", "libclrjit", "_engine.abi3.so")
                             if name in text})
-        print(cs_futures.ENGINE, " ".join(libraries))
+        print(cs_futures.ENGINE, " ".join(libraries), "ctypes" if "ctypes" in sys.modules else "no-ctypes")
     """)
 
 # Runs in a child: the native engine, then CoreCLR beside it (load_runtime, enable_clr). A thread in
@@ -37,14 +41,14 @@ MAPS = textwrap.dedent("""
 # runtime's signal handler turns into a caught NullReferenceException), both at once, while Python
 # tasks run on the native thread pool; then pythonnet and the pool still work.
 TWO_RUNTIMES = textwrap.dedent("""
-    import ctypes, threading
+    import threading
     import cs_futures
     from cs_futures import _loader
 
     def stress(contract):
         kind, signature, address = contract.entries["test_stress"]
         assert (kind, signature) == ("wait", "i:ii"), (kind, signature)
-        return ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)(address)
+        return contract.module.test_stress  # a "wait" entry: it runs with the GIL released
 
     main = _loader.load()
     assert (cs_futures.ENGINE, main.engine) == ("native", "native"), cs_futures.ENGINE
@@ -87,13 +91,14 @@ class EngineTests(unittest.TestCase):
 
     @unittest.skipUnless(HAS_NATIVE, "the package holds no native engine (built without clang)")
     def test_the_native_engine_maps_no_dotnet_runtime(self):
-        self.assertEqual(self.run_maps("native"), ["native", "Futures.Interop.Native"])
+        # The extension module and nothing of .NET's runtime; ctypes is never imported.
+        self.assertEqual(self.run_maps("native"), ["native", "_engine.abi3.so", "no-ctypes"])
 
     def test_the_runtime_engine_runs_on_coreclr(self):
-        engine, *libraries = self.run_maps("runtime")
+        engine, *libraries, _ = self.run_maps("runtime")
         self.assertEqual(engine, "runtime")
         self.assertIn("libcoreclr", libraries)
-        self.assertNotIn("Futures.Interop.Native", libraries)
+        self.assertNotIn("_engine.abi3.so", libraries)
 
     def test_an_unknown_engine_is_an_import_error(self):
         result = run_python("-c", "import cs_futures", env=child_env(CS_FUTURES_ENGINE="jit"))
@@ -104,7 +109,7 @@ class EngineTests(unittest.TestCase):
     def test_forcing_the_native_engine_without_the_library_says_how_to_build_it(self):
         with tempfile.TemporaryDirectory() as folder:
             shutil.copytree(os.path.join(PACKAGE_PATH, "cs_futures"), os.path.join(folder, "cs_futures"),
-                            ignore=shutil.ignore_patterns("_native", "_dotnet", "__pycache__"))
+                            ignore=shutil.ignore_patterns("_engine.*", "_dotnet", "__pycache__"))
             result = run_python("-c", "import cs_futures",
                                 env=dict(child_env(CS_FUTURES_ENGINE="native"), PYTHONPATH=folder))
         self.assertEqual(result.returncode, 1)

@@ -40,7 +40,7 @@ conformance_and_asyncio() {
 second_stream=$!
 
 modules=($(cd tests/python && ls test_*.py | grep -v '^test_cluster_nodes\.py$' | sed 's/\.py$//; s/^/tests.python./'))
-if [ -f "$ROOT/python/cs_futures/_native/Futures.Interop.Native.so" ]; then
+if [ -f "$ROOT/python/cs_futures/_engine.abi3.so" ]; then
   runs=("3.14 native" "3.15 native" "3.15 runtime")
 else
   runs=("3.14 runtime" "3.15 runtime")

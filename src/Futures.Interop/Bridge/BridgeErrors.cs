@@ -60,6 +60,21 @@ internal static unsafe class BridgeErrors
         return exception is null ? 0 : Raise(exception, -1);
     }
 
+    /// <summary>Raises Python's <c>TypeError</c> with <paramref name="message"/> (an argument of the
+    /// wrong type or count in a call of the engine module) and returns NULL. The caller holds the GIL.</summary>
+    public static IntPtr RaiseType(string message)
+    {
+        try
+        {
+            RaiseBuiltin("TypeError", message);
+        }
+        catch (Exception inner)
+        {
+            Console.Error.WriteLine($"cs_futures: TypeError: {message}\n(while reporting it: {inner.Message})");
+        }
+        return IntPtr.Zero;
+    }
+
     private static void RaiseBuiltin(string className, string message)
     {
         IntPtr builtins = PyApi.Import("builtins");

@@ -6,15 +6,16 @@ using CsFutures.Interop.Processes;
 namespace CsFutures.Interop.Bridge;
 
 /// <summary>
-/// The C entry points that the Python package calls through <c>ctypes</c>: the hot path of
+/// The C entry points that the Python package calls (as builtins of <c>cs_futures._engine</c>): the hot path of
 /// <c>cs_futures</c> (submit, result, done, wait) without pythonnet's method binding.
 /// </summary>
 /// <remarks>
-/// <para>The contract is by name. <see cref="Describe"/>, the one function the package looks up
-/// through hostfxr, returns <see cref="Description"/>: the version, then each entry's name, kind
+/// <para>The contract is by name. The package imports the entries as the extension module
+/// <c>cs_futures._engine</c> (<see cref="EngineModule"/>: one builtin an entry; the runtime-hosted
+/// package asks hostfxr for <see cref="CreateModule"/>), which also holds <see cref="Description"/>: the version, then each entry's name, kind
 /// (<see cref="EntryKind"/>), signature and address, then the selector enums and the messages both
-/// sides use. The package declares each entry it uses by name and builds its ctypes prototype from
-/// the signature, so neither side keeps a positional table or a number in step by hand.</para>
+/// sides use. The package uses each entry by name, and the module converts its arguments by the
+/// signature, so neither side keeps a positional table or a number in step by hand.</para>
 /// <para>Signatures are <c>return:parameters</c>, one letter a value: <c>h</c> a handle
 /// (<see cref="Handles"/>) or other native pointer, <c>o</c> a Python object (a borrowed reference;
 /// as a return, a new one), <c>i</c> int32, <c>q</c> int64, <c>d</c> double, <c>p</c> an array of
@@ -43,7 +44,7 @@ public static unsafe partial class NativeEntryPoints
     private static Entry Wait(string name, string signature, void* address, string method) =>
         new(name, EntryKind.Wait, signature, (IntPtr)address, method);
 
-    /// <summary>Every entry point (<see cref="Describe"/> aside).</summary>
+    /// <summary>Every entry point (<see cref="CreateModule"/> aside).</summary>
     public static IReadOnlyList<Entry> Entries() =>
     [
         Py("configure", "i:ho", (delegate* unmanaged<IntPtr, IntPtr, int>)&Configure, nameof(Configure)),
@@ -145,34 +146,17 @@ public static unsafe partial class NativeEntryPoints
         return text.ToString();
     }
 
-    private static byte[]? s_description;
-
-    /// <summary>The one function the Python package looks up through hostfxr
-    /// (<c>load_assembly_and_get_function_pointer</c>): writes <see cref="Description"/> as UTF-8 into
-    /// <paramref name="buffer"/> when it fits in <paramref name="size"/> bytes, and returns its length
-    /// (call with NULL and 0 first to learn it); -1 on failure, reported on stderr. Needs no GIL.</summary>
+    /// <summary>The one function the runtime-hosted package looks up through hostfxr
+    /// (<c>load_assembly_and_get_function_pointer</c>) and calls once, through ctypes, with
+    /// <c>ctypes.pythonapi._handle</c>: the bridge as the module <c>cs_futures._engine</c>
+    /// (<see cref="EngineModule"/>), a new reference; NULL with a Python error set. The natively
+    /// compiled library is imported as that module instead (<c>PyInit__engine</c>).</summary>
     [UnmanagedCallersOnly]
-    public static int Describe(byte* buffer, int size) => DescribeInto(buffer, size);
+    public static IntPtr CreateModule(IntPtr pythonLibrary) => EngineModule.Create(pythonLibrary);
 
-    /// <summary><see cref="Describe"/>'s body, shared with the natively compiled library's export
-    /// (<c>csf_describe</c>).</summary>
-    internal static int DescribeInto(byte* buffer, int size)
-    {
-        try
-        {
-            byte[] utf8 = s_description ??= Encoding.UTF8.GetBytes(Description()); // asked twice: size, then bytes
-            if (buffer != null && utf8.Length <= size)
-            {
-                utf8.CopyTo(new Span<byte>(buffer, size));
-            }
-            return utf8.Length;
-        }
-        catch (Exception ex)
-        {
-            Console.Error.WriteLine($"cs_futures: describing the .NET bridge failed: {ex}");
-            return -1;
-        }
-    }
+    /// <summary><see cref="CreateModule"/>'s address, for a package that loaded the assemblies through
+    /// pythonnet (which has no hostfxr function pointers to ask).</summary>
+    public static IntPtr ModuleFactory => (IntPtr)(delegate* unmanaged<IntPtr, IntPtr>)&CreateModule;
 
     /// <summary>wait: <see cref="Version"/> (also in the description; kept as an entry so that a
     /// package can check it before reading anything else). Nothing in it can throw.</summary>

@@ -52,6 +52,13 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<IntPtr> PyDict_New;
     public static delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> PyDict_SetItem;
     public static delegate* unmanaged<IntPtr, nint*, IntPtr*, IntPtr*, int> PyDict_Next;
+    public static delegate* unmanaged<IntPtr, IntPtr> PyLong_AsVoidPtr;
+    public static delegate* unmanaged<IntPtr, IntPtr> PyLong_FromVoidPtr;
+    public static delegate* unmanaged<IntPtr, byte*> PyByteArray_AsString;
+    public static delegate* unmanaged<IntPtr, IntPtr, int> PyType_IsSubtype;
+    public static delegate* unmanaged<void*, int, IntPtr> PyModule_Create2;
+    public static delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr> PyCFunction_NewEx;
+    public static IntPtr ByteArrayType;
     public static IntPtr True;
     public static IntPtr False;
     public static IntPtr FloatType;
@@ -140,6 +147,13 @@ internal static unsafe class PyApi
         PyDict_New = (delegate* unmanaged<IntPtr>)Get("PyDict_New");
         PyDict_SetItem = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)Get("PyDict_SetItem");
         PyDict_Next = (delegate* unmanaged<IntPtr, nint*, IntPtr*, IntPtr*, int>)Get("PyDict_Next");
+        PyLong_AsVoidPtr = (delegate* unmanaged<IntPtr, IntPtr>)Get("PyLong_AsVoidPtr");
+        PyLong_FromVoidPtr = (delegate* unmanaged<IntPtr, IntPtr>)Get("PyLong_FromVoidPtr");
+        PyByteArray_AsString = (delegate* unmanaged<IntPtr, byte*>)Get("PyByteArray_AsString");
+        PyType_IsSubtype = (delegate* unmanaged<IntPtr, IntPtr, int>)Get("PyType_IsSubtype");
+        PyModule_Create2 = (delegate* unmanaged<void*, int, IntPtr>)Get("PyModule_Create2");
+        PyCFunction_NewEx = (delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr>)Get("PyCFunction_NewEx");
+        ByteArrayType = Get("PyByteArray_Type");
         True = Get("_Py_TrueStruct");
         False = Get("_Py_FalseStruct");
         FloatType = Get("PyFloat_Type");
@@ -191,6 +205,19 @@ internal static unsafe class PyApi
     /// <summary>Refuses Python calls from now on (<see cref="IsFinalizing"/> true): a C#-hosted
     /// interpreter that was stopped without being finalized.</summary>
     public static void MarkShutDown() => s_shutDown = true;
+
+    private const ulong ListSubclassFlag = 1UL << 25;  // Py_TPFLAGS_LIST_SUBCLASS
+    private const ulong TupleSubclassFlag = 1UL << 26; // Py_TPFLAGS_TUPLE_SUBCLASS
+
+    /// <summary><c>PyList_Check</c> (a macro in C: the type's flags).</summary>
+    public static bool PyList_Check(IntPtr obj) => (PyType_GetFlags(TypeOf(obj)) & ListSubclassFlag) != 0;
+
+    /// <summary><c>PyTuple_Check</c> (a macro in C: the type's flags).</summary>
+    public static bool PyTuple_Check(IntPtr obj) => (PyType_GetFlags(TypeOf(obj)) & TupleSubclassFlag) != 0;
+
+    /// <summary><c>PyByteArray_Check</c> (a macro in C).</summary>
+    public static bool PyByteArray_Check(IntPtr obj) =>
+        TypeOf(obj) == ByteArrayType || PyType_IsSubtype(TypeOf(obj), ByteArrayType) != 0;
 
     /// <summary>NULL for Python's None (optional arguments from ctypes arrive as None).</summary>
     public static IntPtr NullIfNone(IntPtr obj) => obj == None ? IntPtr.Zero : obj;
