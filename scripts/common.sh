@@ -75,16 +75,19 @@ build_all() {
 # stays runtime-hosted.
 build_native() {
   local module="$ROOT/python/cs_futures/_engine.abi3.so" staging="$ROOT/src/Futures.Interop.Native/bin/publish"
-  rm -rf "$module" "$ROOT/python/cs_futures/_native"
+  rm -rf "$ROOT/python/cs_futures/_native" # the location before the engine became an extension module
   if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
-    echo "   the native engine is built on Linux x86-64 only: building the runtime-hosted package only"; return 0
+    rm -f "$module"; echo "   the native engine is built on Linux x86-64 only: building the runtime-hosted package only"; return 0
   fi
   need_program clang clang "the native engine (Native AOT)"
   if ! command -v clang >/dev/null 2>&1; then
-    echo "   clang not found: building the runtime-hosted package only"; return 0
+    rm -f "$module"; echo "   clang not found: building the runtime-hosted package only"; return 0
   fi
   echo "== build: dotnet publish Futures.Interop.Native (Native AOT) as python/cs_futures/_engine.abi3.so"
   rm -rf "$staging"
-  dotnet publish "$ROOT/src/Futures.Interop.Native/Futures.Interop.Native.csproj" -c Release -r linux-x64 -o "$staging" -v quiet -nologo >/dev/null
-  cp "$staging/Futures.Interop.Native.so" "$module"
+  if ! dotnet publish "$ROOT/src/Futures.Interop.Native/Futures.Interop.Native.csproj" -c Release -r linux-x64 -o "$staging" -v quiet -nologo >/dev/null; then
+    rm -f "$module"; echo "   the native engine failed to build (above)"; return 1
+  fi
+  # Replaced in one rename: a process importing the package meanwhile sees the old file or the new one.
+  cp "$staging/Futures.Interop.Native.so" "$module.tmp" && mv -f "$module.tmp" "$module"
 }

@@ -120,10 +120,14 @@ def _waiter(last_error):
         ``timeout`` seconds (None: no limit) have passed.
 
         Returns the entry's first non-zero result, or 0 when the timeout passed (the entry is called
-        once more with 0 seconds at the end, as a last look). A failure in .NET (``Code.Failed``) is
+        once more with 0 seconds at the end, as a last look). The first call is a 0-second look, which
+        keeps the GIL (``EngineModule``): a wait on what is already done never lets go of it. A failure in .NET (``Code.Failed``) is
         raised as a Python exception (a freed handle: RuntimeError).
         """
-        if timeout is None:
+        result = entry(*args, 0.0)  # a look without letting go of the GIL: no wait when it is done
+        if result:
+            pass
+        elif timeout is None:
             result = entry(*args, SLICE)
             while not result:
                 result = entry(*args, SLICE)

@@ -24,8 +24,11 @@ namespace CsFutures.Interop.Bridge;
 /// <c>h</c> an int or None, <c>i</c>/<c>q</c> an int, <c>d</c> a float or int, <c>o</c> any object,
 /// <c>p</c> a list or tuple of handles, <c>b</c> a <c>bytearray</c>), calls the entry through its
 /// address and converts the result (<c>h</c>: NULL is None). A "py" entry's failure is the Python
-/// error it set; a "wait" entry runs with the GIL released, as ctypes' <c>CFUNCTYPE</c> did. No .NET
-/// exception leaves <see cref="Call"/>.</para>
+/// error it set; a "wait" entry runs with the GIL released, except a look at futures
+/// (<see cref="NativeEntryPoints.Entry.LooksWithGil"/>) with 0 seconds: that call cannot block (it
+/// touches no Python object, and what it locks is never held by a thread waiting for the GIL), so it
+/// keeps the GIL, as CPython's own <c>as_completed</c> yields a finished future without letting go of
+/// it. No .NET exception leaves <see cref="Call"/>.</para>
 /// </remarks>
 internal static unsafe class EngineModule
 {
@@ -70,6 +73,7 @@ internal static unsafe class EngineModule
         public readonly byte[] Parameters = Encoding.ASCII.GetBytes(entry.Signature[(entry.Signature.IndexOf(':') + 1)..]);
         public readonly byte Result = (byte)entry.Signature[0];
         public readonly bool Waits = entry.Kind == EntryKind.Wait;
+        public readonly bool LooksWithGil = entry.LooksWithGil;
         public readonly delegate*<IntPtr, long*, long> Invoke = invoke;
     }
 
@@ -250,7 +254,7 @@ internal static unsafe class EngineModule
                 return IntPtr.Zero; // a conversion failed (an argument of the wrong type)
             }
             long result;
-            if (target.Waits)
+            if (target.Waits && !(target.LooksWithGil && values[parameters.Length - 1] == 0))
             {
                 IntPtr state = PyApi.PyEval_SaveThread();
                 result = target.Invoke(target.Address, values);

@@ -36,13 +36,21 @@ public static unsafe partial class NativeEntryPoints
     /// <param name="Signature"><c>return:parameters</c> (see the class remarks).</param>
     /// <param name="Address">The <c>[UnmanagedCallersOnly]</c> method's address.</param>
     /// <param name="Method">The C# method's name, for the tests.</param>
-    public sealed record Entry(string Name, EntryKind Kind, string Signature, IntPtr Address, string Method);
+    /// <param name="LooksWithGil">A "wait" entry over futures (their state, a wait or an
+    /// <c>as_completed</c> cursor) that, called with 0 seconds, is a look that cannot block, and keeps
+    /// the GIL then (<see cref="EngineModule"/>): what it locks is never held by a thread that waits
+    /// for the GIL.</param>
+    public sealed record Entry(string Name, EntryKind Kind, string Signature, IntPtr Address, string Method,
+        bool LooksWithGil = false);
 
     private static Entry Py(string name, string signature, void* address, string method) =>
         new(name, EntryKind.Py, signature, (IntPtr)address, method);
 
     private static Entry Wait(string name, string signature, void* address, string method) =>
         new(name, EntryKind.Wait, signature, (IntPtr)address, method);
+
+    private static Entry Look(string name, string signature, void* address, string method) =>
+        new(name, EntryKind.Wait, signature, (IntPtr)address, method, LooksWithGil: true);
 
     /// <summary>Every entry point (<see cref="CreateModule"/> aside).</summary>
     public static IReadOnlyList<Entry> Entries() =>
@@ -63,11 +71,11 @@ public static unsafe partial class NativeEntryPoints
         Py("future_notify_all", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureNotifyAll, nameof(FutureNotifyAll)),
         Py("future_add_waiter", "h:ho", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&FutureAddWaiter, nameof(FutureAddWaiter)),
         Py("future_remove_waiter", "i:hh", (delegate* unmanaged<IntPtr, IntPtr, int>)&FutureRemoveWaiter, nameof(FutureRemoveWaiter)),
-        Wait("future_wait", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
+        Look("future_wait", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
         Py("wait_new", "h:piib", (delegate* unmanaged<IntPtr*, int, int, byte*, IntPtr>)&WaitNew, nameof(WaitNew)),
-        Wait("wait_next", "i:hbd", (delegate* unmanaged<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
+        Look("wait_next", "i:hbd", (delegate* unmanaged<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
         Py("cursor_new", "h:pi", (delegate* unmanaged<IntPtr*, int, IntPtr>)&CursorNew, nameof(CursorNew)),
-        Wait("cursor_next", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&CursorNext, nameof(CursorNext)),
+        Look("cursor_next", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&CursorNext, nameof(CursorNext)),
         Py("executor_new", "h:ioo", (delegate* unmanaged<int, IntPtr, IntPtr, IntPtr>)&ExecutorNew, nameof(ExecutorNew)),
         Py("executor_submit", "h:hooo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)&ExecutorSubmit, nameof(ExecutorSubmit)),
         Py("executor_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ExecutorShutdown, nameof(ExecutorShutdown)),
