@@ -33,6 +33,13 @@ spawn to the child's first result on the shared monotonic clock), then the threa
 per-task workloads once per engine (this script in a child with CS_FUTURES_ENGINE set, each against
 the stdlib in its own run), ratio beside ratio.
 
+--floors: issue 24's figures on this interpreter, in one run: the cost of one call (``f.done()`` and
+``f.result()`` on a done future, ``timeit`` best of 7, both sides), the three thread-pool per-task
+ratios, the wake-up of a sleeping thread beside 8 submitters, and import to first result (fresh
+processes, medians), each with its verdict against the floor and the target. ``--table A.json B.json...``
+prints the results of several such runs (one per interpreter) as one Markdown table: what
+benchmarks/all_versions.sh does for CPython 3.11 to 3.15.
+
 --only interpreter (Python 3.12+): cs_futures.InterpreterPoolExecutor(2) against the stdlib's
 ThreadPoolExecutor(2) and ProcessPoolExecutor(2) (and cs_futures' ProcessPoolExecutor(2) for the
 start-up), rotating the order each round, medians:
@@ -44,7 +51,7 @@ For the three per-task workloads, the executor is created and warmed up (its wor
 before the clock starts, and shut down after it stops: they measure the per-task cost only.
 
 Usage: python benchmarks/python_bench.py [--quick] [--only thread|process|interpreter] [--json FILE] [--rounds R] [-n N]
-       [--fresh-rounds R] [--startup-runs R] [--engines] [--per-task-only]
+       [--fresh-rounds R] [--startup-runs R] [--engines] [--per-task-only] [--floors] [--table JSON...]
 Ratio = cs_futures / stdlib: below 1 means cs_futures is faster.
 """
 import argparse
@@ -479,11 +486,13 @@ ENGINE_SIDES = (  # name, CS_FUTURES_ENGINE, body
 )
 
 
-def bench_engine_startup(runs):
-    """{side: {"import": [ms...], "start": [ms...]}} over fresh processes, rotating the order."""
-    samples = {name: {"import": [], "start": []} for name, _, _ in ENGINE_SIDES}
+def bench_engine_startup(runs, sides=None):
+    """{side: {"import": [ms...], "start": [ms...]}} over fresh processes, rotating the order
+    (``sides``: the names of ENGINE_SIDES to run; all by default)."""
+    engine_sides = tuple(side for side in ENGINE_SIDES if sides is None or side[0] in sides)
+    samples = {name: {"import": [], "start": []} for name, _, _ in engine_sides}
     for r in range(runs):
-        order = ENGINE_SIDES[r % len(ENGINE_SIDES):] + ENGINE_SIDES[:r % len(ENGINE_SIDES)]
+        order = engine_sides[r % len(engine_sides):] + engine_sides[:r % len(engine_sides)]
         for name, engine, body in order:
             env = dict(os.environ)
             env["PYTHONPATH"] = REPO_PYTHON + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -595,6 +604,125 @@ def print_table(results):
               f"{st['cs_futures']['median'] - bare:.1f} ms, stdlib +{st['stdlib']['median'] - bare:.1f} ms")
     print("ratio = cs_futures / stdlib (median of the rounds); < 1 means cs_futures is faster")
 
+# Issue 24's floors and targets: (floor, target) per figure; a ratio is cs_futures / stdlib.
+FLOORS = {
+    "done() ns": (100, 60),
+    "submit+result": (0.40, 0.25),
+    "map": (0.40, 0.25),
+    "as_completed": (0.40, 0.25),
+    "import +ms": (5.0, 5.0),
+}
+
+
+def bench_calls():
+    """ns per call of f.done() and f.result() on a done future, and of the bare entry point
+    (``_bridge.future_state``): timeit, best of 7 repeats, both sides."""
+    import timeit
+    out = {}
+    for side, mod in SIDES:
+        with mod.ThreadPoolExecutor(1) as ex:
+            f = ex.submit(int)
+            f.result()
+        out[side] = {}
+        for name, stmt in (("done()", f.done), ("result()", f.result)):
+            number = 200_000
+            out[side][name] = min(timeit.repeat(stmt, number=number, repeat=7)) / number * 1e9
+    from cs_futures import _bridge
+    f = cs_futures.Future()
+    f.set_result(1)
+    h, state = f._h, _bridge.future_state
+    out["entry"] = min(timeit.repeat("state(h)", globals={"state": state, "h": h}, number=200_000,
+                                     repeat=7)) / 200_000 * 1e9
+    return out
+
+
+def run_floors(args):
+    """Issue 24's figures on this interpreter (see --floors)."""
+    rounds = args.rounds or (5 if args.quick else 9)
+    n = args.n or (2_000 if args.quick else 20_000)
+    results = {"calls": bench_calls()}
+    _progress("calls", None)
+    for name, fn, _kind, _nq, _nf in WORKLOADS[:3]:
+        samples = {side: [] for side, _ in SIDES}
+        for _side, mod in SIDES:
+            fn(mod, min(n, 500))
+        for r in range(rounds):
+            for side, mod in (SIDES if r % 2 == 0 else SIDES[::-1]):
+                samples[side].append(fn(mod, n))
+        results[name] = _summarize("task", n, rounds, samples)
+        _progress(name, None)
+    results["wake-up (8 sub.)"] = bench_wakeup(8, args.fresh_rounds or (3 if args.quick else 7))
+    _progress("wake-up", None)
+    runs = args.startup_runs or (7 if args.quick else 15)
+    startup = bench_engine_startup(runs, sides=("native", "stdlib"))
+    results["import"] = {side: statistics.median(v["import"]) for side, v in startup.items()}
+    results["import"]["runs"] = runs
+    _progress("import", None)
+    return results
+
+
+def floor_rows(results):
+    """(figure, cs_futures, stdlib, value, floor, target, verdict) rows of a --floors run."""
+    def verdict(value, key):
+        floor, target = FLOORS[key]
+        return "target met" if value <= target else ("floor met" if value <= floor else "FLOOR MISSED")
+    calls = results["calls"]
+    rows = [("done() on a done future (ns)", calls["cs_futures"]["done()"], calls["stdlib"]["done()"],
+             calls["cs_futures"]["done()"], *FLOORS["done() ns"], verdict(calls["cs_futures"]["done()"], "done() ns")),
+            ("result() on a done future (ns)", calls["cs_futures"]["result()"], calls["stdlib"]["result()"],
+             calls["cs_futures"]["result()"] / calls["stdlib"]["result()"], None, None, ""),
+            ("the entry point alone (ns)", calls["entry"], None, None, None, None, "")]
+    for name in ("submit+result", "map", "as_completed"):
+        res = results[name]
+        rows.append((f"{name}, 4 workers (ratio)", res["cs_futures"]["median"], res["stdlib"]["median"],
+                     res["ratio"], *FLOORS[name], verdict(res["ratio"], name)))
+    wake = results["wake-up (8 sub.)"]
+    rows.append(("wake-up p90, 8 submitters (ms)", wake["cs_futures"]["median"], wake["stdlib"]["median"],
+                 wake["ratio"], None, None, "fair" if wake["fair"] else "UNFAIR (> 3x stdlib + 5 ms)"))
+    imp = results["import"]
+    delta = imp["native"] - imp["stdlib"]
+    rows.append(("import to first result (ms, +over stdlib)", imp["native"], imp["stdlib"], delta,
+                 *FLOORS["import +ms"], verdict(delta, "import +ms")))
+    return rows
+
+
+def print_floors(results):
+    print(f"{'figure':<42} {'cs_futures':>10} {'stdlib':>9} {'value':>8} {'floor':>6} {'target':>6}  verdict")
+    for figure, cs, std, value, floor, target, verdict in floor_rows(results):
+        cells = [f"{x:.3g}" if isinstance(x, float) else ("-" if x is None else str(x))
+                 for x in (cs, std, value, floor, target)]
+        print(f"{figure:<42} {cells[0]:>10} {cells[1]:>9} {cells[2]:>8} {cells[3]:>6} {cells[4]:>6}  {verdict}")
+
+
+def print_version_table(paths):
+    """One Markdown table from several --floors JSON files (one per interpreter)."""
+    runs = []
+    for path in paths:
+        with open(path) as fh:
+            data = json.load(fh)
+        runs.append((data["implementation"].split()[-1], {row[0]: row for row in floor_rows(data["results"])}))
+    figures = list(runs[0][1])
+    print("| figure | " + " | ".join(version for version, _ in runs) + " | floor | target |")
+    print("|---|" + "---|" * (len(runs) + 2))
+    for figure in figures:
+        cells = []
+        for _, rows in runs:
+            _, cs, std, value, floor, target, verdict = rows[figure]
+            if figure.startswith(("done()", "the entry")):
+                cell = f"{cs:.0f}" + (f" ({std:.0f})" if std is not None else "")
+            elif figure.startswith("import"):
+                cell = f"+{value:.1f} ({cs:.1f} vs {std:.1f})"
+            elif figure.startswith("result()") or figure.startswith("wake-up"):
+                cell = f"{cs:.2f} vs {std:.2f}" if figure.startswith("wake") else f"{cs:.0f} ({std:.0f})"
+            else:
+                cell = f"{value:.2f}"
+            if verdict.startswith(("FLOOR", "UNFAIR")):
+                cell += " **" + verdict + "**"
+            cells.append(cell)
+        floor, target = rows[figure][4], rows[figure][5]
+        print(f"| {figure} | " + " | ".join(cells) + f" | {'-' if floor is None else floor} | {'-' if target is None else target} |")
+
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -613,14 +741,25 @@ def main():
                         help="both engines (native, runtime) beside the stdlib: start-up and per-task ratios")
     parser.add_argument("--per-task-only", action="store_true",
                         help="only the per-task workloads (no fresh-process ones): what --engines runs per engine")
+    parser.add_argument("--floors", action="store_true",
+                        help="issue 24's figures (call cost, thread-pool ratios, wake-up, import) with verdicts")
+    parser.add_argument("--table", nargs="+", metavar="JSON",
+                        help="print --floors results of several interpreters as one Markdown table")
     args = parser.parse_args()
+    if args.table:
+        print_version_table(args.table)
+        return
 
     impl = f"{platform.python_implementation()} {platform.python_version()}"
     print(f"interpreter: {sys.executable} ({impl}), {os.cpu_count()} CPUs")
     print(f"cs_futures: {os.path.dirname(cs_futures.__file__)}")
     print(f"mode: {'quick' if args.quick else 'full'}")
     t0 = time.perf_counter()
-    if args.engines:
+    if args.floors:
+        results = run_floors(args)
+        print()
+        print_floors(results)
+    elif args.engines:
         results = run_engines(args)
         print()
         print_engines(results)
