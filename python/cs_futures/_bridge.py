@@ -20,7 +20,7 @@ import types
 
 from . import _forkserver, _loader
 
-VERSION = 4
+VERSION = 5
 SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
 
 

@@ -213,7 +213,7 @@ class Contract:
 
     ``module``: the engine module (``cs_futures._engine``), whose builtins are the entry points;
     ``engine``: "native" (the natively compiled library) or "runtime" (the assemblies on CoreCLR);
-    ``version``: the bridge's version; ``entries``: name -> (kind, signature, address);
+    ``version``: the bridge's version; ``entries``: name -> (kind, signature);
     ``enums``: type name -> {member name: value}; ``messages``: name -> text.
     """
 
@@ -230,8 +230,8 @@ class Contract:
             if fields[0] == "version":
                 self.version = int(fields[1])
             elif fields[0] == "entry":
-                name, kind, signature, address = fields[1:5]
-                self.entries[name] = (kind, signature, int(address))
+                name, kind, signature = fields[1:4]
+                self.entries[name] = (kind, signature)
             elif fields[0] == "enum":
                 self.enums.setdefault(fields[1], {})[fields[2]] = int(fields[3])
             elif fields[0] == "message":

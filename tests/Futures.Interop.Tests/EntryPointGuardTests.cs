@@ -8,10 +8,10 @@ using Python.Runtime;
 namespace CsFutures.Interop.Tests;
 
 /// <summary>
-/// No .NET exception may cross into native code: every <c>[UnmanagedCallersOnly]</c> method of
-/// Futures.Interop, found by reflection, is called through its address with arguments that make it
-/// fail (a freed handle, a handle of the wrong type, a Python object that does not convert, a
-/// selector out of range). The process must survive; a "py" entry must leave a Python exception
+/// No .NET exception may cross into native code: the only methods C calls (<c>[UnmanagedCallersOnly]</c>,
+/// found by reflection) are the engine module's, which catch everything, and every entry point they
+/// call is called here through its function pointer with arguments that make it fail (a freed handle,
+/// a handle of the wrong type, a Python object that does not convert, a selector out of range). The process must survive; a "py" entry must leave a Python exception
 /// set and return -1 or NULL; a "wait" entry must return <see cref="EntryCode.Failed"/> and
 /// <c>last_error</c> must then raise. A new entry point without a guard fails here (or ends the run).
 /// </summary>
@@ -26,10 +26,11 @@ public sealed unsafe class EntryPointGuardTests
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Where(m => m.GetCustomAttribute<UnmanagedCallersOnlyAttribute>() is not null);
 
-    /// <summary>The two [UnmanagedCallersOnly] methods that are not entries: the module's factory and the
-    /// one function behind its builtins (EngineModule).</summary>
-    private static bool IsModuleMachinery(MethodInfo method) =>
-        method.Name == nameof(NativeEntryPoints.CreateModule) || method.DeclaringType == typeof(EngineModule);
+    private static MethodInfo MethodOf(NativeEntryPoints.Entry entry) =>
+        typeof(NativeEntryPoints).GetMethod(entry.Method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+        ?? throw new AssertionException($"{entry.Name}: NativeEntryPoints has no method {entry.Method}");
+
+    private static IEnumerable<MethodInfo> EntryMethods() => NativeEntryPoints.Entries().Select(MethodOf);
 
     private static NativeEntryPoints.Entry EntryFor(MethodInfo method) =>
         NativeEntryPoints.Entries().Single(e => e.Method == method.Name);
@@ -38,22 +39,21 @@ public sealed unsafe class EntryPointGuardTests
         NativeEntryPoints.Entries().Select(e => new TestCaseData(e.Name).SetName($"Guarded_{e.Name}"));
 
     [Test]
-    public void EveryUnmanagedMethodIsADescribedEntryPoint()
+    public void CEntersOnlyThroughTheEngineModuleAndEveryEntryIsAMethod()
     {
-        var methods = UnmanagedMethods().ToList();
-        Assert.That(methods, Is.Not.Empty);
-        var described = NativeEntryPoints.Entries().Select(e => e.Method).ToList();
-        Assert.That(described, Is.Unique);
-        Assert.That(methods.Where(m => !IsModuleMachinery(m)).Select(m => m.Name),
-            Is.EquivalentTo(described), "each [UnmanagedCallersOnly] method is in NativeEntryPoints.Entries(), and only those");
-        Assert.That(methods.Where(m => !IsModuleMachinery(m)).Select(m => m.DeclaringType), Is.All.EqualTo(typeof(NativeEntryPoints)));
+        Assert.That(UnmanagedMethods().Select(m => $"{m.DeclaringType!.Name}.{m.Name}"),
+            Is.EquivalentTo(new[] { "NativeEntryPoints.CreateModule", "EngineModule.Call" }),
+            "C calls .NET only through the module's factory and its builtins' one function");
+        Assert.That(NativeEntryPoints.Entries().Select(e => e.Method), Is.Unique);
         Assert.That(NativeEntryPoints.Entries().Select(e => e.Name), Is.Unique);
+        Assert.That(EntryMethods().Select(m => m.DeclaringType), Is.All.EqualTo(typeof(NativeEntryPoints)));
+        Assert.That(NativeEntryPoints.Entries().Select(e => e.Address), Has.None.EqualTo(IntPtr.Zero));
     }
 
     [Test]
     public void EveryEntryCatchesEveryException()
     {
-        foreach (var method in UnmanagedMethods())
+        foreach (var method in EntryMethods().Concat(UnmanagedMethods()))
         {
             if (method.Name == "GetVersion")
             {
@@ -71,7 +71,7 @@ public sealed unsafe class EntryPointGuardTests
     [Test]
     public void SignaturesMatchTheMethods()
     {
-        foreach (var method in UnmanagedMethods().Where(m => !IsModuleMachinery(m)))
+        foreach (var method in EntryMethods())
         {
             var entry = EntryFor(method);
             string expected = Letter(method.ReturnType) + ":" + string.Concat(method.GetParameters().Select(p => Letter(p.ParameterType)));
@@ -94,7 +94,7 @@ public sealed unsafe class EntryPointGuardTests
         if (entry.Name == "test_stress")
         {
             // The tests' entry takes counts, nothing that can be invalid, and is tested where it is
-            // called from: through ctypes, in both runtimes at once (test_native_engine.py). Called
+            // called from: through the engine module, in both runtimes at once (test_native_engine.py). Called
             // here, through a DynamicMethod's calli, its forced collections made later calls of this
             // suite through other DynamicMethods pass handles with their upper half zeroed, in Debug
             // builds, 2 to 3 runs in 6 (none in 6 without this call): a path no caller of the bridge takes.
@@ -329,7 +329,7 @@ public sealed unsafe class EntryPointGuardTests
         Assert.That(lines[0], Is.EqualTo($"version\t{NativeEntryPoints.Version}"));
         foreach (var entry in NativeEntryPoints.Entries())
         {
-            Assert.That(lines, Has.One.StartsWith($"entry\t{entry.Name}\t{(entry.Kind == EntryKind.Py ? "py" : "wait")}\t{entry.Signature}\t"));
+            Assert.That(lines, Has.One.EqualTo($"entry\t{entry.Name}\t{(entry.Kind == EntryKind.Py ? "py" : "wait")}\t{entry.Signature}"));
         }
         Assert.That(lines, Has.One.EqualTo($"enum\tExecutorInfo\tQueuedCount\t{(int)ExecutorInfo.QueuedCount}"));
         Assert.That(lines, Has.One.EqualTo($"enum\tFutureState\tFinished\t{(int)FutureState.Finished}"));
@@ -369,7 +369,7 @@ public sealed unsafe class EntryPointGuardTests
         return Call(entry, method, args);
     }
 
-    /// <summary>Calls the entry through its unmanaged address (as ctypes does), pointers as IntPtr.</summary>
+    /// <summary>Calls the entry through its function pointer (as the engine module does), pointers as IntPtr.</summary>
     private static object Call(NativeEntryPoints.Entry entry, MethodInfo method, object[] args)
     {
         Type[] parameters = method.GetParameters().Select(p => p.ParameterType.IsPointer ? typeof(IntPtr) : p.ParameterType).ToArray();
@@ -380,7 +380,7 @@ public sealed unsafe class EntryPointGuardTests
         {
             il.Emit(OpCodes.Ldarg, (short)i);
         }
-        il.EmitCalli(OpCodes.Calli, CallingConvention.Cdecl, returns, parameters);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, returns, parameters, null);
         il.Emit(OpCodes.Ret);
         return call.Invoke(null, [.. args, entry.Address])!;
     }
@@ -416,7 +416,7 @@ public sealed unsafe class EntryPointGuardTests
         return instance;
     }
 
-    /// <summary>Releases the GIL for a scope (as ctypes.CFUNCTYPE does around a "wait" entry).</summary>
+    /// <summary>Releases the GIL for a scope (as the engine module does around a "wait" entry).</summary>
     private static ReleasedGil AllowThreads() => new(PyApi.PyEval_SaveThread());
 
     private readonly struct ReleasedGil(IntPtr state) : IDisposable

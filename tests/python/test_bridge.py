@@ -226,7 +226,7 @@ class ContractTests(unittest.TestCase):
         # The package's engine, and the runtime-hosted engine's bridge, which the cluster executor uses.
         runtime = _bridge.runtime()
         for bridge, contract in ((_bridge, _bridge._contract), (runtime, _bridge._loader.load_runtime("the tests"))):
-            for name, (kind, signature, _) in contract.entries.items():
+            for name, (kind, signature) in contract.entries.items():
                 with self.subTest(engine=contract.engine, entry=name):
                     entry = getattr(contract.module, name)
                     self.assertIsInstance(entry, types.BuiltinFunctionType)

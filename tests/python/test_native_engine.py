@@ -46,7 +46,7 @@ TWO_RUNTIMES = textwrap.dedent("""
     from cs_futures import _loader
 
     def stress(contract):
-        kind, signature, address = contract.entries["test_stress"]
+        kind, signature = contract.entries["test_stress"]
         assert (kind, signature) == ("wait", "i:ii"), (kind, signature)
         return contract.module.test_stress  # a "wait" entry: it runs with the GIL released
 

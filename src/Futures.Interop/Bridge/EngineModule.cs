@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using CsFutures.Interop.CPython;
@@ -79,6 +80,17 @@ internal static unsafe class EngineModule
 
     private static Target[] s_targets = [];
     private static IntPtr s_module;
+
+    // The C API calls of every builtin call, without the GC transition of an ordinary call into
+    // native code (a few ns each): each is short, never blocks and never runs Python code, so never
+    // calls back into .NET. A conversion that could run Python code (an int subclass's __index__, a
+    // float's __float__) goes through PyApi's ordinary function instead.
+    private static delegate* unmanaged[SuppressGCTransition]<IntPtr, long> s_exactIntValue;
+    private static delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr> s_exactIntPointer;
+    private static delegate* unmanaged[SuppressGCTransition]<IntPtr> s_errorOccurred;
+    private static delegate* unmanaged[SuppressGCTransition]<long, IntPtr> s_newInt;
+    private static delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr> s_newPointerInt;
+    private static IntPtr s_intType;
     private const int MaxParameters = 8;
 
     /// <summary>Resolves the C API from <paramref name="pythonLibrary"/> (a handle of the loaded
@@ -130,6 +142,12 @@ internal static unsafe class EngineModule
             }
         }
         s_targets = targets;
+        s_exactIntValue = (delegate* unmanaged[SuppressGCTransition]<IntPtr, long>)PyApi.PyLong_AsLongLong;
+        s_exactIntPointer = (delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr>)PyApi.PyLong_AsVoidPtr;
+        s_errorOccurred = (delegate* unmanaged[SuppressGCTransition]<IntPtr>)PyApi.PyErr_Occurred;
+        s_newInt = (delegate* unmanaged[SuppressGCTransition]<long, IntPtr>)PyApi.PyLong_FromLongLong;
+        s_newPointerInt = (delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr>)PyApi.PyLong_FromVoidPtr;
+        s_intType = PyApi.LongType;
 
         // The definitions live as long as the process (CPython keeps pointers to them).
         var def = (PyModuleDef*)NativeMemory.AllocZeroed((nuint)sizeof(PyModuleDef));
@@ -209,12 +227,13 @@ internal static unsafe class EngineModule
     /// is the entry's index in <see cref="s_targets"/>. Returns a new reference, or NULL with a Python
     /// error set.</summary>
     [UnmanagedCallersOnly]
+    [SkipLocalsInit]
     private static IntPtr Call(IntPtr self, IntPtr* args, nint nargs)
     {
         IntPtr* handles = null;
         try
         {
-            ref readonly Target target = ref s_targets[(int)PyApi.PyLong_AsLongLong(self)];
+            ref readonly Target target = ref s_targets[(int)s_exactIntValue(self)];
             byte[] parameters = target.Parameters;
             if (nargs != parameters.Length)
             {
@@ -228,11 +247,12 @@ internal static unsafe class EngineModule
                 switch (parameters[i])
                 {
                     case (byte)'h':
-                        values[i] = arg == PyApi.None ? 0 : (long)PyApi.PyLong_AsVoidPtr(arg);
+                        values[i] = PyApi.TypeOf(arg) == s_intType ? (long)s_exactIntPointer(arg)
+                            : arg == PyApi.None ? 0 : (long)PyApi.PyLong_AsVoidPtr(arg);
                         break;
                     case (byte)'i':
                     case (byte)'q':
-                        values[i] = PyApi.PyLong_AsLongLong(arg);
+                        values[i] = PyApi.TypeOf(arg) == s_intType ? s_exactIntValue(arg) : PyApi.PyLong_AsLongLong(arg);
                         break;
                     case (byte)'d':
                         values[i] = BitConverter.DoubleToInt64Bits(PyApi.PyFloat_AsDouble(arg));
@@ -249,7 +269,7 @@ internal static unsafe class EngineModule
                         break;
                 }
             }
-            if (PyApi.PyErr_Occurred() != IntPtr.Zero)
+            if (s_errorOccurred() != IntPtr.Zero)
             {
                 return IntPtr.Zero; // a conversion failed (an argument of the wrong type)
             }
@@ -263,7 +283,7 @@ internal static unsafe class EngineModule
             else
             {
                 result = target.Invoke(target.Address, values);
-                if (PyApi.PyErr_Occurred() != IntPtr.Zero)
+                if (s_errorOccurred() != IntPtr.Zero)
                 {
                     if (target.Result == (byte)'o' && result != 0)
                     {
@@ -277,9 +297,9 @@ internal static unsafe class EngineModule
                 case (byte)'o':
                     return (IntPtr)result;
                 case (byte)'h':
-                    return result == 0 ? PyApi.NewRef(PyApi.None) : PyApi.PyLong_FromVoidPtr((IntPtr)result);
+                    return result == 0 ? PyApi.NewRef(PyApi.None) : s_newPointerInt((IntPtr)result);
                 default:
-                    return PyApi.PyLong_FromLongLong(result);
+                    return s_newInt(result);
             }
         }
         catch (Exception ex)

@@ -1,7 +1,8 @@
 namespace CsFutures.Interop.Bridge;
 
 /// <summary>
-/// How <see cref="EngineModule"/> calls an entry point of a given signature: one function per
+/// How <see cref="EngineModule"/> calls an entry point (a managed function pointer: a plain call, no
+/// transition out of and back into .NET) of a given signature: one function per
 /// machine shape of <see cref="NativeEntryPoints"/>' signatures, where a handle, an object, an array
 /// and a buffer are all a pointer (<c>P</c>), <c>i</c> is <c>I</c>, <c>q</c> is <c>Q</c> and
 /// <c>d</c> is <c>D</c>. Each takes the entry's address and its converted arguments (one 64-bit slot
@@ -56,27 +57,27 @@ internal static unsafe class EntryInvokers
         return Of(signature[0]) + "_" + string.Concat(signature[(colon + 1)..].Select(Of));
     }
 
-    private static long I_(IntPtr f, long* a) => ((delegate* unmanaged<int>)f)();
-    private static long I_II(IntPtr f, long* a) => ((delegate* unmanaged<int, int, int>)f)((int)a[0], (int)a[1]);
-    private static long I_P(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int>)f)((IntPtr)a[0]);
-    private static long I_PD(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, double, int>)f)((IntPtr)a[0], BitConverter.Int64BitsToDouble(a[1]));
-    private static long I_PI(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, int>)f)((IntPtr)a[0], (int)a[1]);
-    private static long I_PID(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, double, int>)f)((IntPtr)a[0], (int)a[1], BitConverter.Int64BitsToDouble(a[2]));
-    private static long I_PII(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, int, int>)f)((IntPtr)a[0], (int)a[1], (int)a[2]);
-    private static long I_PIIP(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, int, IntPtr, int>)f)((IntPtr)a[0], (int)a[1], (int)a[2], (IntPtr)a[3]);
-    private static long I_PIP(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, IntPtr, int>)f)((IntPtr)a[0], (int)a[1], (IntPtr)a[2]);
-    private static long I_PP(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, IntPtr, int>)f)((IntPtr)a[0], (IntPtr)a[1]);
-    private static long I_PPD(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, IntPtr, double, int>)f)((IntPtr)a[0], (IntPtr)a[1], BitConverter.Int64BitsToDouble(a[2]));
-    private static long P_(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr>)f)();
-    private static long P_IPP(IntPtr f, long* a) => (long)((delegate* unmanaged<int, IntPtr, IntPtr, IntPtr>)f)((int)a[0], (IntPtr)a[1], (IntPtr)a[2]);
-    private static long P_IPPP(IntPtr f, long* a) => (long)((delegate* unmanaged<int, IntPtr, IntPtr, IntPtr, IntPtr>)f)((int)a[0], (IntPtr)a[1], (IntPtr)a[2], (IntPtr)a[3]);
-    private static long P_P(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, IntPtr>)f)((IntPtr)a[0]);
-    private static long P_PI(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, int, IntPtr>)f)((IntPtr)a[0], (int)a[1]);
-    private static long P_PIIP(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr>)f)((IntPtr)a[0], (int)a[1], (int)a[2], (IntPtr)a[3]);
-    private static long P_PP(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1]);
-    private static long P_PPD(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1], BitConverter.Int64BitsToDouble(a[2]));
-    private static long P_PPDI(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, IntPtr, double, int, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1], BitConverter.Int64BitsToDouble(a[2]), (int)a[3]);
-    private static long P_PPPP(IntPtr f, long* a) => (long)((delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1], (IntPtr)a[2], (IntPtr)a[3]);
-    private static long Q_PI(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, long>)f)((IntPtr)a[0], (int)a[1]);
-    private static long Q_PII(IntPtr f, long* a) => ((delegate* unmanaged<IntPtr, int, int, long>)f)((IntPtr)a[0], (int)a[1], (int)a[2]);
+    private static long I_(IntPtr f, long* a) => ((delegate*<int>)f)();
+    private static long I_II(IntPtr f, long* a) => ((delegate*<int, int, int>)f)((int)a[0], (int)a[1]);
+    private static long I_P(IntPtr f, long* a) => ((delegate*<IntPtr, int>)f)((IntPtr)a[0]);
+    private static long I_PD(IntPtr f, long* a) => ((delegate*<IntPtr, double, int>)f)((IntPtr)a[0], BitConverter.Int64BitsToDouble(a[1]));
+    private static long I_PI(IntPtr f, long* a) => ((delegate*<IntPtr, int, int>)f)((IntPtr)a[0], (int)a[1]);
+    private static long I_PID(IntPtr f, long* a) => ((delegate*<IntPtr, int, double, int>)f)((IntPtr)a[0], (int)a[1], BitConverter.Int64BitsToDouble(a[2]));
+    private static long I_PII(IntPtr f, long* a) => ((delegate*<IntPtr, int, int, int>)f)((IntPtr)a[0], (int)a[1], (int)a[2]);
+    private static long I_PIIP(IntPtr f, long* a) => ((delegate*<IntPtr, int, int, IntPtr, int>)f)((IntPtr)a[0], (int)a[1], (int)a[2], (IntPtr)a[3]);
+    private static long I_PIP(IntPtr f, long* a) => ((delegate*<IntPtr, int, IntPtr, int>)f)((IntPtr)a[0], (int)a[1], (IntPtr)a[2]);
+    private static long I_PP(IntPtr f, long* a) => ((delegate*<IntPtr, IntPtr, int>)f)((IntPtr)a[0], (IntPtr)a[1]);
+    private static long I_PPD(IntPtr f, long* a) => ((delegate*<IntPtr, IntPtr, double, int>)f)((IntPtr)a[0], (IntPtr)a[1], BitConverter.Int64BitsToDouble(a[2]));
+    private static long P_(IntPtr f, long* a) => (long)((delegate*<IntPtr>)f)();
+    private static long P_IPP(IntPtr f, long* a) => (long)((delegate*<int, IntPtr, IntPtr, IntPtr>)f)((int)a[0], (IntPtr)a[1], (IntPtr)a[2]);
+    private static long P_IPPP(IntPtr f, long* a) => (long)((delegate*<int, IntPtr, IntPtr, IntPtr, IntPtr>)f)((int)a[0], (IntPtr)a[1], (IntPtr)a[2], (IntPtr)a[3]);
+    private static long P_P(IntPtr f, long* a) => (long)((delegate*<IntPtr, IntPtr>)f)((IntPtr)a[0]);
+    private static long P_PI(IntPtr f, long* a) => (long)((delegate*<IntPtr, int, IntPtr>)f)((IntPtr)a[0], (int)a[1]);
+    private static long P_PIIP(IntPtr f, long* a) => (long)((delegate*<IntPtr, int, int, IntPtr, IntPtr>)f)((IntPtr)a[0], (int)a[1], (int)a[2], (IntPtr)a[3]);
+    private static long P_PP(IntPtr f, long* a) => (long)((delegate*<IntPtr, IntPtr, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1]);
+    private static long P_PPD(IntPtr f, long* a) => (long)((delegate*<IntPtr, IntPtr, double, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1], BitConverter.Int64BitsToDouble(a[2]));
+    private static long P_PPDI(IntPtr f, long* a) => (long)((delegate*<IntPtr, IntPtr, double, int, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1], BitConverter.Int64BitsToDouble(a[2]), (int)a[3]);
+    private static long P_PPPP(IntPtr f, long* a) => (long)((delegate*<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)f)((IntPtr)a[0], (IntPtr)a[1], (IntPtr)a[2], (IntPtr)a[3]);
+    private static long Q_PI(IntPtr f, long* a) => ((delegate*<IntPtr, int, long>)f)((IntPtr)a[0], (int)a[1]);
+    private static long Q_PII(IntPtr f, long* a) => ((delegate*<IntPtr, int, int, long>)f)((IntPtr)a[0], (int)a[1], (int)a[2]);
 }

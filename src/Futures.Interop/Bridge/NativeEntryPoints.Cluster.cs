@@ -10,7 +10,6 @@ public static unsafe partial class NativeEntryPoints
 {
     /// <summary>py: a cluster executor for pickled Python calls (<see cref="PythonCluster.ReadOptions"/>);
     /// <paramref name="decoder"/> is the package's <c>_decode(kind, data)</c>. Connects in the background.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ClusterNew(IntPtr config, IntPtr decoder)
     {
         try
@@ -26,7 +25,6 @@ public static unsafe partial class NativeEntryPoints
     /// <summary>py: queues a pickled call (bytes); <paramref name="timeout"/> in seconds limits each run,
     /// 0 for the executor's default; <paramref name="allowedFailures"/>, -1 for the executor's. Returns the
     /// future's handle.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ClusterSubmit(IntPtr handle, IntPtr payload, double timeout, int allowedFailures)
     {
         try
@@ -43,7 +41,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>shutdown(wait=False, cancel_futures)</c>; <c>cluster_join</c> waits.</summary>
-    [UnmanagedCallersOnly]
     private static int ClusterShutdown(IntPtr handle, int cancelFutures)
     {
         try
@@ -58,7 +55,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>wait: 1 once the executor shut down, every future is done and it left the cluster.</summary>
-    [UnmanagedCallersOnly]
     private static int ClusterJoin(IntPtr handle, double seconds)
     {
         try
@@ -75,7 +71,6 @@ public static unsafe partial class NativeEntryPoints
     /// <summary>py: a new dict of the executor's counters (<c>queued</c>, <c>in_flight</c>,
     /// <c>attempts_lost</c>, <c>lost_before_start</c>, <c>reclaimed</c>, <c>late_results_dropped</c>) and
     /// <c>broken</c> (the reason, or None).</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ClusterStats(IntPtr handle)
     {
         try

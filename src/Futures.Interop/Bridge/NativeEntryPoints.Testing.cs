@@ -18,7 +18,6 @@ public static unsafe partial class NativeEntryPoints
     /// into a <see cref="NullReferenceException"/>, caught here. Returns how many were caught, or on an
     /// unexpected failure (<see cref="EntryCode.Failed"/>, kept for <c>last_error</c>). Two runtimes in one process (the native engine and CoreCLR) each install
     /// signal handlers: the Python tests run this in both at once.</summary>
-    [UnmanagedCallersOnly]
     private static int TestStress(int iterations, int nullDerefs)
     {
         try

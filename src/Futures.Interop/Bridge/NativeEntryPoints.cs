@@ -20,21 +20,22 @@ namespace CsFutures.Interop.Bridge;
 /// (<see cref="Handles"/>) or other native pointer, <c>o</c> a Python object (a borrowed reference;
 /// as a return, a new one), <c>i</c> int32, <c>q</c> int64, <c>d</c> double, <c>p</c> an array of
 /// handles, <c>b</c> a byte buffer.</para>
-/// <para>No exception leaves an entry: one that escaped an <c>[UnmanagedCallersOnly]</c> method would
-/// end the process. "py" entries raise it as a Python exception (see <see cref="BridgeErrors"/>);
+/// <para>Each entry is a plain static method, called by <see cref="EngineModule"/> through a managed
+/// function pointer (no transition out of .NET and back in). No exception leaves an entry: one that
+/// escaped would reach CPython's C code. "py" entries raise it as a Python exception (see <see cref="BridgeErrors"/>);
 /// "wait" entries return <see cref="EntryCode.Failed"/> and keep it for <c>last_error</c>. A handle
 /// that was freed or never issued is such an exception, not a crash.</para>
 /// </remarks>
 public static unsafe partial class NativeEntryPoints
 {
     /// <summary>Bumped when an entry point changes meaning; the Python package checks it.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
-    /// <summary>One entry point: its Python name, how it is called, its signature and address.</summary>
+    /// <summary>One entry point: its Python name, how it is called, its signature and method.</summary>
     /// <param name="Name">The name the Python package looks up (<c>snake_case</c>).</param>
     /// <param name="Kind">With or without the GIL.</param>
     /// <param name="Signature"><c>return:parameters</c> (see the class remarks).</param>
-    /// <param name="Address">The <c>[UnmanagedCallersOnly]</c> method's address.</param>
+    /// <param name="Address">The method, as a managed function pointer (<c>delegate*&lt;...&gt;</c>).</param>
     /// <param name="Method">The C# method's name, for the tests.</param>
     /// <param name="LooksWithGil">A "wait" entry over futures (their state, a wait or an
     /// <c>as_completed</c> cursor) that, called with 0 seconds, is a look that cannot block, and keeps
@@ -55,53 +56,53 @@ public static unsafe partial class NativeEntryPoints
     /// <summary>Every entry point (<see cref="CreateModule"/> aside).</summary>
     public static IReadOnlyList<Entry> Entries() =>
     [
-        Py("configure", "i:ho", (delegate* unmanaged<IntPtr, IntPtr, int>)&Configure, nameof(Configure)),
-        Py("last_error", "i:", (delegate* unmanaged<int>)&LastError, nameof(LastError)),
-        Wait("get_version", "i:", (delegate* unmanaged<int>)&GetVersion, nameof(GetVersion)),
-        Py("handle_free", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&HandleFree, nameof(HandleFree)),
-        Py("handle_copy", "h:h", (delegate* unmanaged<IntPtr, IntPtr>)&HandleCopy, nameof(HandleCopy)),
-        Py("future_new", "h:", (delegate* unmanaged<IntPtr>)&FutureNew, nameof(FutureNew)),
-        Py("future_state", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureState, nameof(FutureState)),
-        Py("future_cancel", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureCancel, nameof(FutureCancel)),
-        Py("future_set_running_or_notify_cancel", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureSetRunningOrNotifyCancel, nameof(FutureSetRunningOrNotifyCancel)),
-        Py("future_set", "i:hio", (delegate* unmanaged<IntPtr, int, IntPtr, int>)&FutureSet, nameof(FutureSet)),
-        Py("future_outcome", "o:hi", (delegate* unmanaged<IntPtr, int, IntPtr>)&FutureOutcome, nameof(FutureOutcome)),
-        Py("future_add_done_callback", "i:ho", (delegate* unmanaged<IntPtr, IntPtr, int>)&FutureAddDoneCallback, nameof(FutureAddDoneCallback)),
-        Py("future_force", "i:hiio", (delegate* unmanaged<IntPtr, int, int, IntPtr, int>)&FutureForce, nameof(FutureForce)),
-        Py("future_notify_all", "i:h", (delegate* unmanaged<IntPtr, int>)&FutureNotifyAll, nameof(FutureNotifyAll)),
-        Py("future_add_waiter", "h:ho", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&FutureAddWaiter, nameof(FutureAddWaiter)),
-        Py("future_remove_waiter", "i:hh", (delegate* unmanaged<IntPtr, IntPtr, int>)&FutureRemoveWaiter, nameof(FutureRemoveWaiter)),
-        Look("future_wait", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
-        Py("wait_new", "h:piib", (delegate* unmanaged<IntPtr*, int, int, byte*, IntPtr>)&WaitNew, nameof(WaitNew)),
-        Look("wait_next", "i:hbd", (delegate* unmanaged<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
-        Py("cursor_new", "h:pi", (delegate* unmanaged<IntPtr*, int, IntPtr>)&CursorNew, nameof(CursorNew)),
-        Look("cursor_next", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&CursorNext, nameof(CursorNext)),
-        Py("executor_new", "h:ioo", (delegate* unmanaged<int, IntPtr, IntPtr, IntPtr>)&ExecutorNew, nameof(ExecutorNew)),
-        Py("executor_submit", "h:hooo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)&ExecutorSubmit, nameof(ExecutorSubmit)),
-        Py("executor_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ExecutorShutdown, nameof(ExecutorShutdown)),
-        Wait("executor_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ExecutorJoin, nameof(ExecutorJoin)),
-        Py("executor_info", "q:hi", (delegate* unmanaged<IntPtr, int, long>)&ExecutorInfoOf, nameof(ExecutorInfoOf)),
-        Py("executor_thread", "h:hi", (delegate* unmanaged<IntPtr, int, IntPtr>)&ExecutorThread, nameof(ExecutorThread)),
-        Py("executor_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ExecutorStatsOf, nameof(ExecutorStatsOf)),
-        Py("broken_reason", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&BrokenReason, nameof(BrokenReason)),
-        Wait("thread_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ThreadJoin, nameof(ThreadJoin)),
-        Py("interpreter_pool_new", "h:iooo", (delegate* unmanaged<int, IntPtr, IntPtr, IntPtr, IntPtr>)&InterpreterPoolNew, nameof(InterpreterPoolNew)),
-        Py("interpreter_run", "o:o", (delegate* unmanaged<IntPtr, IntPtr>)&InterpreterRun, nameof(InterpreterRun)),
-        Py("process_pool_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew, nameof(ProcessPoolNew)),
-        Py("process_pool_submit", "h:hod", (delegate* unmanaged<IntPtr, IntPtr, double, IntPtr>)&ProcessPoolSubmit, nameof(ProcessPoolSubmit)),
-        Py("process_pool_shutdown", "i:hii", (delegate* unmanaged<IntPtr, int, int, int>)&ProcessPoolShutdown, nameof(ProcessPoolShutdown)),
-        Wait("process_pool_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ProcessPoolJoin, nameof(ProcessPoolJoin)),
-        Py("process_pool_info", "q:hi", (delegate* unmanaged<IntPtr, int, long>)&ProcessPoolInfoOf, nameof(ProcessPoolInfoOf)),
-        Py("process_pool_workers", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ProcessPoolWorkers, nameof(ProcessPoolWorkers)),
-        Py("process_worker_op", "q:hii", (delegate* unmanaged<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
-        Wait("process_worker_join", "i:hid", (delegate* unmanaged<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
-        Wait("test_stress", "i:ii", (delegate* unmanaged<int, int, int>)&TestStress, nameof(TestStress)), // for the tests
+        Py("configure", "i:ho", (delegate*<IntPtr, IntPtr, int>)&Configure, nameof(Configure)),
+        Py("last_error", "i:", (delegate*<int>)&LastError, nameof(LastError)),
+        Wait("get_version", "i:", (delegate*<int>)&GetVersion, nameof(GetVersion)),
+        Py("handle_free", "i:hi", (delegate*<IntPtr, int, int>)&HandleFree, nameof(HandleFree)),
+        Py("handle_copy", "h:h", (delegate*<IntPtr, IntPtr>)&HandleCopy, nameof(HandleCopy)),
+        Py("future_new", "h:", (delegate*<IntPtr>)&FutureNew, nameof(FutureNew)),
+        Py("future_state", "i:h", (delegate*<IntPtr, int>)&FutureState, nameof(FutureState)),
+        Py("future_cancel", "i:h", (delegate*<IntPtr, int>)&FutureCancel, nameof(FutureCancel)),
+        Py("future_set_running_or_notify_cancel", "i:h", (delegate*<IntPtr, int>)&FutureSetRunningOrNotifyCancel, nameof(FutureSetRunningOrNotifyCancel)),
+        Py("future_set", "i:hio", (delegate*<IntPtr, int, IntPtr, int>)&FutureSet, nameof(FutureSet)),
+        Py("future_outcome", "o:hi", (delegate*<IntPtr, int, IntPtr>)&FutureOutcome, nameof(FutureOutcome)),
+        Py("future_add_done_callback", "i:ho", (delegate*<IntPtr, IntPtr, int>)&FutureAddDoneCallback, nameof(FutureAddDoneCallback)),
+        Py("future_force", "i:hiio", (delegate*<IntPtr, int, int, IntPtr, int>)&FutureForce, nameof(FutureForce)),
+        Py("future_notify_all", "i:h", (delegate*<IntPtr, int>)&FutureNotifyAll, nameof(FutureNotifyAll)),
+        Py("future_add_waiter", "h:ho", (delegate*<IntPtr, IntPtr, IntPtr>)&FutureAddWaiter, nameof(FutureAddWaiter)),
+        Py("future_remove_waiter", "i:hh", (delegate*<IntPtr, IntPtr, int>)&FutureRemoveWaiter, nameof(FutureRemoveWaiter)),
+        Look("future_wait", "i:hd", (delegate*<IntPtr, double, int>)&FutureWait, nameof(FutureWait)),
+        Py("wait_new", "h:piib", (delegate*<IntPtr*, int, int, byte*, IntPtr>)&WaitNew, nameof(WaitNew)),
+        Look("wait_next", "i:hbd", (delegate*<IntPtr, byte*, double, int>)&WaitNext, nameof(WaitNext)),
+        Py("cursor_new", "h:pi", (delegate*<IntPtr*, int, IntPtr>)&CursorNew, nameof(CursorNew)),
+        Look("cursor_next", "i:hd", (delegate*<IntPtr, double, int>)&CursorNext, nameof(CursorNext)),
+        Py("executor_new", "h:ioo", (delegate*<int, IntPtr, IntPtr, IntPtr>)&ExecutorNew, nameof(ExecutorNew)),
+        Py("executor_submit", "h:hooo", (delegate*<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr>)&ExecutorSubmit, nameof(ExecutorSubmit)),
+        Py("executor_shutdown", "i:hi", (delegate*<IntPtr, int, int>)&ExecutorShutdown, nameof(ExecutorShutdown)),
+        Wait("executor_join", "i:hd", (delegate*<IntPtr, double, int>)&ExecutorJoin, nameof(ExecutorJoin)),
+        Py("executor_info", "q:hi", (delegate*<IntPtr, int, long>)&ExecutorInfoOf, nameof(ExecutorInfoOf)),
+        Py("executor_thread", "h:hi", (delegate*<IntPtr, int, IntPtr>)&ExecutorThread, nameof(ExecutorThread)),
+        Py("executor_stats", "o:h", (delegate*<IntPtr, IntPtr>)&ExecutorStatsOf, nameof(ExecutorStatsOf)),
+        Py("broken_reason", "o:h", (delegate*<IntPtr, IntPtr>)&BrokenReason, nameof(BrokenReason)),
+        Wait("thread_join", "i:hd", (delegate*<IntPtr, double, int>)&ThreadJoin, nameof(ThreadJoin)),
+        Py("interpreter_pool_new", "h:iooo", (delegate*<int, IntPtr, IntPtr, IntPtr, IntPtr>)&InterpreterPoolNew, nameof(InterpreterPoolNew)),
+        Py("interpreter_run", "o:o", (delegate*<IntPtr, IntPtr>)&InterpreterRun, nameof(InterpreterRun)),
+        Py("process_pool_new", "h:oo", (delegate*<IntPtr, IntPtr, IntPtr>)&ProcessPoolNew, nameof(ProcessPoolNew)),
+        Py("process_pool_submit", "h:hod", (delegate*<IntPtr, IntPtr, double, IntPtr>)&ProcessPoolSubmit, nameof(ProcessPoolSubmit)),
+        Py("process_pool_shutdown", "i:hii", (delegate*<IntPtr, int, int, int>)&ProcessPoolShutdown, nameof(ProcessPoolShutdown)),
+        Wait("process_pool_join", "i:hd", (delegate*<IntPtr, double, int>)&ProcessPoolJoin, nameof(ProcessPoolJoin)),
+        Py("process_pool_info", "q:hi", (delegate*<IntPtr, int, long>)&ProcessPoolInfoOf, nameof(ProcessPoolInfoOf)),
+        Py("process_pool_workers", "o:h", (delegate*<IntPtr, IntPtr>)&ProcessPoolWorkers, nameof(ProcessPoolWorkers)),
+        Py("process_worker_op", "q:hii", (delegate*<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
+        Wait("process_worker_join", "i:hid", (delegate*<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
+        Wait("test_stress", "i:ii", (delegate*<int, int, int>)&TestStress, nameof(TestStress)), // for the tests
 #if !CSF_NATIVE // the cluster runs on Orleans, which needs CoreCLR: not in the natively compiled library
-        Py("cluster_new", "h:oo", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&ClusterNew, nameof(ClusterNew)),
-        Py("cluster_submit", "h:hodi", (delegate* unmanaged<IntPtr, IntPtr, double, int, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
-        Py("cluster_shutdown", "i:hi", (delegate* unmanaged<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
-        Wait("cluster_join", "i:hd", (delegate* unmanaged<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
-        Py("cluster_stats", "o:h", (delegate* unmanaged<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
+        Py("cluster_new", "h:oo", (delegate*<IntPtr, IntPtr, IntPtr>)&ClusterNew, nameof(ClusterNew)),
+        Py("cluster_submit", "h:hodi", (delegate*<IntPtr, IntPtr, double, int, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
+        Py("cluster_shutdown", "i:hi", (delegate*<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
+        Wait("cluster_join", "i:hd", (delegate*<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
+        Py("cluster_stats", "o:h", (delegate*<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
 #endif
     ];
 
@@ -126,7 +127,7 @@ public static unsafe partial class NativeEntryPoints
     };
 
     /// <summary>The contract as text, one item a line, fields separated by tabs:
-    /// <c>version N</c>; <c>entry name kind signature address</c>; <c>enum Type Member value</c>;
+    /// <c>version N</c>; <c>entry name kind signature</c>; <c>enum Type Member value</c>;
     /// <c>message name text</c>. Read by <c>cs_futures/_loader.py</c>.</summary>
     public static string Description()
     {
@@ -136,7 +137,7 @@ public static unsafe partial class NativeEntryPoints
         foreach (var entry in Entries())
         {
             text.Append("entry\t").Append(entry.Name).Append('\t').Append(entry.Kind == EntryKind.Py ? "py" : "wait")
-                .Append('\t').Append(entry.Signature).Append('\t').Append(((long)entry.Address).ToString(invariant)).Append('\n');
+                .Append('\t').Append(entry.Signature).Append('\n');
         }
         foreach (var type in SharedEnums)
         {
@@ -168,12 +169,10 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>wait: <see cref="Version"/> (also in the description; kept as an entry so that a
     /// package can check it before reading anything else). Nothing in it can throw.</summary>
-    [UnmanagedCallersOnly]
     private static int GetVersion() => Version;
 
     /// <summary>py: raises the failure that the last "wait" entry on this thread reported with
     /// <see cref="EntryCode.Failed"/> (-1); 0 when there is none.</summary>
-    [UnmanagedCallersOnly]
     private static int LastError()
     {
         try
@@ -187,7 +186,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: resolves the C API from the interpreter handle and keeps the configuration tuple.</summary>
-    [UnmanagedCallersOnly]
     private static int Configure(IntPtr pythonLibrary, IntPtr config)
     {
         try
@@ -215,7 +213,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: a new pending future for Python's <c>Future()</c>.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr FutureNew()
     {
         try
@@ -231,7 +228,6 @@ public static unsafe partial class NativeEntryPoints
     /// <summary>py: frees a handle; <paramref name="releaseValues"/> also releases a done future's
     /// Python values now when it was the object's last handle (Python held the only way to reach
     /// them). 0, or -1 for a bad handle.</summary>
-    [UnmanagedCallersOnly]
     private static int HandleFree(IntPtr handle, int releaseValues)
     {
         try
@@ -257,7 +253,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: a second handle to the object behind <paramref name="handle"/> (for
     /// <c>copy.copy</c>: each Python object frees its own).</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr HandleCopy(IntPtr handle)
     {
         try
@@ -271,7 +266,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: the future's <see cref="CsFutures.FutureState"/>.</summary>
-    [UnmanagedCallersOnly]
     private static int FutureState(IntPtr handle)
     {
         try
@@ -285,7 +279,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>cancel()</c>: 1 if cancelled.</summary>
-    [UnmanagedCallersOnly]
     private static int FutureCancel(IntPtr handle)
     {
         try
@@ -299,7 +292,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>set_running_or_notify_cancel()</c>: 1 if now running, 0 if cancelled.</summary>
-    [UnmanagedCallersOnly]
     private static int FutureSetRunningOrNotifyCancel(IntPtr handle)
     {
         try
@@ -313,7 +305,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>set_result</c> or <c>set_exception</c> (<see cref="Outcome"/>).</summary>
-    [UnmanagedCallersOnly]
     private static int FutureSet(IntPtr handle, int which, IntPtr value)
     {
         try
@@ -337,7 +328,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: the outcome (<see cref="Outcome"/>; a new reference, as ctypes' py_object
     /// expects) or a marker; None for exception() of a future that did not raise.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr FutureOutcome(IntPtr handle, int which)
     {
         try
@@ -351,7 +341,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>add_done_callback</c> with a zero-argument callable (the package binds the future).</summary>
-    [UnmanagedCallersOnly]
     private static int FutureAddDoneCallback(IntPtr handle, IntPtr callable)
     {
         try
@@ -367,7 +356,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: Python code assigning <c>_state</c>, <c>_result</c> or <c>_exception</c>
     /// (<see cref="ForceField"/>).</summary>
-    [UnmanagedCallersOnly]
     private static int FutureForce(IntPtr handle, int which, int state, IntPtr value)
     {
         try
@@ -387,7 +375,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>future._condition.notify_all()</c>: wakes the threads blocked on the future.</summary>
-    [UnmanagedCallersOnly]
     private static int FutureNotifyAll(IntPtr handle)
     {
         try
@@ -406,7 +393,6 @@ public static unsafe partial class NativeEntryPoints
     /// cancelled and notified (<see cref="PythonWaiter"/>). Returns the waiter's handle, for
     /// <c>future_remove_waiter</c>; 0 (None) when the future is already finished or cancelled and
     /// notified: nothing is installed, and the callable is not kept.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr FutureAddWaiter(IntPtr handle, IntPtr callable)
     {
         try
@@ -429,7 +415,6 @@ public static unsafe partial class NativeEntryPoints
     /// <summary>py: <c>future._waiters.remove(waiter)</c>: takes the waiter of
     /// <paramref name="waiterHandle"/> off the future (if it is still there: a done future dropped
     /// it when it told it), drops its callable and frees the handle.</summary>
-    [UnmanagedCallersOnly]
     private static int FutureRemoveWaiter(IntPtr handle, IntPtr waiterHandle)
     {
         try
@@ -448,7 +433,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>wait: blocks up to <paramref name="seconds"/> for the future to be done; 1 if done.</summary>
-    [UnmanagedCallersOnly]
     private static int FutureWait(IntPtr handle, double seconds)
     {
         try
@@ -465,7 +449,6 @@ public static unsafe partial class NativeEntryPoints
     /// the <see cref="ReturnWhen"/> condition: one waiter, installed once. When the condition holds
     /// already, fills <paramref name="doneMask"/> and returns NULL without an error (Python: None),
     /// as CPython returns before installing a waiter; otherwise a handle for <see cref="WaitNext"/>.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr WaitNew(IntPtr* handles, int count, int returnWhen, byte* doneMask)
     {
         try
@@ -491,7 +474,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>wait: one slice of <c>concurrent.futures.wait</c>; fills <paramref name="doneMask"/>
     /// (one byte a future) and returns 1 when the return condition holds, 0 when the slice passed.</summary>
-    [UnmanagedCallersOnly]
     private static int WaitNext(IntPtr handle, byte* doneMask, double seconds)
     {
         try
@@ -508,7 +490,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: starts an <c>as_completed</c> iteration.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr CursorNew(IntPtr* handles, int count)
     {
         try
@@ -523,7 +504,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>wait: the index plus one of the next completed future, 0 if none in the slice,
     /// <see cref="EntryCode.CursorExhausted"/> when all were yielded.</summary>
-    [UnmanagedCallersOnly]
     private static int CursorNext(IntPtr handle, double seconds)
     {
         try
@@ -537,7 +517,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: a thread pool for Python work (<paramref name="initializer"/> None for none).</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ExecutorNew(int maxWorkers, IntPtr threadNamePrefix, IntPtr initializer)
     {
         try
@@ -574,7 +553,6 @@ public static unsafe partial class NativeEntryPoints
     /// each own an isolated subinterpreter, which runs <paramref name="bootstrap"/> (Python source
     /// defining <c>run(body) -> bytes</c>) when created. The pool's handle is a
     /// <see cref="ThreadPoolExecutor"/>, used with the <c>executor_*</c> entries.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr InterpreterPoolNew(int maxWorkers, IntPtr threadNamePrefix, IntPtr initializer, IntPtr bootstrap)
     {
         try
@@ -597,7 +575,6 @@ public static unsafe partial class NativeEntryPoints
     /// <summary>py: on an interpreter-pool worker, runs the pickled call <paramref name="payload"/>
     /// (bytes) in the worker's subinterpreter with the caller's GIL released, and returns the reply
     /// (bytes) that the subinterpreter's <c>run</c> produced.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr InterpreterRun(IntPtr payload)
     {
         try
@@ -629,7 +606,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: <c>submit(fn, *args, **kwargs)</c>; returns the new future's handle.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ExecutorSubmit(IntPtr handle, IntPtr fn, IntPtr args, IntPtr kwargs)
     {
         try
@@ -645,7 +621,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: the non-blocking part of <c>shutdown</c>; the wait is <see cref="ExecutorJoin"/>.</summary>
-    [UnmanagedCallersOnly]
     private static int ExecutorShutdown(IntPtr handle, int cancelFutures)
     {
         try
@@ -660,7 +635,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>wait: 1 when every worker thread has exited.</summary>
-    [UnmanagedCallersOnly]
     private static int ExecutorJoin(IntPtr handle, double seconds)
     {
         try
@@ -674,7 +648,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: what <see cref="ExecutorInfo"/> selects.</summary>
-    [UnmanagedCallersOnly]
     private static long ExecutorInfoOf(IntPtr handle, int what)
     {
         try
@@ -697,7 +670,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: a handle to worker thread number <paramref name="index"/>, or NULL (no error).</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ExecutorThread(IntPtr handle, int index)
     {
         try
@@ -715,7 +687,6 @@ public static unsafe partial class NativeEntryPoints
     /// <see cref="ExecutorStats"/> (<c>name</c>, <c>submitted</c>, <c>completed</c>, <c>failed</c>,
     /// <c>cancelled</c>, <c>queued</c>, <c>workers</c>, and for a process pool <c>worker_starts</c>,
     /// <c>worker_deaths</c>, <c>worker_restarts</c>).</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ExecutorStatsOf(IntPtr handle)
     {
         try
@@ -792,7 +763,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: why a thread pool or a process pool is broken (the engine's text, CPython's
     /// <c>_broken</c>), or None.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr BrokenReason(IntPtr handle)
     {
         try
@@ -812,7 +782,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>wait: 1 when the thread has exited.</summary>
-    [UnmanagedCallersOnly]
     private static int ThreadJoin(IntPtr handle, double seconds)
     {
         try
@@ -827,7 +796,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: a process pool for pickled Python calls; <paramref name="decoder"/> is the package's
     /// <c>_decode(kind, data)</c>.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ProcessPoolNew(IntPtr config, IntPtr decoder)
     {
         try
@@ -848,7 +816,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: submits a pickled call (bytes); <paramref name="timeout"/> in seconds, 0 for the
     /// pool's default. Returns the future's handle.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ProcessPoolSubmit(IntPtr handle, IntPtr payload, double timeout)
     {
         try
@@ -864,7 +831,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: what <see cref="PoolShutdown"/> selects.</summary>
-    [UnmanagedCallersOnly]
     private static int ProcessPoolShutdown(IntPtr handle, int cancelFutures, int mode)
     {
         try
@@ -900,7 +866,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>wait: 1 once the pool shut down and every worker exited.</summary>
-    [UnmanagedCallersOnly]
     private static int ProcessPoolJoin(IntPtr handle, double seconds)
     {
         try
@@ -914,7 +879,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: what <see cref="ProcessPoolInfo"/> selects.</summary>
-    [UnmanagedCallersOnly]
     private static long ProcessPoolInfoOf(IntPtr handle, int what)
     {
         try
@@ -937,7 +901,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: a list of the current workers' pids.</summary>
-    [UnmanagedCallersOnly]
     private static IntPtr ProcessPoolWorkers(IntPtr handle)
     {
         try
@@ -958,7 +921,6 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>py: <see cref="WorkerOp"/> on worker <paramref name="pid"/>;
     /// <see cref="EntryCode.WorkerUnknown"/> for a pid the pool never listed.</summary>
-    [UnmanagedCallersOnly]
     private static long ProcessWorkerOp(IntPtr handle, int pid, int op)
     {
         try
@@ -989,7 +951,6 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>wait: 1 once worker <paramref name="pid"/> has exited (or is unknown).</summary>
-    [UnmanagedCallersOnly]
     private static int ProcessWorkerJoin(IntPtr handle, int pid, double seconds)
     {
         try

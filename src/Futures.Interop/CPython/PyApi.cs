@@ -59,6 +59,7 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<void*, int, IntPtr> PyModule_Create2;
     public static delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr> PyCFunction_NewEx;
     public static IntPtr ByteArrayType;
+    public static IntPtr LongType;
     public static IntPtr True;
     public static IntPtr False;
     public static IntPtr FloatType;
@@ -154,6 +155,7 @@ internal static unsafe class PyApi
         PyModule_Create2 = (delegate* unmanaged<void*, int, IntPtr>)Get("PyModule_Create2");
         PyCFunction_NewEx = (delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr>)Get("PyCFunction_NewEx");
         ByteArrayType = Get("PyByteArray_Type");
+        LongType = Get("PyLong_Type");
         True = Get("_Py_TrueStruct");
         False = Get("_Py_FalseStruct");
         FloatType = Get("PyFloat_Type");
