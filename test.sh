@@ -7,7 +7,8 @@
 # .NET runtime can be found (tests/native/no_dotnet.sh), CPython 3.14 and 3.15 from a Debian sid chroot
 # (tests/sid/run.sh, in the background beside the host's Python stages: their Python suite, their own
 # test_concurrent_futures compared with the standard library's run, test_asyncio, the .NET hosting
-# suite on a 3.14 libpython, the wheel), and the NuGet packages used by a project outside the repository.
+# suite on a 3.14 libpython, the wheel), the docs (tests/docs_check.py), and the NuGet packages used by a
+# project outside the repository.
 # Each stage prints the time since the start.
 # Ends with one line: "N passed, N failed".
 source "$(dirname "$0")/scripts/common.sh"
@@ -240,6 +241,10 @@ if [ -n "$sid_job" ]; then
     tail -20 "$LOG/sid.txt"; echo "   the 3.14/3.15 run did not finish"; failed=$((failed + 1))
   fi
 fi
+
+stage "docs: tests/docs_check.py (README.md at most 200 lines; every relative link in README.md and docs/*.md names a file)"
+if python3 tests/docs_check.py >"$LOG/docs.txt" 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+sed 's/^/   /' "$LOG/docs.txt"
 
 stage "NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
 if bash tests/consumer/run.sh >"$LOG/consumer.txt" 2>&1 && grep -q "^consumer: OK$" "$LOG/consumer.txt"; then
