@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 24's figures on every supported interpreter, in one run, as the README's table:
+# Issue 24's figures on every supported interpreter, in one run, as a Markdown table (docs/performance.md):
 #   bash benchmarks/all_versions.sh [--quick]
 # python_bench.py --floors on CPython 3.11, 3.12 and 3.13 (this machine's) and 3.14 and 3.15 (the Debian
 # sid chroot of scripts/sid.sh, made when missing), one interpreter after the other, on the package of

@@ -341,7 +341,7 @@ def run_interpreter(args):
     calls = 32
     sides = _interpreter_sides()
     # The stdlib's process pool forks: its workers are forked before any subinterpreter exists (a
-    # process forked while subinterpreters run cannot start; see the README).
+    # process forked while subinterpreters run cannot start; see docs/python.md, Interpreter pools).
     pools = {name: _warm_pool(factory) for name, factory in sides[::-1]}
     results = {}
     try:

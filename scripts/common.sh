@@ -5,7 +5,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 need_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then
-    echo "error: the .NET 10 SDK is required (dotnet not on PATH); see README 'Prerequisites'" >&2
+    echo "error: the .NET 10 SDK is required (dotnet not on PATH); see README.md, 'Prerequisites'" >&2
     exit 2
   fi
 }

@@ -1,5 +1,5 @@
 """``python -m cs_futures check PATH...``: find uses of concurrent.futures that behave differently
-under cs_futures, file and line, from the README's list of differences. Standard library ``ast`` only.
+under cs_futures, file and line, from docs/differences.md. Standard library ``ast`` only.
 """
 import ast
 import os

@@ -132,7 +132,7 @@ public sealed class DashboardTests
         Directory.CreateDirectory(artifacts);
         string path = Path.Combine(artifacts, "dashboard.png");
         File.WriteAllBytes(path, png);
-        // The artifact of each run; docs/dashboard.png (shown by the README) is a copy of one, kept as is.
+        // The artifact of each run; docs/dashboard.png (shown by docs/cluster.md) is a copy of one, kept as is.
         TestContext.Out.WriteLine($"screenshot: {path} ({png.Length} bytes)");
     }
 

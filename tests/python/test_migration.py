@@ -34,7 +34,7 @@ class RunnerTests(unittest.TestCase):
             self.assertEqual(ours.stdout, plain.stdout)  # 'fork': the standard library runs it too
         else:
             # 'forkserver', 3.14's default: the standard library's server imports the main module,
-            # which starts another pool there, and multiprocessing refuses (README, differences).
+            # which starts another pool there, and multiprocessing refuses (docs/differences.md).
             self.assertNotEqual(plain.returncode, 0)
             self.assertIn("RuntimeError", plain.stderr)
 

@@ -286,7 +286,7 @@ class ResultTests(PoolTestCase):
         self.assertEqual(executor.submit(tasks.pid).result(timeout=WAIT), worker, "the worker survived")
 
     def test_exception_the_parent_cannot_unpickle_fails_only_its_future(self):
-        # Differs from CPython on purpose (README): CPython breaks the whole pool.
+        # Differs from CPython on purpose (docs/differences.md): CPython breaks the whole pool.
         executor = self.pool(1)
         error = self.assertBroken(executor.submit(tasks.raise_needs_two_args), WAIT)
         self.assertIn("NeedsTwoArgs", error.__cause__.tb)
@@ -294,7 +294,7 @@ class ResultTests(PoolTestCase):
         self.assertEqual(executor.submit(tasks.add, 1, 2).result(timeout=WAIT), 3)
 
     def test_call_the_worker_cannot_unpickle_fails_only_its_future(self):
-        # A function of a module the worker cannot import. Differs from CPython on purpose (README).
+        # A function of a module the worker cannot import. Differs from CPython on purpose (docs/differences.md).
         module = types.ModuleType("proc_phantom_module")
         exec("def answer():\n    return 42\n", module.__dict__)
         sys.modules[module.__name__] = module
@@ -333,7 +333,7 @@ class ResultTests(PoolTestCase):
         self.assertEqual(value, "from the parent")
 
     def test_multiprocessing_objects_as_task_arguments(self):
-        # Beyond CPython (which accepts them only in initargs), documented in the README.
+        # Beyond CPython (which accepts them only in initargs), documented in docs/python.md (Process pools).
         queue = SPAWN.Queue()
         self.addCleanup(queue.close)
         lock = SPAWN.Lock()

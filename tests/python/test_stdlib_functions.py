@@ -328,7 +328,7 @@ class ThreadPoolTests(MoreGatedCases, unittest.TestCase):
 
     def test_shutdown_cancel_futures_tells_the_waiters(self):
         # The engine notifies the futures that shutdown(cancel_futures=True) cancels (a difference
-        # the README lists: CPython leaves them CANCELLED, and its own functions wait for ever).
+        # docs/differences.md lists: CPython leaves them CANCELLED, and its own functions wait for ever).
         pool, running, release, queued = self.one_worker_and_a_queued_future()
         iterator = std_as_completed([queued, running], timeout=LONG)
         when_waited([queued, running], functools.partial(pool.shutdown, wait=False, cancel_futures=True))
