@@ -113,14 +113,14 @@ public class ThreadPoolExecutor : Executor
     /// <inheritdoc/>
     /// <exception cref="BrokenThreadPoolException">An initializer failed; the message is
     /// <see cref="Broken"/>.</exception>
-    public override void SubmitWorkItem(WorkItem item)
+    public override void SubmitWorkItem(IWorkItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
         _pool.Submit(item);
     }
 
     /// <summary>Map's batches: one lock round trip for the batch once every worker is started.</summary>
-    internal override void SubmitWorkItems(List<WorkItem> items) => _pool.SubmitBatch(items);
+    internal override void SubmitWorkItems(List<IWorkItem> items) => _pool.SubmitBatch(items);
 
     /// <inheritdoc/>
     public override void Shutdown(bool wait = true, bool cancelFutures = false)
