@@ -4,6 +4,9 @@ namespace CsFutures;
 
 // How work and results flow (compare CPython's concurrent/futures/thread.py):
 //
+//   Submit(fn): the future is the work item (DelegateFuture; Map's MapFuture; a bridge's WorkItem
+//   holds its future apart), one IWorkItem per task
+//
 //   Submit(item) ─► WorkerPool.Submit ───────► queue ─────────► worker thread (WorkerPool.WorkerMain)
 //                    │  while the pool may grow,  (ConcurrentQueue)   takes an item, item.Run():
 //                    │  under the pool's lock:                       sets running, runs, completes
