@@ -4,8 +4,6 @@ namespace CsFutures;
 /// CPython's <c>Future</c> and <c>_WorkItem(future, fn, args, kwargs)</c> in one object.</summary>
 internal sealed class DelegateFuture<T> : WorkFuture<T>
 {
-    private static readonly Func<Func<T>, T> s_invoke = static fn => fn();
-
     private Func<T>? _fn;
 
     public DelegateFuture(Func<T> fn) => _fn = fn;
@@ -18,7 +16,7 @@ internal sealed class DelegateFuture<T> : WorkFuture<T>
             return; // ran (or was discarded) already
         }
         _fn = null; // drop the closure as soon as it ran (CPython: GH-60488)
-        RunCall(s_invoke, fn);
+        RunCall(fn);
     }
 
     private protected override void DropWork() => _fn = null;

@@ -10,8 +10,9 @@ namespace CsFutures;
 /// futures that <see cref="Executor.Submit{T}(Func{T})"/> and <see cref="Executor.Map{TSource, TResult}"/>
 /// return are their own work items: one object per task, whose <see cref="Future"/> is itself. A bridge
 /// that controls how its work runs (the Python bridge's call of a Python function) derives from
-/// <see cref="WorkItem"/>, which holds its future apart. The engine implements this interface only through
-/// those two; <see cref="ThreadPoolExecutorOptions.ItemStarting"/> receives either.
+/// <see cref="WorkItem"/>, which holds its future apart. Those are the only implementations: the interface's
+/// telemetry members are internal, so other assemblies derive from <see cref="WorkItem"/>.
+/// <see cref="ThreadPoolExecutorOptions.ItemStarting"/> receives either kind.
 /// </remarks>
 public interface IWorkItem
 {
