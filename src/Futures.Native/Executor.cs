@@ -17,8 +17,8 @@ public abstract class Executor : IDisposable, IAsyncDisposable
     public Future<T> Submit<T>(Func<T> fn)
     {
         ArgumentNullException.ThrowIfNull(fn);
-        var future = new Future<T>();
-        SubmitWorkItem(new DelegateWorkItem<T>(future, fn));
+        var future = new DelegateFuture<T>(fn); // the future is its own work item
+        SubmitWorkItem(future);
         return future;
     }
 
@@ -33,8 +33,10 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         });
     }
 
-    /// <summary>Schedules a work item that a bridge built, with the same checks as <see cref="Submit{T}(Func{T})"/>.</summary>
-    public abstract void SubmitWorkItem(WorkItem item);
+    /// <summary>Schedules a work item, with the same checks as <see cref="Submit{T}(Func{T})"/>: Python's
+    /// <c>submit</c> once the <c>_WorkItem</c> is built. <see cref="Submit{T}(Func{T})"/> passes the future
+    /// itself; a bridge passes its own <see cref="WorkItem"/>.</summary>
+    public abstract void SubmitWorkItem(IWorkItem item);
 
     /// <summary>
     /// Applies <paramref name="fn"/> to every item: Python's
@@ -99,13 +101,13 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         return MapResults<TSource, TResult>(fs, new WeakReference<Executor>(this), (source, fn), deadline);
     }
 
-    /// <summary>Submits one item of <c>map</c>: a work item that calls <paramref name="fn"/> with
-    /// <paramref name="item"/> (no closure).</summary>
+    /// <summary>Submits one item of <c>map</c>: a future that is its own work item and calls
+    /// <paramref name="fn"/> with <paramref name="item"/> (no closure).</summary>
     private Future<TResult> SubmitMapItem<TSource, TResult>(Func<TSource, TResult> fn, TSource item)
     {
-        var work = new MapWorkItem<TSource, TResult>(new Future<TResult>(), fn, item);
-        SubmitWorkItem(work);
-        return work.Typed;
+        var future = new MapFuture<TSource, TResult>(fn, item);
+        SubmitWorkItem(future);
+        return future;
     }
 
     /// <summary>The most items of one batch of <see cref="SubmitBatches"/>.</summary>
@@ -118,7 +120,7 @@ public abstract class Executor : IDisposable, IAsyncDisposable
     private void SubmitBatches<TSource, TResult>(
         Func<TSource, TResult> fn, IEnumerator<TSource> source, Queue<Future<TResult>> fs)
     {
-        var batch = new List<WorkItem>(MapBatchSize);
+        var batch = new List<IWorkItem>(MapBatchSize);
         bool more = true;
         while (more)
         {
@@ -127,7 +129,7 @@ public abstract class Executor : IDisposable, IAsyncDisposable
             {
                 while (batch.Count < MapBatchSize && (more = source.MoveNext()))
                 {
-                    batch.Add(new MapWorkItem<TSource, TResult>(new Future<TResult>(), fn, source.Current));
+                    batch.Add(new MapFuture<TSource, TResult>(fn, source.Current));
                 }
             }
             catch
@@ -139,7 +141,7 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         }
     }
 
-    private void SubmitAndQueue<TResult>(List<WorkItem> batch, Queue<Future<TResult>> fs)
+    private void SubmitAndQueue<TResult>(List<IWorkItem> batch, Queue<Future<TResult>> fs)
     {
         if (batch.Count == 0)
         {
@@ -148,14 +150,14 @@ public abstract class Executor : IDisposable, IAsyncDisposable
         SubmitWorkItems(batch);
         foreach (var work in batch)
         {
-            fs.Enqueue((Future<TResult>)work.Future);
+            fs.Enqueue((Future<TResult>)work);
         }
     }
 
     /// <summary>Schedules several work items in order, as that many <see cref="SubmitWorkItem"/> calls
     /// would; an executor may take them in one step (all or none). When it throws, the items not
     /// submitted are not run.</summary>
-    internal virtual void SubmitWorkItems(List<WorkItem> items)
+    internal virtual void SubmitWorkItems(List<IWorkItem> items)
     {
         foreach (var item in items)
         {

@@ -218,7 +218,7 @@ public abstract class Future
     public override string ToString()
     {
         var state = (FutureState)SettledWord();
-        string name = GetType().Name.Split('`')[0];
+        string name = ReprName;
         string address = $"0x{RuntimeHelpers.GetHashCode(this):x}";
         string stateName = ReprStateName(state);
         if (state != FutureState.Finished)
@@ -248,6 +248,9 @@ public abstract class Future
         FutureState.Finished => "finished",
         _ => "cancelled",
     };
+
+    /// <summary>The class name that <see cref="ToString"/> shows: the type's, without its arity.</summary>
+    private protected virtual string ReprName => GetType().Name.Split('`')[0];
 
     /// <summary>The result, boxed; read once the future is finished.</summary>
     private protected abstract object? BoxedResult();

@@ -4,6 +4,9 @@ namespace CsFutures;
 
 // How work and results flow (compare CPython's concurrent/futures/thread.py):
 //
+//   Submit(fn): the future is the work item (DelegateFuture; Map's MapFuture; a bridge's WorkItem
+//   holds its future apart), one IWorkItem per task
+//
 //   Submit(item) ─► WorkerPool.Submit ───────► queue ─────────► worker thread (WorkerPool.WorkerMain)
 //                    │  while the pool may grow,  (ConcurrentQueue)   takes an item, item.Run():
 //                    │  under the pool's lock:                       sets running, runs, completes
@@ -113,14 +116,14 @@ public class ThreadPoolExecutor : Executor
     /// <inheritdoc/>
     /// <exception cref="BrokenThreadPoolException">An initializer failed; the message is
     /// <see cref="Broken"/>.</exception>
-    public override void SubmitWorkItem(WorkItem item)
+    public override void SubmitWorkItem(IWorkItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
         _pool.Submit(item);
     }
 
     /// <summary>Map's batches: one lock round trip for the batch once every worker is started.</summary>
-    internal override void SubmitWorkItems(List<WorkItem> items) => _pool.SubmitBatch(items);
+    internal override void SubmitWorkItems(List<IWorkItem> items) => _pool.SubmitBatch(items);
 
     /// <inheritdoc/>
     public override void Shutdown(bool wait = true, bool cancelFutures = false)

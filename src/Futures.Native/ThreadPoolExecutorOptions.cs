@@ -39,10 +39,13 @@ public sealed class ThreadPoolExecutorOptions
     /// <summary>How long a submit waiting for the backlog accepts no progress from the workers (for tests).</summary>
     internal TimeSpan BacklogStallTimeout { get; set; } = Threads.SubmitBacklog.DefaultStallTimeout;
 
-    /// <summary>Runs on a worker's thread before it runs each item: a bridge that keeps its own lock
-    /// between its items (see <see cref="WorkerIdle"/>) gives it back here before an item of another
-    /// kind.</summary>
-    public Action<WorkItem>? ItemStarting { get; set; }
+    /// <summary>Runs on a worker's thread before it runs each item (CPython has no such hook): a bridge
+    /// that keeps its own lock between its items (see <see cref="WorkerIdle"/>) gives it back here before
+    /// an item of another kind. The item is the future itself for <see cref="Executor.Submit{T}(Func{T})"/>
+    /// and <see cref="Executor.Map{TSource, TResult}"/> (the future is its own work item), and the
+    /// bridge's own <see cref="WorkItem"/> for <see cref="Executor.SubmitWorkItem"/>, so a bridge tells
+    /// its items apart by their type.</summary>
+    public Action<IWorkItem>? ItemStarting { get; set; }
 
     /// <summary>Runs on a worker's thread when it finds the queue empty, before it waits for work or
     /// exits. The Python bridge keeps the GIL from one Python task to the next while the queue holds

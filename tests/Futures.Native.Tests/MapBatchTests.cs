@@ -220,13 +220,12 @@ public class MapBatchTests
     [Test]
     public void AMapItemDropsItsFunctionAndArgumentOnceRun()
     {
-        var future = new Future<string>();
-        var item = new MapWorkItem<string, string>(future, s => s + "!", "x");
+        var item = new MapFuture<string, string>(s => s + "!", "x");
         item.Run();
-        Assert.That(future.Result(), Is.EqualTo("x!"));
+        Assert.That(item.Result(), Is.EqualTo("x!"));
         foreach (var name in new[] { "_fn", "_arg" })
         {
-            var field = typeof(MapWorkItem<string, string>).GetField(name, BindingFlags.Instance | BindingFlags.NonPublic)!;
+            var field = typeof(MapFuture<string, string>).GetField(name, BindingFlags.Instance | BindingFlags.NonPublic)!;
             Assert.That(field.GetValue(item), Is.Null, name);
         }
     }

@@ -26,7 +26,7 @@ internal sealed class IdleWorkers
     /// <remarks><paramref name="isShutdown"/> is true only once no submit can enqueue any more (the pool
     /// is shut down and no submit that passed its check is under way), so an empty queue seen after it
     /// stays empty.</remarks>
-    public bool WaitForWork(ConcurrentQueue<WorkItem> queue, Func<bool> isShutdown)
+    public bool WaitForWork(ConcurrentQueue<IWorkItem> queue, Func<bool> isShutdown)
     {
         var spinner = new SpinWait();
         while (true)

@@ -17,7 +17,7 @@ internal sealed class WorkerPool
     [ThreadStatic]
     private static WorkerPool? t_workerOf; // the pool whose worker runs on this thread
 
-    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly ConcurrentQueue<IWorkItem> _queue = new();
     private readonly IdleWorkers _idleWorkers = new();
     private readonly SubmitBacklog _backlog;
     private readonly Lock _lock = new();
@@ -99,7 +99,7 @@ internal sealed class WorkerPool
     /// <c>_adjust_thread_count</c>), wakes a sleeping one, and waits while the backlog is too long.
     /// Once every worker thread is started, no submit starts one: the item is queued without the
     /// pool's lock (see <see cref="EnterGate"/>).</summary>
-    public void Submit(WorkItem item)
+    public void Submit(IWorkItem item)
     {
         if (!_full && SubmitWhileGrowing(item))
         {
@@ -119,7 +119,7 @@ internal sealed class WorkerPool
 
     /// <summary>A submit while the pool may start workers: under the lock, as CPython's. False, having
     /// done nothing, when the pool turned out full.</summary>
-    private bool SubmitWhileGrowing(WorkItem item)
+    private bool SubmitWhileGrowing(IWorkItem item)
     {
         WorkerThread? newThread;
         bool growing;
@@ -205,7 +205,7 @@ internal sealed class WorkerPool
     /// started, and wakes as many sleeping workers as there are items. While the pool may still start
     /// workers, or with the backlog on, the items go one by one through <see cref="Submit"/>, so that
     /// threads start and submitters wait exactly as they do for single submits.</summary>
-    public void SubmitBatch(List<WorkItem> items)
+    public void SubmitBatch(List<IWorkItem> items)
     {
         if (_backlog.Enabled || !_full)
         {
@@ -245,7 +245,7 @@ internal sealed class WorkerPool
 
     /// <summary>Starts a new worker for <paramref name="item"/>; <paramref name="growing"/> when the
     /// pool may start more, so that a spare thread is worth preparing.</summary>
-    private void StartWorker(WorkerThread worker, WorkItem item, bool growing)
+    private void StartWorker(WorkerThread worker, IWorkItem item, bool growing)
     {
         if (growing)
         {
@@ -274,6 +274,7 @@ internal sealed class WorkerPool
             }
             Interlocked.Decrement(ref _live);
             worker.MarkExited();
+            item.Discard();
             item.Future.Cancel();
             Counters.Unsubmitted();
             Interlocked.Exchange(ref item.Trace.Counted, 1); // the caller got an error, not a future
@@ -330,7 +331,7 @@ internal sealed class WorkerPool
     /// <paramref name="cancelFutures"/> the queued items are cancelled; idle workers exit.</summary>
     public void Shutdown(bool cancelFutures)
     {
-        List<WorkItem>? cancelled = null;
+        List<IWorkItem>? cancelled = null;
         lock (_lock)
         {
             _shutdown = true;
@@ -353,7 +354,9 @@ internal sealed class WorkerPool
         // bridge's GIL) that a thread waiting for this lock holds.
         foreach (var item in cancelled ?? [])
         {
-            // CPython only cancels; notifying too lets wait()/as_completed() see them.
+            // CPython only cancels; notifying too lets wait()/as_completed() see them. The work is
+            // dropped, as CPython drops the work item: the future may outlive it.
+            item.Discard();
             item.Future.Cancel();
             if (item.Future.State == FutureState.Cancelled)
             {
@@ -363,10 +366,10 @@ internal sealed class WorkerPool
         }
     }
 
-    private List<WorkItem> DrainLocked()
+    private List<IWorkItem> DrainLocked()
     {
         Invariants.AssertHeld(_lock);
-        var items = new List<WorkItem>();
+        var items = new List<IWorkItem>();
         while (_queue.TryDequeue(out var item))
         {
             if (_backlog.Enabled)
@@ -469,7 +472,7 @@ internal sealed class WorkerPool
         }
     }
 
-    private void RunItem(WorkItem item)
+    private void RunItem(IWorkItem item)
     {
         Counters.Started(ref item.Trace);
         var activity = Counters.StartRunActivity(ref item.Trace);
@@ -502,7 +505,7 @@ internal sealed class WorkerPool
     /// <summary>CPython's <c>_initializer_failed</c>: the pool is broken, queued work fails.</summary>
     private void InitializerFailed()
     {
-        List<WorkItem> pending;
+        List<IWorkItem> pending;
         lock (_lock)
         {
             _broken = InitializerFailedMessage;
@@ -515,7 +518,8 @@ internal sealed class WorkerPool
         _backlog.Release();
         foreach (var item in pending)
         {
-            item.Fail(Broken(InitializerFailedMessage));
+            item.Discard();
+            WorkItem.FailFuture(item.Future, Broken(InitializerFailedMessage));
             Counters.Count(ref item.Trace, item.Future);
         }
     }

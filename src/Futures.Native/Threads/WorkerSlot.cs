@@ -6,7 +6,7 @@ namespace CsFutures.Threads;
 internal sealed class WorkerSlot
 {
     /// <summary>The item the worker runs, or <c>null</c> between items.</summary>
-    public volatile WorkItem? Current;
+    public volatile IWorkItem? Current;
 
     /// <summary>True once a submit counted this worker as about to be idle.</summary>
     public volatile bool Claimed;
