@@ -30,17 +30,33 @@ internal sealed class TaskPuller : BackgroundService
     private readonly IGrainFactory _grains;
     private readonly SemaphoreSlim _slots;
     private readonly Dictionary<Guid, (Task Loop, CancellationTokenSource Stop)> _loops = [];
+    private readonly Action<string> _log;
 
-    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo, Dashboard.NodeCounters counters)
+    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo, Dashboard.NodeCounters counters, Action<string> log)
+        : this(SetId(node, silo), grains, counters, log)
+    {
+    }
+
+    /// <summary>A puller outside a silo (the tests drive <see cref="PullAsync"/> with their own source).</summary>
+    internal TaskPuller(NodeState node, IGrainFactory grains, Dashboard.NodeCounters counters, Action<string> log)
     {
         _counters = counters;
-        node.NodeId = silo.SiloAddress.ToParsableString();
+        _log = log;
         _node = node;
         _grains = grains;
         // Two tasks per worker: one running and the next one waiting in the node, so that a worker never
         // waits for a Take round trip (CPython's process pool likewise queues max_workers + 1 calls).
         // Taken tasks count as running: they are no longer cancellable.
         _slots = new SemaphoreSlim(TasksPerWorker * node.Pool.MaxWorkers, TasksPerWorker * node.Pool.MaxWorkers);
+    }
+
+    /// <summary>Worker slots free now (taken ones belong to a held Take or a task in the node).</summary>
+    internal int FreeSlots => _slots.CurrentCount;
+
+    private static NodeState SetId(NodeState node, ILocalSiloDetails silo)
+    {
+        node.NodeId = silo.SiloAddress.ToParsableString();
+        return node;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -57,7 +73,7 @@ internal sealed class TaskPuller : BackgroundService
                     {
                         loop.Stop?.Dispose();
                         var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                        _loops[entry.ExecutorId] = (Task.Run(() => PullAsync(entry.Source, stop.Token, stoppingToken), CancellationToken.None), stop);
+                        _loops[entry.ExecutorId] = (Task.Run(() => PullAsync(entry.Source, stop.Token, stoppingToken, entry.ExecutorId), CancellationToken.None), stop);
                     }
                 }
                 var gone = _loops.Keys.Except(listed.Select(e => e.ExecutorId)).ToList();
@@ -89,48 +105,51 @@ internal sealed class TaskPuller : BackgroundService
         await Task.WhenAll(_loops.Values.Select(l => l.Loop)).ConfigureAwait(false);
     }
 
-    // Pulls from one executor until it closes, stops answering, leaves the directory (`token`) or the
-    // node stops; results of the tasks it started are still sent until the node stops (`nodeToken`).
-    private async Task PullAsync(ITaskSource source, CancellationToken token, CancellationToken nodeToken)
+    /// <summary>Pulls from one executor until it closes, stops answering, is dropped from the node's loops
+    /// (<paramref name="token"/>) or the node stops; results of the tasks it started are still sent until
+    /// the node stops (<paramref name="nodeToken"/>). Never throws: why it ended is logged. Every worker
+    /// slot it takes is either handed to a task's run (which gives it back) or given back here, on every
+    /// way out (<c>finally</c>).</summary>
+    internal async Task PullAsync(ITaskSource source, CancellationToken token, CancellationToken nodeToken, Guid executorId = default)
     {
         var sender = new ResultSender(source, _node.NodeId, nodeToken);
         int failures = 0;
+        int held = 0; // slots taken and not yet handed to a task's run
+        string why = "the node dropped it";
         try
         {
             while (!token.IsCancellationRequested && failures < 3)
             {
                 await _slots.WaitAsync(token).ConfigureAwait(false);
-                int wanted = 1;
-                while (wanted < MaxTake && _slots.Wait(0))
+                held = 1;
+                while (held < MaxTake && _slots.Wait(0))
                 {
-                    wanted++;
+                    held++;
                 }
                 TaskAssignment[]? tasks;
                 try
                 {
-                    tasks = await source.Take(_node.NodeId, wanted).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
+                    tasks = await source.Take(_node.NodeId, held).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
                     failures = 0;
                 }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                catch (Exception ex) when (!token.IsCancellationRequested)
                 {
-                    _slots.Release(wanted);
-                    throw;
-                }
-                catch (Exception) when (!token.IsCancellationRequested)
-                {
-                    _slots.Release(wanted);
+                    _slots.Release(held);
+                    held = 0;
                     failures++;
+                    why = $"{failures} Take calls failed, the last with {ex.GetType().Name}: {ex.Message}";
                     await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
                     continue;
                 }
                 if (tasks is null)
                 {
-                    _slots.Release(wanted);
-                    return; // the executor closed
+                    why = "the executor closed";
+                    return;
                 }
-                if (tasks.Length < wanted)
+                if (tasks.Length < held)
                 {
-                    _slots.Release(wanted - tasks.Length);
+                    _slots.Release(held - tasks.Length);
+                    held = tasks.Length;
                 }
                 if (tasks.Length == 0)
                 {
@@ -150,16 +169,28 @@ internal sealed class TaskPuller : BackgroundService
                 }
                 foreach (var task in tasks)
                 {
+                    held--; // the run gives it back
                     Run(task, sender);
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+            why = nodeToken.IsCancellationRequested ? "the node is stopping" : "the node dropped it";
+        }
+        catch (Exception ex)
+        {
+            // E.g. a Take that failed as the loop was being cancelled: the loop ends, its slots come back.
+            why = $"{ex.GetType().Name}: {ex.Message}";
         }
         finally
         {
+            if (held > 0)
+            {
+                _slots.Release(held);
+            }
             sender.Complete();
+            _log($"stopped pulling from executor {executorId}: {why}");
         }
     }
 
