@@ -59,6 +59,7 @@ public sealed class ClusterNode : IAsyncDisposable
             TraceWorkers = worker.TraceWorkers,
         });
         _state = new NodeState(pool, options.MaxResult);
+        var chaos = Chaos.ChaosSettings.FromEnvironment(_log);
         var primary = options.Primary ? SiloEndpoint : options.Seed;
         var host = new HostBuilder()
             .UseContentRoot(ClusterNames.ContentRoot)
@@ -104,6 +105,12 @@ public sealed class ClusterNode : IAsyncDisposable
                 if (options.ResponseTimeout is { } timeout)
                 {
                     silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
+                }
+                if (chaos is not null)
+                {
+                    // Tests only (CS_FUTURES_CLUSTER_CHAOS): faults injected into this node's calls.
+                    silo.AddOutgoingGrainCallFilter(new Chaos.ChaosOutgoingFilter(chaos));
+                    silo.AddIncomingGrainCallFilter(new Chaos.ChaosIncomingFilter(chaos));
                 }
                 // The node program adds Orleans' dashboard here (its grains may activate on any silo).
                 options.ConfigureSilo?.Invoke(silo);

@@ -1,0 +1,32 @@
+namespace Futures.Cluster.Tests;
+
+/// <summary>
+/// Faults injected deterministically into a node's own Orleans calls (<c>CS_FUTURES_CLUSTER_CHAOS</c>, see
+/// <c>CsFutures.Cluster.Chaos.ChaosSettings</c>): each test checks from the node's log that its fault hit,
+/// and that every future completed once.
+/// </summary>
+public sealed partial class ClusterExecutorTests
+{
+    [Test]
+    public void ANodeKeepsPullingFromAnExecutorItKnowsThroughAGapInTheDirectory()
+    {
+        const int gap = 10; // listings, one a second
+        var node = Node(NodeProcess.StartWith(Chaos($"empty-listings={gap}"), null, workers: 2));
+        var executor = Executor(node.Gateway);
+        Assert.That(Text(executor.Submit(Utf8("echo:before")).Result(Long)), Is.EqualTo("before"));
+        Assert.That(node.WaitForLine("chaos: empty-listings hit 1 of", Long), Is.True, "the gap began:\n" + node.Output);
+        var futures = Enumerable.Range(0, 20).Select(i => executor.Submit(Utf8($"echo:{i}"))).ToList();
+        for (int i = 0; i < futures.Count; i++)
+        {
+            Assert.That(Text(futures[i].Result(Long)), Is.EqualTo($"{i}"));
+        }
+        Assert.That(node.Output, Does.Not.Contain($"chaos: empty-listings hit {gap} of {gap}"),
+            "the tasks submitted in the gap ran during the gap:\n" + node.Output);
+        Assert.That(node.WaitForLine($"chaos: empty-listings hit {gap} of {gap}", Long), Is.True, "the gap ended");
+        Assert.That(Text(executor.Submit(Utf8("echo:after")).Result(Long)), Is.EqualTo("after"));
+        Assert.That(node.Output, Does.Not.Contain("stopped pulling"), "the node never dropped the executor:\n" + node.Output);
+        Assert.That(executor.AttemptsLost + executor.LostBeforeStart + executor.Reclaimed + executor.LateResultsDropped, Is.Zero);
+    }
+
+    private static Dictionary<string, string> Chaos(string faults) => new() { ["CS_FUTURES_CLUSTER_CHAOS"] = faults };
+}
