@@ -158,7 +158,7 @@ internal sealed class TaskPuller : BackgroundService
     /// way out (<c>finally</c>).</summary>
     internal async Task PullAsync(ITaskSource source, CancellationToken token, CancellationToken nodeToken, Guid executorId = default)
     {
-        var sender = new ResultSender(source, _node.NodeId, nodeToken);
+        var sender = new ResultSender(source, _node.NodeId, nodeToken, _log);
         int failures = 0;
         int held = 0; // slots taken and not yet handed to a task's run
         string why = "the node dropped it";
