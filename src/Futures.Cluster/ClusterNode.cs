@@ -19,6 +19,8 @@ public sealed class ClusterNode : IAsyncDisposable
     private readonly NodeState _state;
     private readonly IHost _host;
     private readonly Action<string> _log;
+    private readonly object _stopLock = new();
+    private Task? _stopping;
 
     /// <summary>Builds the node (nothing starts before <see cref="StartAsync"/>); ports given as 0 are
     /// chosen free now.</summary>
@@ -162,13 +164,45 @@ public sealed class ClusterNode : IAsyncDisposable
             + (DashboardEndpoint is { } dashboard ? $" dashboard http://{dashboard}/ (Orleans' dashboard at http://{dashboard}{ClusterNames.OrleansDashboardPrefix}/)" : ""));
     }
 
+    /// <summary>How long the silo may take to leave the cluster before the node stops without it: with the
+    /// membership store (Redis) or every other node gone, Orleans retries its membership writes for
+    /// minutes.</summary>
+    internal static readonly TimeSpan SiloStopTimeout = TimeSpan.FromSeconds(6);
+
     /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and
-    /// re-run elsewhere by their executors).</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    /// re-run elsewhere by their executors). Bounded: the silo gets <see cref="SiloStopTimeout"/> to leave
+    /// (less when <paramref name="cancellationToken"/> fires), then the workers are stopped anyway (killed
+    /// when they do not exit within seconds). Calling it again returns the first call's task.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_stopLock)
+        {
+            return _stopping ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await _host.StopAsync(cancellationToken).ConfigureAwait(false);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(SiloStopTimeout);
+            var silo = _host.StopAsync(bound.Token);
+            // Orleans may not give up at the token (its membership writes are retried): wait no longer.
+            var limit = Task.Delay(Timeout.InfiniteTimeSpan, bound.Token);
+            if (await Task.WhenAny(silo, limit).ConfigureAwait(false) != silo)
+            {
+                _ = silo.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                _log($"the silo did not leave the cluster within {SiloStopTimeout.TotalSeconds:F0} s (membership unreachable?): stopping without it");
+            }
+            else
+            {
+                await silo.ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _log("the silo's stop was cut short");
         }
         finally
         {
@@ -177,13 +211,15 @@ public sealed class ClusterNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the node.</summary>
+    /// <summary>Kills the worker processes at once (the node program's second signal).</summary>
+    internal void KillWorkers() => _state.Pool.KillWorkers();
+
+    /// <summary>Stops the node (<see cref="StopAsync"/>) and releases it.</summary>
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         try
         {
-            await StopAsync(timeout.Token).ConfigureAwait(false);
+            await StopAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -195,10 +231,10 @@ public sealed class ClusterNode : IAsyncDisposable
     {
         var pool = _state.Pool;
         pool.Shutdown(wait: false, cancelFutures: true);
-        if (!pool.Join(TimeSpan.FromSeconds(2)))
+        if (!pool.Join(TimeSpan.FromSeconds(1.5)))
         {
             pool.KillWorkers();
-            pool.Join(TimeSpan.FromSeconds(5));
+            pool.Join(TimeSpan.FromSeconds(1.5));
         }
     }
 

@@ -161,6 +161,9 @@ internal sealed partial class NodeProcess : IDisposable
         return _process.WaitForExit(timeout) ? _process.ExitCode : -1;
     }
 
+    /// <summary>Sends SIGTERM without waiting.</summary>
+    internal void SendSigterm() => Signal(Pid, 15);
+
     /// <summary>SIGTERM, then SIGKILL (with its workers) when it does not stop in time.</summary>
     public void Dispose()
     {
