@@ -27,6 +27,9 @@ public sealed class ClusterNode : IAsyncDisposable
     /// <exception cref="ArgumentException">Neither <see cref="ClusterNodeOptions.Primary"/> nor
     /// <see cref="ClusterNodeOptions.Seed"/>; only one of <see cref="ClusterNodeOptions.TlsCertificate"/> and
     /// <see cref="ClusterNodeOptions.TlsCa"/>, or a TLS file that cannot be read.</exception>
+    /// <param name="options">How the node joins and runs tasks.</param>
+    /// <param name="logging">Where the host's log entries (Orleans' own) go, at warning and above; null
+    /// writes them to <see cref="ClusterNodeOptions.Log"/>.</param>
     public ClusterNode(ClusterNodeOptions options, ILoggerProvider? logging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -69,10 +72,16 @@ public sealed class ClusterNode : IAsyncDisposable
             .ConfigureLogging(l =>
             {
                 l.ClearProviders();
+                l.SetMinimumLevel(LogLevel.Warning);
                 if (logging is not null)
                 {
                     l.AddProvider(logging);
-                    l.SetMinimumLevel(LogLevel.Warning);
+                }
+                else if (options.Log is { } lines)
+                {
+                    // Orleans' own warnings and errors (a silo declared dead, a lost connection, a grain
+                    // call that failed) go to the node's log; without a log, the node stays silent.
+                    l.AddProvider(new LogLineProvider(lines));
                 }
             })
             .UseOrleans(silo =>

@@ -21,6 +21,7 @@ public sealed partial class ClusterExecutorTests
         Assert.That(Eventually(() => workers.All(p => !NodeProcess.IsAlive(p)), StopBound - exited), Is.True,
             "its worker processes are gone within the bound too");
         TestContext.Out.WriteLine($"exited {exited.TotalSeconds:F1} s after SIGTERM, workers gone at {watch.Elapsed.TotalSeconds:F1} s");
+        Assert.That(node.Output, Does.Match(@"(?m)^orleans (warning|error|critical) "), "the node logged Orleans' own complaints about Redis:\n" + node.Output);
     }
 
     [Test]
