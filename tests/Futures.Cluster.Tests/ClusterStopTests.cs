@@ -40,6 +40,33 @@ public sealed partial class ClusterExecutorTests
         TestContext.Out.WriteLine($"exited {watch.Elapsed.TotalSeconds:F1} s after the second SIGTERM");
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void WithRedisMembershipAnExecutorWhoseNodesAllDiedFailsItsFuturesAndShutsDownInBoundedTime(bool redisDiesToo)
+    {
+        _redis = RedisServer.Start();
+        var node = Node(NodeProcess.StartRedis(_redis.Address, workers: 1));
+        var executor = Executor(_redis.Address);
+        var futures = Enumerable.Range(0, 4).Select(_ => executor.Submit(Utf8("sleep:60"))).ToList();
+        Assert.That(Eventually(() => futures.Any(f => f.Running()), Long), Is.True, "the node took tasks");
+        var watch = Stopwatch.StartNew();
+        node.Kill();
+        if (redisDiesToo)
+        {
+            _redis.Dispose();
+            _redis = null;
+        }
+        foreach (var f in futures)
+        {
+            var ex = f.Exception(Long);
+            Assert.That(ex, Is.TypeOf<ClusterUnavailableException>(), ex?.ToString());
+        }
+        var failed = watch.Elapsed;
+        Assert.That(failed, Is.LessThan(TimeSpan.FromSeconds(30)), "the pending futures failed in bounded time");
+        Assert.That(executor.ShutdownAsync().Wait(TimeSpan.FromSeconds(15)), Is.True, "shutdown(wait=True) returned");
+        TestContext.Out.WriteLine($"futures failed {failed.TotalSeconds:F1} s after the SIGKILL, shutdown done at {watch.Elapsed.TotalSeconds:F1} s");
+    }
+
     // A node with its membership in Redis, two worker processes up (an executor on its static gateway ran
     // a task on each).
     private (NodeProcess Node, List<int> Workers) RedisNodeWithWorkers()
