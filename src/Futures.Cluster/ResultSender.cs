@@ -14,8 +14,10 @@ namespace CsFutures.Cluster;
 /// batch within one <see cref="CallTimeout"/> instead of one reconciliation period.</remarks>
 internal sealed class ResultSender
 {
-    /// <summary>How long a batch waits for its acknowledgement before it is sent again.</summary>
-    internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>How long a batch waits for its acknowledgement before it is sent again: short, since a
+    /// call through the executor's gateway that just died is otherwise answered only by Orleans' response
+    /// timeout (30 s); a copy sent too early is dropped as late, at the cost of its bytes.</summary>
+    internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a batch is retried before the executor is taken for gone.</summary>
     internal static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(90);
