@@ -53,5 +53,59 @@ public sealed partial class ClusterExecutorTests
         Assert.That(executor.AttemptsLost + executor.LostBeforeStart + executor.Reclaimed, Is.Zero, "one attempt each");
     }
 
+    [Test]
+    public void KillingOnlyTheDirectorysHostLosesNothing()
+    {
+        // Redis membership; the directory activates on the first node (the only one when it first lists);
+        // the executor reaches the cluster through the other two, so the kill takes the directory alone.
+        const int count = 3000;
+        const string active = "the executor directory is active on this node";
+        _redis = RedisServer.Start();
+        var host = Node(NodeProcess.StartRedis(_redis.Address, workers: 1));
+        Assert.That(host.WaitForLine(active, Long), Is.True, "the directory activated on the first node:\n" + host.Output);
+        var others = new[] { Node(NodeProcess.StartRedis(_redis.Address, workers: 1)), Node(NodeProcess.StartRedis(_redis.Address, workers: 1)) };
+        var executor = Executor(string.Join(",", others.Select(n => n.Gateway)));
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        int completed = 0;
+        using var thirty = new ManualResetEventSlim();
+        var futures = Enumerable.Range(0, count).Select(i =>
+        {
+            var f = executor.Submit(Utf8(i % 2 == 0 ? $"echo:{i}" : "work:0.002"));
+            f.AddDoneCallback(_ =>
+            {
+                calls.AddOrUpdate(i, 1, (_, n) => n + 1);
+                if (Interlocked.Increment(ref completed) == count * 3 / 10)
+                {
+                    thirty.Set();
+                }
+            });
+            return f;
+        }).ToList();
+        Assert.That(thirty.Wait(Long), Is.True, "30% of the tasks completed");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        host.Kill();
+        for (int i = 0; i < count; i++)
+        {
+            var result = futures[i].Result(Long);
+            if (i % 2 == 0)
+            {
+                Assert.That(Text(result), Is.EqualTo($"{i}"));
+            }
+        }
+        TestContext.Out.WriteLine($"last result {watch.Elapsed.TotalSeconds:F1} s after the directory's host was killed; attempts lost {executor.AttemptsLost}, " +
+            $"lost before start {executor.LostBeforeStart}, reclaimed {executor.Reclaimed}, late results dropped {executor.LateResultsDropped}");
+        Assert.That(Eventually(() => others.Any(n => n.Output.Contains(active, StringComparison.Ordinal)), Long), Is.True,
+            "the directory was re-activated on a survivor");
+        Assert.That(executor.Broken, Is.Null);
+        Assert.That(Text(executor.Submit(Utf8("echo:after")).Result(Long)), Is.EqualTo("after"), "the cluster goes on");
+        executor.Shutdown(wait: true);
+        Assert.That(calls, Has.Count.EqualTo(count));
+        Assert.That(calls.Values, Is.All.EqualTo(1), "each future completed once");
+        foreach (var node in others)
+        {
+            Assert.That(node.Output, Does.Not.Contain("has been absent from the directory"), "no survivor dropped the executor:\n" + node.Output);
+        }
+    }
+
     private static Dictionary<string, string> Chaos(string faults) => new() { ["CS_FUTURES_CLUSTER_CHAOS"] = faults };
 }
