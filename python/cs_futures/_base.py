@@ -789,10 +789,15 @@ def as_completed(fs, timeout=None):
     cursor = _bridge.cursor_new(_bridge.handles(futures), total)
     yielded = 0
     exhausted = _bridge.Code.CursorExhausted
+    cursor_next = _bridge.cursor_next
+    failed = _bridge.Code.Failed
     try:
         while True:
-            found = _wait(_bridge.cursor_next, None if timeout is None else end_time - _monotonic(),
-                          cursor)
+            # A look first (with the GIL kept): the next finished future, without the slice loop;
+            # the loop when none is (or to raise a failure).
+            found = cursor_next(cursor, 0.0)
+            if found == 0 or found == failed:
+                found = _wait(cursor_next, None if timeout is None else end_time - _monotonic(), cursor)
             if found > 0:
                 yielded += 1
                 yield _take(futures, found - 1)  # keeps no reference to what was yielded

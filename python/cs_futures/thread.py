@@ -339,11 +339,12 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
         kind = _CALLABLE_KINDS.get(type(fn))
         if kind is None:
             kind = _classify(fn)
+        future = _new_future(_Future)
         if kind == 1:
-            return _base.Future._from_handle(
-                _bridge.clr_bridge().SubmitDelegate(self._h, fn, args))
-        return _base.Future._from_handle(
-            _bridge.executor_submit(self._h, fn, args, kwargs or None))
+            future._h = _bridge.clr_bridge().SubmitDelegate(self._h, fn, args)
+        else:
+            future._h = _bridge.executor_submit(self._h, fn, args, kwargs or None)
+        return future
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
@@ -390,6 +391,8 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
 
 # type -> 0 for Python callables, 1 for .NET delegates (submitted through pythonnet)
 _CALLABLE_KINDS = {}
+_Future = _base.Future
+_new_future = object.__new__  # a future for a handle, without __init__'s call into .NET (Future._from_handle)
 
 
 def _classify(fn):

@@ -212,11 +212,30 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>How long leaving the cluster (unregistering, closing the connection) may take once every
+    /// future is done; past it the connection is abandoned and the shutdown returns.</summary>
+    internal static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(10);
+
+    // Every future pending now is done: queued and in-flight tasks progress or fail by design (results are
+    // acknowledged, lost nodes' tasks re-queued, a lost cluster fails them within ClusterLostTimeout), so
+    // the wait is as long as the tasks themselves. The leave after it is bounded by LeaveTimeout.
     private Task LeaveWhenDrained()
     {
         var pending = _queue.PendingFutures();
         var drained = Task.WhenAll(pending.Select(f => f.AsTask().ContinueWith(_ => { }, TaskScheduler.Default)));
-        return drained.ContinueWith(_ => { _queue.Close(); _stopping.Cancel(); return _run; }, TaskScheduler.Default).Unwrap();
+        return drained.ContinueWith(async _ =>
+        {
+            _queue.Close();
+            _stopping.Cancel();
+            try
+            {
+                await _run.WaitAsync(LeaveTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The connection did not close in time (a cluster that no longer answers): abandoned.
+            }
+        }, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>Shuts down, waiting: Python's <c>with</c> exit.</summary>

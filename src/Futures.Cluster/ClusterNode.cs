@@ -19,12 +19,17 @@ public sealed class ClusterNode : IAsyncDisposable
     private readonly NodeState _state;
     private readonly IHost _host;
     private readonly Action<string> _log;
+    private readonly object _stopLock = new();
+    private Task? _stopping;
 
     /// <summary>Builds the node (nothing starts before <see cref="StartAsync"/>); ports given as 0 are
     /// chosen free now.</summary>
     /// <exception cref="ArgumentException">Neither <see cref="ClusterNodeOptions.Primary"/> nor
     /// <see cref="ClusterNodeOptions.Seed"/>; only one of <see cref="ClusterNodeOptions.TlsCertificate"/> and
     /// <see cref="ClusterNodeOptions.TlsCa"/>, or a TLS file that cannot be read.</exception>
+    /// <param name="options">How the node joins and runs tasks.</param>
+    /// <param name="logging">Where the host's log entries (Orleans' own) go, at warning and above; null
+    /// writes them to <see cref="ClusterNodeOptions.Log"/>.</param>
     public ClusterNode(ClusterNodeOptions options, ILoggerProvider? logging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +64,7 @@ public sealed class ClusterNode : IAsyncDisposable
             TraceWorkers = worker.TraceWorkers,
         });
         _state = new NodeState(pool, options.MaxResult);
+        var chaos = Chaos.ChaosSettings.FromEnvironment(_log);
         var primary = options.Primary ? SiloEndpoint : options.Seed;
         var host = new HostBuilder()
             .UseContentRoot(ClusterNames.ContentRoot)
@@ -66,10 +72,16 @@ public sealed class ClusterNode : IAsyncDisposable
             .ConfigureLogging(l =>
             {
                 l.ClearProviders();
+                l.SetMinimumLevel(LogLevel.Warning);
                 if (logging is not null)
                 {
                     l.AddProvider(logging);
-                    l.SetMinimumLevel(LogLevel.Warning);
+                }
+                else if (options.Log is { } lines)
+                {
+                    // Orleans' own warnings and errors (a silo declared dead, a lost connection, a grain
+                    // call that failed) go to the node's log; without a log, the node stays silent.
+                    l.AddProvider(new LogLineProvider(lines));
                 }
             })
             .UseOrleans(silo =>
@@ -104,6 +116,12 @@ public sealed class ClusterNode : IAsyncDisposable
                 if (options.ResponseTimeout is { } timeout)
                 {
                     silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = timeout);
+                }
+                if (chaos is not null)
+                {
+                    // Tests only (CS_FUTURES_CLUSTER_CHAOS): faults injected into this node's calls.
+                    silo.AddOutgoingGrainCallFilter(new Chaos.ChaosOutgoingFilter(chaos));
+                    silo.AddIncomingGrainCallFilter(new Chaos.ChaosIncomingFilter(chaos));
                 }
                 // The node program adds Orleans' dashboard here (its grains may activate on any silo).
                 options.ConfigureSilo?.Invoke(silo);
@@ -155,13 +173,45 @@ public sealed class ClusterNode : IAsyncDisposable
             + (DashboardEndpoint is { } dashboard ? $" dashboard http://{dashboard}/ (Orleans' dashboard at http://{dashboard}{ClusterNames.OrleansDashboardPrefix}/)" : ""));
     }
 
+    /// <summary>How long the silo may take to leave the cluster before the node stops without it: with the
+    /// membership store (Redis) or every other node gone, Orleans retries its membership writes for
+    /// minutes.</summary>
+    internal static readonly TimeSpan SiloStopTimeout = TimeSpan.FromSeconds(6);
+
     /// <summary>Leaves the cluster and stops the worker processes (running tasks are lost here and
-    /// re-run elsewhere by their executors).</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    /// re-run elsewhere by their executors). Bounded: the silo gets <see cref="SiloStopTimeout"/> to leave
+    /// (less when <paramref name="cancellationToken"/> fires), then the workers are stopped anyway (killed
+    /// when they do not exit within seconds). Calling it again returns the first call's task.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_stopLock)
+        {
+            return _stopping ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await _host.StopAsync(cancellationToken).ConfigureAwait(false);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(SiloStopTimeout);
+            var silo = _host.StopAsync(bound.Token);
+            // Orleans may not give up at the token (its membership writes are retried): wait no longer.
+            var limit = Task.Delay(Timeout.InfiniteTimeSpan, bound.Token);
+            if (await Task.WhenAny(silo, limit).ConfigureAwait(false) != silo)
+            {
+                _ = silo.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                _log($"the silo did not leave the cluster within {SiloStopTimeout.TotalSeconds:F0} s (membership unreachable?): stopping without it");
+            }
+            else
+            {
+                await silo.ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _log("the silo's stop was cut short");
         }
         finally
         {
@@ -170,13 +220,15 @@ public sealed class ClusterNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the node.</summary>
+    /// <summary>Kills the worker processes at once (the node program's second signal).</summary>
+    internal void KillWorkers() => _state.Pool.KillWorkers();
+
+    /// <summary>Stops the node (<see cref="StopAsync"/>) and releases it.</summary>
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         try
         {
-            await StopAsync(timeout.Token).ConfigureAwait(false);
+            await StopAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -188,10 +240,10 @@ public sealed class ClusterNode : IAsyncDisposable
     {
         var pool = _state.Pool;
         pool.Shutdown(wait: false, cancelFutures: true);
-        if (!pool.Join(TimeSpan.FromSeconds(2)))
+        if (!pool.Join(TimeSpan.FromSeconds(1.5)))
         {
             pool.KillWorkers();
-            pool.Join(TimeSpan.FromSeconds(5));
+            pool.Join(TimeSpan.FromSeconds(1.5));
         }
     }
 

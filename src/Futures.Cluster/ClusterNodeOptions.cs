@@ -55,8 +55,10 @@ public sealed class ClusterNodeOptions
 
     internal const int DefaultMaxResult = 64 * 1024 * 1024;
 
-    /// <summary>Where the node logs joins, deaths and its own start and stop (Orleans' own logs go to
-    /// the host's logging).</summary>
+    /// <summary>Where the node logs, one line each: joins, deaths, its own start and stop, its decisions
+    /// (directory listings, pull loops started and stopped and why, result batches sent again), and
+    /// Orleans' own warnings and errors (<c>orleans warning ...</c>; Orleans' information is left out).
+    /// Null: the node logs nothing.</summary>
     public Action<string>? Log { get; init; }
 
     /// <summary>The node's TLS certificate: a PEM file holding the certificate and its private key, or a

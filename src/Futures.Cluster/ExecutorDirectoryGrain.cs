@@ -2,13 +2,20 @@ using CsFutures.Cluster.Dashboard;
 
 namespace CsFutures.Cluster;
 
-/// <summary>The <see cref="IExecutorDirectory"/> grain: in memory only (executors refill it).</summary>
-internal sealed class ExecutorDirectoryGrain : Grain, IExecutorDirectory
+/// <summary>The <see cref="IExecutorDirectory"/> grain: in memory only (executors refill it). Its node logs
+/// where it is active (a re-activation after its node's death starts empty).</summary>
+internal sealed class ExecutorDirectoryGrain(Action<string> log) : Grain, IExecutorDirectory
 {
     /// <summary>How long an entry lives without a refresh.</summary>
     internal static readonly TimeSpan Expiry = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<Guid, (ITaskSource Source, ExecutorCounts? Stats, DateTime Seen)> _entries = [];
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        log("the executor directory is active on this node");
+        return Task.CompletedTask;
+    }
 
     public Task Register(Guid executorId, ITaskSource source)
     {

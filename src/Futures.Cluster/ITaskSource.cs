@@ -27,7 +27,9 @@ public interface ITaskSource : IGrainObserver
     Task Starting(string nodeId, long[] ids);
 
     /// <summary>Results of tasks assigned to <paramref name="nodeId"/>. A result for a task that the node
-    /// no longer holds (declared dead meanwhile) is dropped and counted.</summary>
-    [OneWay, AlwaysInterleave, Alias("Completed")]
+    /// no longer holds (declared dead meanwhile, or sent twice) is dropped and counted. Acknowledged: the
+    /// node sends a batch again until it is answered (a one-way batch lost through a dying gateway left
+    /// its tasks in flight for ever; results are idempotent, so a second copy is harmless).</summary>
+    [AlwaysInterleave, Alias("CompletedAcknowledged")]
     Task Completed(string nodeId, TaskResult[] results);
 }

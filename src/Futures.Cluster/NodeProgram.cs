@@ -25,7 +25,8 @@ namespace CsFutures.Cluster;
 /// --worker-command PROGRAM ARGS...  the worker program; everything after it is its arguments
 /// </code>
 /// Prints <c>node started: SILO silo HOST:PORT gateway HOST:PORT</c> once it serves, logs joins and
-/// deaths, and stops (its workers too) on SIGINT or SIGTERM.
+/// deaths, and stops (its workers too) on SIGINT or SIGTERM within 10 s, whatever the state of the
+/// cluster (<see cref="StopDeadline"/>); a second signal exits at once, killing the workers.
 /// </summary>
 public static class NodeProgram
 {
@@ -47,18 +48,63 @@ public static class NodeProgram
             return 2;
         }
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ClusterNode? node = null;
+        int signals = 0;
         void OnSignal(PosixSignalContext context)
         {
-            context.Cancel = true;
-            stop.TrySetResult();
+            context.Cancel = true; // the process stops here, not in the runtime's default handler
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                stop.TrySetResult();
+                return;
+            }
+            // A second signal: no more waiting for the cluster. The worker processes first.
+            Console.WriteLine($"node exiting at once ({context.Signal} again)");
+            Volatile.Read(ref node)?.KillWorkers();
+            Environment.Exit(context.Signal == PosixSignal.SIGINT ? 130 : 143);
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        await using var node = new ClusterNode(options);
-        await node.StartAsync().ConfigureAwait(false);
-        await stop.Task.ConfigureAwait(false);
+        Volatile.Write(ref node, new ClusterNode(options));
+        try
+        {
+            await node.StartAsync().ConfigureAwait(false);
+            await stop.Task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            await StopBoundedAsync(node).ConfigureAwait(false);
+            throw;
+        }
         Console.WriteLine("node stopping");
-        return 0;
+        return await StopBoundedAsync(node).ConfigureAwait(false) ? 0 : 1;
+    }
+
+    /// <summary>How long a node program may take to stop after a signal (SIGTERM's promise: within 10 s,
+    /// the worker processes included) before it kills its workers and exits anyway.</summary>
+    internal static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(9);
+
+    // Stops and releases the node within StopDeadline; past it, kills the workers and exits the process.
+    private static async Task<bool> StopBoundedAsync(ClusterNode node)
+    {
+        var stopped = Task.Run(async () => await node.DisposeAsync().ConfigureAwait(false));
+        if (await Task.WhenAny(stopped, Task.Delay(StopDeadline)).ConfigureAwait(false) == stopped)
+        {
+            try
+            {
+                await stopped.ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception ex)
+            {
+                Console.WriteLine($"node stop failed: {ex.GetType().Name}: {ex.Message}");
+                return false;
+            }
+        }
+        Console.WriteLine($"node stop took over {StopDeadline.TotalSeconds:F0} s: killing the workers and exiting");
+        node.KillWorkers();
+        Environment.Exit(1);
+        return false;
     }
 
     /// <summary>Parses the command line described on <see cref="NodeProgram"/>.</summary>

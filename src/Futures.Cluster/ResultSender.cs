@@ -2,22 +2,40 @@ using System.Threading.Channels;
 
 namespace CsFutures.Cluster;
 
-/// <summary>Sends one executor's results back from a node in batches (one-way calls). Completed once
-/// its pull loop ended and every task it started has its result queued, so that no result of a task
-/// still running is lost when the loop stops.</summary>
+/// <summary>Sends one executor's results back from a node in batches, each acknowledged
+/// (<see cref="ITaskSource.Completed"/>): a batch whose call fails or goes unanswered for
+/// <see cref="CallTimeout"/> is sent again, until <see cref="GiveUpAfter"/> (the executor is then taken
+/// for gone, and later batches get one attempt each). Completed once its pull loop ended and every task
+/// it started has its result queued, so that no result of a task still running is lost when the loop
+/// stops.</summary>
+/// <remarks>Why acknowledgement rather than reconciliation (the executor asking each node which tasks it
+/// still holds): it needs no new per-node grain or placement, keeps the executor's rule that a result
+/// counts only from the node holding the task (a duplicate is dropped as late), and recovers a lost
+/// batch within one <see cref="CallTimeout"/> instead of one reconciliation period.</remarks>
 internal sealed class ResultSender
 {
+    /// <summary>How long a batch waits for its acknowledgement before it is sent again: short, since a
+    /// call through the executor's gateway that just died is otherwise answered only by Orleans' response
+    /// timeout (30 s); a copy sent too early is dropped as late, at the cost of its bytes.</summary>
+    internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a batch is retried before the executor is taken for gone.</summary>
+    internal static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(90);
+
     private const int MaxBatchBytes = 16 * 1024 * 1024;
     private const int MaxBatchCount = 1000;
 
     private readonly Channel<TaskResult> _results = Channel.CreateUnbounded<TaskResult>(new() { SingleReader = true });
     private readonly ITaskSource _source;
     private readonly string _nodeId;
+    private readonly Action<string> _log;
+    private bool _executorGone;
 
-    internal ResultSender(ITaskSource source, string nodeId, CancellationToken token)
+    internal ResultSender(ITaskSource source, string nodeId, CancellationToken token, Action<string>? log = null)
     {
         _source = source;
         _nodeId = nodeId;
+        _log = log ?? (_ => { });
         Completion = Task.Run(() => SendAsync(token));
     }
 
@@ -62,19 +80,46 @@ internal sealed class ResultSender
                     batch.Add(result);
                     bytes += result.Data?.Length ?? 0;
                 }
-                try
-                {
-                    await _source.Completed(_nodeId, [.. batch]).ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    // The executor is gone: nobody waits for these results.
-                }
+                await DeliverAsync(batch.ToArray(), token).ConfigureAwait(false);
                 batch.Clear();
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    // Sends one batch until it is acknowledged, the node stops, or the executor is taken for gone.
+    private async Task DeliverAsync(TaskResult[] batch, CancellationToken token)
+    {
+        var started = DateTime.UtcNow;
+        var delay = TimeSpan.FromMilliseconds(200);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _source.Completed(_nodeId, batch).WaitAsync(CallTimeout, token).ConfigureAwait(false);
+                if (attempt > 1)
+                {
+                    _log($"{batch.Length} result(s) delivered at attempt {attempt}");
+                }
+                return;
+            }
+            catch (Exception ex) when (!token.IsCancellationRequested)
+            {
+                if (_executorGone || DateTime.UtcNow - started > GiveUpAfter)
+                {
+                    if (!_executorGone)
+                    {
+                        _log($"gave up sending {batch.Length} result(s) after {attempt} attempts ({ex.GetType().Name}: {ex.Message}): the executor is taken for gone");
+                    }
+                    _executorGone = true;
+                    return;
+                }
+                _log($"sending {batch.Length} result(s) failed ({ex.GetType().Name}: {ex.Message}); sending again");
+                await Task.Delay(delay, token).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
     }
 }

@@ -25,16 +25,32 @@ internal sealed class TaskPuller : BackgroundService
     /// before it runs the tasks anyway.</summary>
     internal static readonly TimeSpan StartingTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long an executor may be missing from the directory listings before the node stops
+    /// pulling from it. An executor re-registers every second, so only one that is gone stays missing
+    /// this long; one that closes ends its loops itself (its <see cref="ITaskSource.Take"/> answers
+    /// null), and one that died stops answering (three failed Takes end the loop).</summary>
+    internal static readonly TimeSpan AbsentGrace = TimeSpan.FromSeconds(30);
+
     private readonly NodeState _node;
     private readonly Dashboard.NodeCounters _counters;
     private readonly IGrainFactory _grains;
     private readonly SemaphoreSlim _slots;
     private readonly Dictionary<Guid, (Task Loop, CancellationTokenSource Stop)> _loops = [];
+    private readonly Action<string> _log;
+    private readonly Dictionary<Guid, DateTime> _listedAt = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> _closed = [];
+    private string _lastListing = "";
 
-    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo, Dashboard.NodeCounters counters)
+    public TaskPuller(NodeState node, IGrainFactory grains, ILocalSiloDetails silo, Dashboard.NodeCounters counters, Action<string> log)
+        : this(SetId(node, silo), grains, counters, log)
+    {
+    }
+
+    /// <summary>A puller outside a silo (the tests drive <see cref="PullAsync"/> with their own source).</summary>
+    internal TaskPuller(NodeState node, IGrainFactory grains, Dashboard.NodeCounters counters, Action<string> log)
     {
         _counters = counters;
-        node.NodeId = silo.SiloAddress.ToParsableString();
+        _log = log;
         _node = node;
         _grains = grains;
         // Two tasks per worker: one running and the next one waiting in the node, so that a worker never
@@ -43,39 +59,39 @@ internal sealed class TaskPuller : BackgroundService
         _slots = new SemaphoreSlim(TasksPerWorker * node.Pool.MaxWorkers, TasksPerWorker * node.Pool.MaxWorkers);
     }
 
+    /// <summary>Worker slots free now (taken ones belong to a held Take or a task in the node).</summary>
+    internal int FreeSlots => _slots.CurrentCount;
+
+    private static NodeState SetId(NodeState node, ILocalSiloDetails silo)
+    {
+        node.NodeId = silo.SiloAddress.ToParsableString();
+        return node;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var directory = _grains.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
+        string? listingFailure = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var listed = await directory.List().WaitAsync(stoppingToken).ConfigureAwait(false);
-                foreach (var entry in listed)
+                var listed = await directory.List().WaitAsync(TakeTimeout, stoppingToken).ConfigureAwait(false);
+                if (listingFailure is not null)
                 {
-                    if (!_loops.TryGetValue(entry.ExecutorId, out var loop) || loop.Loop.IsCompleted)
-                    {
-                        loop.Stop?.Dispose();
-                        var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                        _loops[entry.ExecutorId] = (Task.Run(() => PullAsync(entry.Source, stop.Token, stoppingToken), CancellationToken.None), stop);
-                    }
+                    _log("the executor directory answers again");
+                    listingFailure = null;
                 }
-                var gone = _loops.Keys.Except(listed.Select(e => e.ExecutorId)).ToList();
-                foreach (var id in gone)
-                {
-                    // An executor that left the directory: a Take held towards it gives its slots back now.
-                    var (loop, stop) = _loops[id];
-                    stop.Cancel();
-                    if (loop.IsCompleted)
-                    {
-                        stop.Dispose();
-                        _loops.Remove(id);
-                    }
-                }
+                OnListing(listed, stoppingToken);
             }
-            catch (Exception) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // The directory is (re)activating elsewhere; try again.
+                // The directory is (re)activating elsewhere; try again. Known executors are still pulled from.
+                if (listingFailure is null)
+                {
+                    listingFailure = $"{ex.GetType().Name}: {ex.Message}";
+                    _log($"the executor directory did not answer ({listingFailure}); pulling on from the {_loops.Count} executor(s) known");
+                }
             }
             try
             {
@@ -89,48 +105,98 @@ internal sealed class TaskPuller : BackgroundService
         await Task.WhenAll(_loops.Values.Select(l => l.Loop)).ConfigureAwait(false);
     }
 
-    // Pulls from one executor until it closes, stops answering, leaves the directory (`token`) or the
-    // node stops; results of the tasks it started are still sent until the node stops (`nodeToken`).
-    private async Task PullAsync(ITaskSource source, CancellationToken token, CancellationToken nodeToken)
+    // Starts a loop for each executor listed that has none, and stops the loops of executors absent from
+    // the directory for longer than AbsentGrace: one listing without an executor is no reason to stop
+    // (the directory may have been re-activated empty on another node, before the executor's next Register).
+    private void OnListing(ExecutorEntry[] listed, CancellationToken stoppingToken)
     {
-        var sender = new ResultSender(source, _node.NodeId, nodeToken);
+        var now = DateTime.UtcNow;
+        string listing = string.Join(", ", listed.Select(e => e.ExecutorId).Order());
+        if (listing != _lastListing)
+        {
+            _log($"the executor directory lists {listed.Length} executor(s){(listed.Length > 0 ? ": " + listing : "")}");
+            _lastListing = listing;
+        }
+        foreach (var entry in listed)
+        {
+            _listedAt[entry.ExecutorId] = now;
+            if (_closed.ContainsKey(entry.ExecutorId))
+            {
+                continue; // closed for good: its entry goes at its Unregister or expiry
+            }
+            if (!_loops.TryGetValue(entry.ExecutorId, out var loop) || loop.Loop.IsCompleted)
+            {
+                loop.Stop?.Dispose();
+                var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                _log($"pulling from executor {entry.ExecutorId}");
+                _loops[entry.ExecutorId] = (Task.Run(() => PullAsync(entry.Source, stop.Token, stoppingToken, entry.ExecutorId), CancellationToken.None), stop);
+            }
+        }
+        foreach (var id in _loops.Keys.Where(id => _listedAt[id] < now).ToList())
+        {
+            var (loop, stop) = _loops[id];
+            if (loop.IsCompleted)
+            {
+                stop.Dispose();
+                _loops.Remove(id);
+                _listedAt.Remove(id);
+                _closed.TryRemove(id, out _);
+            }
+            else if (now - _listedAt[id] > AbsentGrace && !stop.IsCancellationRequested)
+            {
+                // Gone for good (it would have re-registered): a Take held towards it gives its slots back now.
+                _log($"executor {id} has been absent from the directory for {(now - _listedAt[id]).TotalSeconds:F0} s: stopping its pull loop");
+                stop.Cancel();
+            }
+        }
+    }
+
+    /// <summary>Pulls from one executor until it closes, stops answering, is dropped from the node's loops
+    /// (<paramref name="token"/>) or the node stops; results of the tasks it started are still sent until
+    /// the node stops (<paramref name="nodeToken"/>). Never throws: why it ended is logged. Every worker
+    /// slot it takes is either handed to a task's run (which gives it back) or given back here, on every
+    /// way out (<c>finally</c>).</summary>
+    internal async Task PullAsync(ITaskSource source, CancellationToken token, CancellationToken nodeToken, Guid executorId = default)
+    {
+        var sender = new ResultSender(source, _node.NodeId, nodeToken, _log);
         int failures = 0;
+        int held = 0; // slots taken and not yet handed to a task's run
+        string why = "the node dropped it";
         try
         {
             while (!token.IsCancellationRequested && failures < 3)
             {
                 await _slots.WaitAsync(token).ConfigureAwait(false);
-                int wanted = 1;
-                while (wanted < MaxTake && _slots.Wait(0))
+                held = 1;
+                while (held < MaxTake && _slots.Wait(0))
                 {
-                    wanted++;
+                    held++;
                 }
                 TaskAssignment[]? tasks;
                 try
                 {
-                    tasks = await source.Take(_node.NodeId, wanted).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
+                    tasks = await source.Take(_node.NodeId, held).WaitAsync(TakeTimeout, token).ConfigureAwait(false);
                     failures = 0;
                 }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                catch (Exception ex) when (!token.IsCancellationRequested)
                 {
-                    _slots.Release(wanted);
-                    throw;
-                }
-                catch (Exception) when (!token.IsCancellationRequested)
-                {
-                    _slots.Release(wanted);
+                    _slots.Release(held);
+                    held = 0;
                     failures++;
+                    why = $"{failures} Take calls failed, the last with {ex.GetType().Name}: {ex.Message}";
                     await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
                     continue;
                 }
                 if (tasks is null)
                 {
-                    _slots.Release(wanted);
-                    return; // the executor closed
+                    why = "the executor closed";
+                    _closed[executorId] = true;
+                    return;
                 }
-                if (tasks.Length < wanted)
+                if (tasks.Length < held)
                 {
-                    _slots.Release(wanted - tasks.Length);
+                    _slots.Release(held - tasks.Length);
+                    held = tasks.Length;
                 }
                 if (tasks.Length == 0)
                 {
@@ -150,16 +216,28 @@ internal sealed class TaskPuller : BackgroundService
                 }
                 foreach (var task in tasks)
                 {
+                    held--; // the run gives it back
                     Run(task, sender);
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+            why = nodeToken.IsCancellationRequested ? "the node is stopping" : "the node dropped it";
+        }
+        catch (Exception ex)
+        {
+            // E.g. a Take that failed as the loop was being cancelled: the loop ends, its slots come back.
+            why = $"{ex.GetType().Name}: {ex.Message}";
         }
         finally
         {
+            if (held > 0)
+            {
+                _slots.Release(held);
+            }
             sender.Complete();
+            _log($"stopped pulling from executor {executorId}: {why}");
         }
     }
 

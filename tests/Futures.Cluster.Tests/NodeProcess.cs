@@ -63,7 +63,17 @@ internal sealed partial class NodeProcess : IDisposable
         return node;
     }
 
-    private static NodeProcess LaunchWith(string[] membership, int workers, int gatewayPort, string[] extra)
+    /// <summary>Starts a node with extra environment variables (e.g. <c>CS_FUTURES_CLUSTER_CHAOS</c>) and
+    /// waits until it serves; <paramref name="redis"/> null makes it the primary.</summary>
+    internal static NodeProcess StartWith(IReadOnlyDictionary<string, string> environment, string? redis, int workers, params string[] extra)
+    {
+        var node = LaunchWith(redis is null ? ["--primary"] : ["--cluster", redis], workers, FreePort(), extra, environment);
+        node.WaitStarted();
+        return node;
+    }
+
+    private static NodeProcess LaunchWith(string[] membership, int workers, int gatewayPort, string[] extra,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         int siloPort = FreePort();
         var psi = new ProcessStartInfo("dotnet")
@@ -73,6 +83,10 @@ internal sealed partial class NodeProcess : IDisposable
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(NodeDll);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
         foreach (string arg in (string[])[.. membership, "--port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--workers", $"{workers}", .. extra,
                      "--trace-workers", "--worker-command", Python.Value, Path.Combine(AppContext.BaseDirectory, "workers", "echo_worker.py")])
         {
@@ -146,6 +160,9 @@ internal sealed partial class NodeProcess : IDisposable
         Signal(Pid, 15);
         return _process.WaitForExit(timeout) ? _process.ExitCode : -1;
     }
+
+    /// <summary>Sends SIGTERM without waiting.</summary>
+    internal void SendSigterm() => Signal(Pid, 15);
 
     /// <summary>SIGTERM, then SIGKILL (with its workers) when it does not stop in time.</summary>
     public void Dispose()
