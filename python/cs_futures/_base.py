@@ -68,15 +68,23 @@ def _refuse_after_fork():
 _bridge.fork_hooks.append(_refuse_after_fork)
 
 
-def _settled(handle, which, timeout):
+def _settled(future, which, timeout):
     """The future's result (which=_RESULT) or exception (_EXCEPTION), or a marker (raised, foreign),
     once it is done; CancelledError or TimeoutError as result() and exception() raise them."""
+    handle = future._h
     value = _outcome(handle, which)
     if value is _PENDING:
         if _bridge.forked:
             _bridge.check_process()
         _wait(_wait_one, timeout, handle)
-        value = _outcome(handle, which)
+        condition = future.__dict__.get('_condition_')
+        if condition is None:
+            value = _outcome(handle, which)
+        else:
+            # Code that reaches into _condition (as CPython's tests do) may have set _state and then
+            # _exception under it: read once it let go, as CPython's result() reads under the lock.
+            with condition:
+                value = _outcome(handle, which)
     if value is _PENDING:
         raise TimeoutError()
     if value is _CANCELLED:
@@ -339,7 +347,7 @@ class Future(_std.Future):
                 timeout.
             Exception: If the call raised then that exception will be raised.
         """
-        value = _settled(self._h, _RESULT, timeout)
+        value = _settled(self, _RESULT, timeout)
         if value is _RAISED:
             try:
                 raise self.exception(0)
@@ -366,7 +374,7 @@ class Future(_std.Future):
             TimeoutError: If the future didn't finish executing before the given
                 timeout.
         """
-        value = _settled(self._h, _EXCEPTION, timeout)
+        value = _settled(self, _EXCEPTION, timeout)
         if value is _FOREIGN:
             return _bridge.clr_bridge().ExceptionOf(self._h)
         return value
