@@ -18,7 +18,8 @@ public static partial class PythonLocator
     public const int MinMinor = 11;
 
     /// <summary>The newest minor version of Python 3 accepted: pythonnet 3.2.1 embeds up to 3.15.
-    /// 3.14 and 3.15 are accepted but not tested here (README, "Python versions").</summary>
+    /// The hosting suite runs on a 3.14 libpython (tests/sid/run.sh); a hosted 3.15 is accepted but not
+    /// tested (docs/versions.md).</summary>
     public const int MaxMinor = 15;
 
     /// <summary>Finds libpython as configured by <paramref name="options"/>.</summary>

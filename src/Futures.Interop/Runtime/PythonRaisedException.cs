@@ -1,7 +1,7 @@
 using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 
-// Public API: C# code catches it as CsFutures.Interop.PythonRaisedException (README, samples), so the
+// Public API: C# code catches it as CsFutures.Interop.PythonRaisedException (docs/csharp.md, samples), so the
 // namespace stays the assembly's root one although the file lives with the runtime layer.
 namespace CsFutures.Interop;
 
