@@ -90,7 +90,6 @@ internal static unsafe class EngineModule
     private static delegate* unmanaged[SuppressGCTransition]<IntPtr> s_errorOccurred;
     private static delegate* unmanaged[SuppressGCTransition]<long, IntPtr> s_newInt;
     private static delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr> s_newPointerInt;
-    private static IntPtr s_intType;
     private const int MaxParameters = 8;
 
     /// <summary>Resolves the C API from <paramref name="pythonLibrary"/> (a handle of the loaded
@@ -147,7 +146,6 @@ internal static unsafe class EngineModule
         s_errorOccurred = (delegate* unmanaged[SuppressGCTransition]<IntPtr>)PyApi.PyErr_Occurred;
         s_newInt = (delegate* unmanaged[SuppressGCTransition]<long, IntPtr>)PyApi.PyLong_FromLongLong;
         s_newPointerInt = (delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr>)PyApi.PyLong_FromVoidPtr;
-        s_intType = PyApi.LongType;
 
         // The definitions live as long as the process (CPython keeps pointers to them).
         var def = (PyModuleDef*)NativeMemory.AllocZeroed((nuint)sizeof(PyModuleDef));
@@ -215,13 +213,7 @@ internal static unsafe class EngineModule
         }
     }
 
-    private static byte* Utf8(string text)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(text + "\0");
-        var copy = (byte*)NativeMemory.Alloc((nuint)bytes.Length);
-        bytes.CopyTo(new Span<byte>(copy, bytes.Length));
-        return copy;
-    }
+    private static byte* Utf8(string text) => (byte*)Marshal.StringToCoTaskMemUTF8(text); // never freed
 
     /// <summary>The <c>METH_FASTCALL</c> function of every builtin of the module: <paramref name="self"/>
     /// is the entry's index in <see cref="s_targets"/>. Returns a new reference, or NULL with a Python
@@ -247,12 +239,12 @@ internal static unsafe class EngineModule
                 switch (parameters[i])
                 {
                     case (byte)'h':
-                        values[i] = PyApi.TypeOf(arg) == s_intType ? (long)s_exactIntPointer(arg)
+                        values[i] = PyApi.TypeOf(arg) == PyApi.LongType ? (long)s_exactIntPointer(arg)
                             : arg == PyApi.None ? 0 : (long)PyApi.PyLong_AsVoidPtr(arg);
                         break;
                     case (byte)'i':
                     case (byte)'q':
-                        values[i] = PyApi.TypeOf(arg) == s_intType ? s_exactIntValue(arg) : PyApi.PyLong_AsLongLong(arg);
+                        values[i] = PyApi.TypeOf(arg) == PyApi.LongType ? s_exactIntValue(arg) : PyApi.PyLong_AsLongLong(arg);
                         break;
                     case (byte)'d':
                         values[i] = BitConverter.DoubleToInt64Bits(PyApi.PyFloat_AsDouble(arg));

@@ -208,14 +208,20 @@ internal static unsafe class PyApi
     /// interpreter that was stopped without being finalized.</summary>
     public static void MarkShutDown() => s_shutDown = true;
 
-    private const ulong ListSubclassFlag = 1UL << 25;  // Py_TPFLAGS_LIST_SUBCLASS
-    private const ulong TupleSubclassFlag = 1UL << 26; // Py_TPFLAGS_TUPLE_SUBCLASS
+    /// <summary>The type flags that mark the builtin types and their subclasses (<c>Py_TPFLAGS_*_SUBCLASS</c>,
+    /// Include/object.h), which C's <c>PyLong_Check</c>, <c>PyList_Check</c>... read.</summary>
+    public const ulong LongSubclassFlag = 1UL << 24, ListSubclassFlag = 1UL << 25, TupleSubclassFlag = 1UL << 26,
+        BytesSubclassFlag = 1UL << 27, UnicodeSubclassFlag = 1UL << 28, DictSubclassFlag = 1UL << 29;
+
+    /// <summary>True when the type of <paramref name="obj"/> has any of <paramref name="flags"/>
+    /// (<see cref="LongSubclassFlag"/>...): C's <c>PyXxx_Check</c> macros.</summary>
+    public static bool HasTypeFlags(IntPtr obj, ulong flags) => (PyType_GetFlags(TypeOf(obj)) & flags) != 0;
 
     /// <summary><c>PyList_Check</c> (a macro in C: the type's flags).</summary>
-    public static bool PyList_Check(IntPtr obj) => (PyType_GetFlags(TypeOf(obj)) & ListSubclassFlag) != 0;
+    public static bool PyList_Check(IntPtr obj) => HasTypeFlags(obj, ListSubclassFlag);
 
     /// <summary><c>PyTuple_Check</c> (a macro in C: the type's flags).</summary>
-    public static bool PyTuple_Check(IntPtr obj) => (PyType_GetFlags(TypeOf(obj)) & TupleSubclassFlag) != 0;
+    public static bool PyTuple_Check(IntPtr obj) => HasTypeFlags(obj, TupleSubclassFlag);
 
     /// <summary><c>PyByteArray_Check</c> (a macro in C).</summary>
     public static bool PyByteArray_Check(IntPtr obj) =>

@@ -35,8 +35,9 @@ namespace CsFutures.Interop.Runtime;
 /// </remarks>
 public static unsafe class PythonConvert
 {
-    private const ulong LongSubclass = 1UL << 24, ListSubclass = 1UL << 25, TupleSubclass = 1UL << 26,
-        BytesSubclass = 1UL << 27, UnicodeSubclass = 1UL << 28, DictSubclass = 1UL << 29;
+    private const ulong LongSubclass = PyApi.LongSubclassFlag, ListSubclass = PyApi.ListSubclassFlag,
+        TupleSubclass = PyApi.TupleSubclassFlag, BytesSubclass = PyApi.BytesSubclassFlag,
+        UnicodeSubclass = PyApi.UnicodeSubclassFlag, DictSubclass = PyApi.DictSubclassFlag;
 
     /// <summary>A new reference to the Python object for <paramref name="value"/> (see the class remarks).</summary>
     /// <exception cref="PythonRaisedException">Python raised while building it.</exception>
@@ -192,7 +193,7 @@ public static unsafe class PythonConvert
         return PyObjects.Borrow(obj);
     }
 
-    private static bool Has(IntPtr obj, ulong flags) => (PyApi.PyType_GetFlags(PyApi.TypeOf(obj)) & flags) != 0;
+    private static bool Has(IntPtr obj, ulong flags) => PyApi.HasTypeFlags(obj, flags);
 
     private static long ToInt64(IntPtr obj)
     {
