@@ -125,13 +125,10 @@ def _waiter(last_error):
         raised as a Python exception (a freed handle: RuntimeError).
         """
         result = entry(*args, 0.0)  # a look without letting go of the GIL: no wait when it is done
-        if result:
-            pass
-        elif timeout is None:
-            result = entry(*args, SLICE)
+        if not result and timeout is None:
             while not result:
                 result = entry(*args, SLICE)
-        else:
+        elif not result:
             end_time = _monotonic() + timeout
             while True:
                 remaining = end_time - _monotonic()
@@ -174,6 +171,11 @@ def _refuse(*args):
     check_process()
 
 
+def _is_entry(value):
+    """True for an entry point: a builtin of an engine module (either engine's)."""
+    return isinstance(value, types.BuiltinFunctionType) and value.__module__ == "cs_futures._engine"
+
+
 def _after_fork_in_child():
     """A child forked after .NET loaded must never run .NET code: its runtime lost its threads, and
     code it runs could disturb the parent's. Every entry point now raises RuntimeError instead."""
@@ -181,8 +183,8 @@ def _after_fork_in_child():
     forked = True
     module = sys.modules[__name__]
     for namespace in (module, _runtime):
-        for name in list(vars(namespace)):
-            if name in _contract.entries or name in getattr(namespace, "entry_names", ()):
+        for name, value in list(vars(namespace).items()):
+            if _is_entry(value):
                 setattr(namespace, name, _refuse)
     for hook in fork_hooks:
         hook()
@@ -267,7 +269,6 @@ class Bridge:
 
     def __init__(self, contract):
         self.engine = contract.engine
-        self.entry_names = tuple(contract.entries)
         for name in contract.entries:
             setattr(self, name, _entry(name, contract))
         for name in contract.enums:

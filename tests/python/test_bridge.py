@@ -216,8 +216,7 @@ class ContractTests(unittest.TestCase):
         # (test_native_engine builds them from the contract).
         described = {name for name in _bridge._contract.entries if not name.startswith("test_")}
         cluster = {name for name in described if name.startswith("cluster_")}
-        declared = {name for name, value in vars(_bridge).items()
-                    if isinstance(value, types.BuiltinFunctionType) and value.__module__ == "cs_futures._engine"}
+        declared = {name for name, value in vars(_bridge).items() if _bridge._is_entry(value)}
         self.assertEqual(declared, described - cluster)
         self.assertEqual(cluster, set() if cs_futures.ENGINE == "native" else
                          {"cluster_new", "cluster_submit", "cluster_shutdown", "cluster_join", "cluster_stats"})
