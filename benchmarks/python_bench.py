@@ -429,6 +429,15 @@ def print_interpreter_table(results):
           f"{st['cs_futures process']:.1f} ms (cs_futures)")
 
 
+def _measure_workload(fn, kind, n, rounds):
+    """One workload on both sides: an untimed warm-up each (imports, code paths, allocator), then
+    ``rounds`` alternating rounds; summarized."""
+    modules = dict(SIDES)
+    for mod in modules.values():
+        fn(mod, min(n, 500))
+    return _summarize(kind, n, rounds, _alternate(rounds, lambda side: fn(modules[side], n)))
+
+
 def run(args):
     results = {}
     rounds = args.rounds or (5 if args.quick else 9)
@@ -437,16 +446,7 @@ def run(args):
             continue
         n = args.n if (args.n and kind == "task") else (n_quick if args.quick else n_full)
         # the I/O batch is short (~0.1 s) and its run-to-run noise is a few ms: more rounds
-        workload_rounds = rounds * 3 if kind == "total" else rounds
-        samples = {side: [] for side, _ in SIDES}
-        # one untimed warm-up per side (imports, code paths, allocator)
-        for _side, mod in SIDES:
-            fn(mod, min(n, 500))
-        for r in range(workload_rounds):
-            order = SIDES if r % 2 == 0 else SIDES[::-1]
-            for side, mod in order:
-                samples[side].append(fn(mod, n))
-        results[name] = _summarize(kind, n, workload_rounds, samples)
+        results[name] = _measure_workload(fn, kind, n, rounds * 3 if kind == "total" else rounds)
         _progress(name, results[name])
 
     if args.only == "process" or args.per_task_only:
@@ -646,14 +646,8 @@ def run_floors(args):
     n = args.n or (2_000 if args.quick else 20_000)
     results = {"calls": bench_calls()}
     _progress("calls", None)
-    for name, fn, _kind, _nq, _nf in WORKLOADS[:3]:
-        samples = {side: [] for side, _ in SIDES}
-        for _side, mod in SIDES:
-            fn(mod, min(n, 500))
-        for r in range(rounds):
-            for side, mod in (SIDES if r % 2 == 0 else SIDES[::-1]):
-                samples[side].append(fn(mod, n))
-        results[name] = _summarize("task", n, rounds, samples)
+    for name, fn, kind, _nq, _nf in WORKLOADS[:3]:
+        results[name] = _measure_workload(fn, kind, n, rounds)
         _progress(name, None)
     results["wake-up (8 sub.)"] = bench_wakeup(8, args.fresh_rounds or (3 if args.quick else 7))
     _progress("wake-up", None)
