@@ -37,8 +37,6 @@ _FS = _bridge.FutureState
 _STATE_INDEX = {PENDING: _FS.Pending, RUNNING: _FS.Running, CANCELLED: _FS.Cancelled,
                 CANCELLED_AND_NOTIFIED: _FS.CancelledAndNotified, FINISHED: _FS.Finished}
 _STATES = {value: state for state, value in _STATE_INDEX.items()}
-_RUNNING_STATE = _FS.Running
-_CANCELLED_STATES = (_FS.Cancelled, _FS.CancelledAndNotified)
 # done() is one comparison: the engine numbers the done states after the others.
 _FIRST_DONE_STATE = _FS.Cancelled
 assert {v for v in _STATES if v >= _FIRST_DONE_STATE} == {
@@ -63,6 +61,13 @@ _monotonic = time.monotonic
 def _refuse_after_fork():
     global _outcome, _state_of, _wait_one
     _outcome = _state_of = _wait_one = _bridge._refuse
+    # The engine's C methods of FutureBase, shadowed on the class: they too would call into .NET.
+    for name in ('done', 'running', 'cancelled', 'result', 'exception'):
+        setattr(Future, name, _refuse_method)
+
+
+def _refuse_method(self, *args, **kwargs):
+    _bridge.check_process()
 
 
 _bridge.fork_hooks.append(_refuse_after_fork)
@@ -242,8 +247,13 @@ class _Waiters:
         return repr(list(self))
 
 
-class Future(_std.Future):
-    """Represents the result of an asynchronous computation."""
+class Future(_bridge.FutureBase, _std.Future):
+    """Represents the result of an asynchronous computation.
+
+    ``done()``, ``running()``, ``cancelled()``, and ``result()``/``exception()`` of a finished
+    future are C methods of the engine's ``FutureBase`` (which keeps the handle, ``_h``); the
+    other cases of ``result()`` and ``exception()`` are ``_result_slow`` and ``_exception_slow``.
+    """
 
     def __init__(self):
         """Initializes the future. Should not be called by clients."""
@@ -257,12 +267,12 @@ class Future(_std.Future):
         return future
 
     def __del__(self, _free=_bridge.handle_free, _bridge=_bridge):
-        handle = self.__dict__.get('_h')
+        handle = self._h  # 0: none (never issued, or freed)
         if handle and not _bridge.forked:  # a forked child must not call into its copy of .NET
             waiters = self.__dict__.get('_waiters_')
             if waiters:
                 waiters._clear()  # appended and never removed
-            self._h = None
+            self._h = 0
             _free(handle, 1)
 
     def __copy__(self):
@@ -305,18 +315,6 @@ class Future(_std.Future):
         """
         self._forget_seen()
         return _bridge.future_cancel(self._h) == 1
-
-    def cancelled(self):
-        """Return True if the future was cancelled."""
-        return _state_of(self._h) in _CANCELLED_STATES
-
-    def running(self):
-        """Return True if the future is currently executing."""
-        return _state_of(self._h) == _RUNNING_STATE
-
-    def done(self):
-        """Return True if the future was cancelled or finished executing."""
-        return _state_of(self._h) >= _FIRST_DONE_STATE
 
     def add_done_callback(self, fn):
         """Attaches a callable that will be called when the future finishes.
@@ -378,6 +376,12 @@ class Future(_std.Future):
         if value is _FOREIGN:
             return _bridge.clr_bridge().ExceptionOf(self._h)
         return value
+
+    # FutureBase's C methods answer for a finished future, and call these (by these names) for the
+    # rest; named result and exception, so that their errors and tracebacks read as CPython's.
+    _result_slow = result
+    _exception_slow = exception
+    del result, exception
 
     # The remaining methods are for executors and unit tests.
 

@@ -103,6 +103,8 @@ process_pool_info = _entry("process_pool_info")
 process_pool_workers = _entry("process_pool_workers")
 process_worker_op = _entry("process_worker_op")
 process_worker_join = _entry("process_worker_join")
+# The C base type of cs_futures.Future (CsFutures.Interop.Bridge.FutureType): the handle and the hot methods.
+FutureBase = _contract.module.FutureBase
 # The cluster's entries (cluster_new...) belong to the runtime-hosted engine: see runtime().
 
 _check_version(get_version())

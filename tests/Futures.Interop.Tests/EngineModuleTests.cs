@@ -46,6 +46,29 @@ public sealed unsafe class EngineModuleTests
     }
 
     [Test]
+    public void FutureBaseKeepsTheHandleAndAnswersFromTheEngine()
+    {
+        using (Py.GIL())
+        {
+            using var module = Module();
+            using var result = Run(
+                "class F(engine.FutureBase):\n" +
+                "    def _result_slow(self, timeout=None): return ('slow', timeout)\n" +
+                "    _exception_slow = _result_slow\n" +
+                "f = F()\n" +
+                "unset = f._h\n" +
+                "f._h = engine.future_new()\n" +
+                "before = [f.done(), f.running(), f.cancelled(), f.result(timeout=2), f.exception(3)]\n" +
+                "engine.future_set(f._h, 0, 'value')\n" + // Outcome.Result
+                "result = [unset, before, [f.done(), f.running(), f.cancelled(), f.result(), f.exception()]]\n" +
+                "engine.handle_free(f._h, 1)\n",
+                module);
+            Assert.That(result.ToString(),
+                Is.EqualTo("[0, [False, False, False, ('slow', 2), ('slow', 3)], [True, False, False, 'value', None]]"));
+        }
+    }
+
+    [Test]
     public void AFutureGoesThroughTheBuiltins()
     {
         using (Py.GIL())

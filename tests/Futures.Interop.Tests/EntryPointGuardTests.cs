@@ -9,7 +9,7 @@ namespace CsFutures.Interop.Tests;
 
 /// <summary>
 /// No .NET exception may cross into native code: the only methods C calls (<c>[UnmanagedCallersOnly]</c>,
-/// found by reflection) are the engine module's, which catch everything, and every entry point they
+/// found by reflection) are the engine module's and its FutureBase type's, which catch everything, and every entry point they
 /// call is called here through its function pointer with arguments that make it fail (a freed handle,
 /// a handle of the wrong type, a Python object that does not convert, a selector out of range). The process must survive; a "py" entry must leave a Python exception
 /// set and return -1 or NULL; a "wait" entry must return <see cref="EntryCode.Failed"/> and
@@ -42,8 +42,12 @@ public sealed unsafe class EntryPointGuardTests
     public void CEntersOnlyThroughTheEngineModuleAndEveryEntryIsAMethod()
     {
         Assert.That(UnmanagedMethods().Select(m => $"{m.DeclaringType!.Name}.{m.Name}"),
-            Is.EquivalentTo(new[] { "NativeEntryPoints.CreateModule", "EngineModule.Call" }),
-            "C calls .NET only through the module's factory and its builtins' one function");
+            Is.EquivalentTo(new[]
+            {
+                "NativeEntryPoints.CreateModule", "EngineModule.Call",
+                "FutureType.Done", "FutureType.Running", "FutureType.Cancelled", "FutureType.ResultMethod", "FutureType.ExceptionMethod",
+            }),
+            "C calls .NET only through the module's factory, its builtins' one function and FutureBase's methods");
         Assert.That(NativeEntryPoints.Entries().Select(e => e.Method), Is.Unique);
         Assert.That(NativeEntryPoints.Entries().Select(e => e.Name), Is.Unique);
         Assert.That(EntryMethods().Select(m => m.DeclaringType), Is.All.EqualTo(typeof(NativeEntryPoints)));

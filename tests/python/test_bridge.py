@@ -199,12 +199,14 @@ class BadHandleTests(unittest.TestCase):
         handle = future._h
         _bridge.handle_free(handle, 0)
         try:
-            with self.assertRaisesRegex(RuntimeError, "does not refer to a live .NET object"):
-                future.done()
-            with self.assertRaisesRegex(RuntimeError, "does not refer to a live .NET object"):
-                future.result(timeout=WAIT)
+            for method in (future.done, future.running, future.cancelled):  # FutureBase's C methods
+                with self.assertRaisesRegex(RuntimeError, "does not refer to a live .NET object"):
+                    method()
+            for method in (future.result, future.exception):
+                with self.assertRaisesRegex(RuntimeError, "does not refer to a live .NET object"):
+                    method(timeout=WAIT)
         finally:
-            future.__dict__["_h"] = None  # its finalizer must not free it again
+            future._h = 0  # its finalizer must not free it again
 
 
 class ContractTests(unittest.TestCase):

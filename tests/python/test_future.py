@@ -3,12 +3,15 @@ import concurrent.futures as std
 import importlib
 import logging
 import re
+import sys
 import threading
 import time
+import types
 import unittest
 from concurrent.futures import _base as std_base, process as std_process, thread as std_thread
 
 import cs_futures
+from cs_futures import _bridge
 from cs_futures import CancelledError, Future, InvalidStateError, TimeoutError
 from cs_futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED, PENDING, RUNNING
 
@@ -402,6 +405,81 @@ class PrivateAttributeTests(unittest.TestCase):
         forced._result = 42
         self.assertEqual(forced.result(timeout=0), 42)
         self.assertEqual(forced._result, 42)
+
+
+class EngineMethodTests(unittest.TestCase):
+    """done(), running(), cancelled(), and result()/exception() of a finished future are C methods
+    of the engine's FutureBase (no Python frame); every other case is CPython's, with its messages."""
+
+    def finished(self, value):
+        future = Future()
+        future.set_result(value)
+        return future
+
+    def test_the_state_queries_and_outcomes_are_the_engines_c_methods(self):
+        self.assertIs(Future.__mro__[1], _bridge.FutureBase)
+        self.assertIn(std.Future, Future.__mro__)
+        for name in ("done", "running", "cancelled", "result", "exception"):
+            self.assertIsInstance(getattr(Future, name), types.MethodDescriptorType, name)
+
+    def test_result_and_exception_take_the_timeout_as_cpythons(self):
+        value = object()
+        future = self.finished(value)
+        for call in (future.result, future.exception):
+            expected = value if call == future.result else None
+            self.assertIs(call(), expected)
+            self.assertIs(call(5), expected)
+            self.assertIs(call(None), expected)
+            self.assertIs(call(timeout=5), expected)
+
+    def test_bad_arguments_get_cpythons_messages(self):
+        ours, theirs = self.finished(1), std.Future()
+        theirs.set_result(1)
+        for name in ("result", "exception"):
+            for args, kwargs in (((1, 2), {}), ((), {"bogus": 1}), ((1,), {"timeout": 1})):
+                with self.assertRaises(TypeError) as expected:
+                    getattr(theirs, name)(*args, **kwargs)
+                with self.assertRaisesRegex(TypeError, "^%s$" % re.escape(str(expected.exception))):
+                    getattr(ours, name)(*args, **kwargs)
+
+    def test_outcomes_keep_their_reference_counts(self):
+        # The C methods return new references: one missing or extra shows here.
+        value, error = object(), ValueError("kept")
+        future, failed = self.finished(value), Future()
+        failed.set_exception(error)
+        counts = sys.getrefcount(value), sys.getrefcount(error)
+        for _ in range(1000):
+            future.result()
+            failed.exception()
+            future.exception()
+        self.assertEqual((sys.getrefcount(value), sys.getrefcount(error)), counts)
+
+    def test_the_slow_cases_raise_as_cpython(self):
+        pending = Future()
+        with self.assertRaises(TimeoutError):
+            pending.result(timeout=0)
+        with self.assertRaises(TimeoutError):
+            pending.exception(0)
+        pending.cancel()
+        with self.assertRaises(CancelledError):
+            pending.result()
+        failed = Future()
+        failed.set_exception(KeyError("k"))
+        with self.assertRaisesRegex(KeyError, "k"):
+            failed.result(timeout=0)
+        self.assertFalse(failed.running() or failed.cancelled())
+
+    def test_a_subclass_can_still_override_them(self):
+        class Mine(Future):
+            def done(self):
+                return "mine"
+
+            def result(self, timeout=None):
+                return ("mine", super().result(timeout))
+
+        future = Mine()
+        future.set_result(3)
+        self.assertEqual((future.done(), future.result()), ("mine", ("mine", 3)))
 
 
 if __name__ == "__main__":

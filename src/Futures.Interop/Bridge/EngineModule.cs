@@ -183,7 +183,8 @@ internal static unsafe class EngineModule
                     return IntPtr.Zero;
                 }
             }
-            if (!AddObject(module, "DESCRIPTION", PyApi.NewString(NativeEntryPoints.Description()))
+            if (!AddObject(module, "FutureBase", FutureType.Create())
+                || !AddObject(module, "DESCRIPTION", PyApi.NewString(NativeEntryPoints.Description()))
                 || !AddObject(module, "VERSION", PyApi.PyLong_FromLongLong(NativeEntryPoints.Version)))
             {
                 PyApi.Py_DecRef(module);

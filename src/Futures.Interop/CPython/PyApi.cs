@@ -58,6 +58,8 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<IntPtr, IntPtr, int> PyType_IsSubtype;
     public static delegate* unmanaged<void*, int, IntPtr> PyModule_Create2;
     public static delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr> PyCFunction_NewEx;
+    public static delegate* unmanaged<void*, IntPtr> PyType_FromSpec;
+    public static delegate* unmanaged<IntPtr, byte*, int> PyUnicode_CompareWithASCIIString;
     public static IntPtr ByteArrayType;
     public static IntPtr LongType;
     public static IntPtr True;
@@ -154,6 +156,8 @@ internal static unsafe class PyApi
         PyType_IsSubtype = (delegate* unmanaged<IntPtr, IntPtr, int>)Get("PyType_IsSubtype");
         PyModule_Create2 = (delegate* unmanaged<void*, int, IntPtr>)Get("PyModule_Create2");
         PyCFunction_NewEx = (delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr>)Get("PyCFunction_NewEx");
+        PyType_FromSpec = (delegate* unmanaged<void*, IntPtr>)Get("PyType_FromSpec");
+        PyUnicode_CompareWithASCIIString = (delegate* unmanaged<IntPtr, byte*, int>)Get("PyUnicode_CompareWithASCIIString");
         ByteArrayType = Get("PyByteArray_Type");
         LongType = Get("PyLong_Type");
         True = Get("_Py_TrueStruct");
