@@ -246,6 +246,10 @@ stage "docs: tests/docs_check.py (README.md at most 200 lines; every relative li
 if python3 tests/docs_check.py >"$LOG/docs.txt" 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 sed 's/^/   /' "$LOG/docs.txt"
 
+stage "docs: tests/docs_programs.py (every fenced block marked 'program' in README.md and docs/*.md runs: Python on ${py313:-python3}, C# as a file-based app)"
+if "${py313:-python3}" tests/docs_programs.py >"$LOG/docs_programs.txt" 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+sed 's/^/   /' "$LOG/docs_programs.txt"
+
 stage "NuGet packages: CsFutures, CsFutures.Cluster and CsFutures.Interop packed, restored from a folder feed by a consumer project outside the repository (private package folder), built and run"
 if bash tests/consumer/run.sh >"$LOG/consumer.txt" 2>&1 && grep -q "^consumer: OK$" "$LOG/consumer.txt"; then
   grep -E "^   CsFutures|^consumer:" "$LOG/consumer.txt"; passed=$((passed + 1))
