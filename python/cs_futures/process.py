@@ -20,8 +20,6 @@ globals().update({name: value for name, value in vars(_std_process).items()
 import functools
 import itertools
 import multiprocessing as mp
-from multiprocessing import context as _context
-from multiprocessing import reduction as _reduction
 import os
 import pickle
 import subprocess
@@ -31,6 +29,7 @@ import weakref
 
 from . import _base
 from . import _bridge
+from . import _descriptors
 from . import _serialize
 from . import _worker
 
@@ -119,125 +118,6 @@ def _decode(kind, data):
     return False, _worker.rebuild_error(*value)
 
 
-class _DescriptorServer:
-    """Hands this process's file descriptors to workers (see ``_worker.SharedFd``): what
-    inheritance does for CPython's workers, for multiprocessing objects passed in initargs. One
-    daemon thread, started on first use, listening in a folder only this user can open.
-
-    Each shared descriptor is a duplicate, kept only while a worker may still ask for it: one in a
-    task's call is handed out once (its worker detaches it when it unpickles the call) and released
-    then, or when the task's future is done without it; one in the initializer stays until the pool
-    is freed (every worker, replacements included, runs the initializer)."""
-
-    def __init__(self):
-        import socket
-        import tempfile
-        self._folder = tempfile.mkdtemp(prefix="csf-fd-")
-        self.address = os.path.join(self._folder, "fds.sock")
-        self._lock = threading.Lock()
-        self._fds = {}  # token -> (duplicate, handed out once)
-        self._tokens = itertools.count()
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(self.address)
-        self._listener.listen()
-        import atexit
-        import shutil
-        atexit.register(shutil.rmtree, self._folder, True)
-        threading.Thread(target=self._serve, name="cs_futures descriptor server", daemon=True).start()
-
-    def share(self, fd, once):
-        """Keep a duplicate of *fd* for workers; return its token."""
-        duplicate = os.dup(fd)
-        with self._lock:
-            token = next(self._tokens)
-            self._fds[token] = (duplicate, once)
-        return token
-
-    def release(self, tokens):
-        """Close the duplicates of *tokens* (those not handed out yet)."""
-        for token in tokens:
-            with self._lock:
-                entry = self._fds.pop(token, None)
-            if entry is not None:
-                os.close(entry[0])
-
-    def open_count(self):
-        with self._lock:
-            return len(self._fds)
-
-    def _serve(self):
-        import socket
-        while True:
-            conn, _ = self._listener.accept()
-            with conn:
-                try:
-                    token = int(conn.makefile("rb").readline())
-                    with self._lock:
-                        fd, once = self._fds[token]
-                        if once:
-                            del self._fds[token]
-                    try:
-                        socket.send_fds(conn, [b"f"], [fd])
-                    finally:
-                        if once:
-                            os.close(fd)
-                except (OSError, ValueError, KeyError):
-                    pass  # the worker reports the missing descriptor
-
-
-_descriptor_server = None
-_descriptor_server_lock = threading.Lock()
-
-
-def _descriptors():
-    global _descriptor_server
-    with _descriptor_server_lock:
-        if _descriptor_server is None:
-            _descriptor_server = _DescriptorServer()
-        return _descriptor_server
-
-
-class _SpawningPopen:
-    """Stands in for multiprocessing's spawning Popen while calls and the initializer are pickled,
-    so that multiprocessing objects pickle as they do for CPython's spawned workers: locks and
-    semaphores by name, pipes and shared memory through the descriptor server. (CPython accepts
-    them only in initargs; here task arguments may carry them too.) One per pickling: it keeps the
-    tokens of the descriptors it shared, for their release."""
-
-    def __init__(self, once):
-        self._once = once
-        self.tokens = []
-
-    def duplicate_for_child(self, fd):
-        return fd
-
-    def DupFd(self, fd):
-        server = _descriptors()
-        token = server.share(fd, self._once)
-        self.tokens.append(token)
-        return _worker.SharedFd(server.address, token)
-
-
-def _dumps_spawning(obj, once):
-    """Pickle a call (*once*: each descriptor in it is handed out once) or the initializer as
-    multiprocessing pickles for a spawned child; return (bytes, tokens of the descriptors shared)."""
-    popen = _SpawningPopen(once)
-    _context.set_spawning_popen(popen)
-    try:
-        return _serialize.dumps(obj, _reduction.ForkingPickler._extra_reducers), popen.tokens
-    except BaseException:
-        if popen.tokens:
-            _descriptor_server.release(popen.tokens)
-        raise
-    finally:
-        _context.set_spawning_popen(None)
-
-
-def _release_descriptors(tokens):
-    """A done callback: the task's descriptors that its worker never asked for are closed."""
-    return lambda future: _descriptor_server.release(tokens)
-
-
 _pool_counter = itertools.count().__next__
 
 
@@ -255,8 +135,8 @@ class _Pool:
         handle, self.h = self.h, None
         if handle and not _bridge.forked:
             _free(handle, 0)
-        if self.tokens and _descriptor_server is not None:
-            _descriptor_server.release(self.tokens)
+        if self.tokens:
+            _descriptors.release(self.tokens)
 
 
 class _WorkerProcess:
@@ -473,7 +353,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
 
     def _start(self):
         """Create the .NET pool (at the first submit, as CPython starts its machinery then)."""
-        initializer, tokens = (None, ()) if self._initializer is None else _dumps_spawning(
+        initializer, tokens = (None, ()) if self._initializer is None else _descriptors.dumps_spawning(
             (self._initializer, self._initargs), once=False)
         config = _worker_config(
             self._max_workers, initializer, max_tasks_per_child=self._max_tasks_per_child,
@@ -483,7 +363,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             self._pool = _Pool(_bridge.process_pool_new(config, _decode), tokens)
         except BaseException:
             if tokens:
-                _descriptor_server.release(tokens)
+                _descriptors.release(tokens)
             raise
         _pools.add(self._pool)
         if self._force_shutting_down_flag:
@@ -526,7 +406,7 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                 _bridge.check_process()
             pool = self._pool or self._start()
             try:
-                payload, tokens = _dumps_spawning((fn, args, kwargs), once=True)
+                payload, tokens = _descriptors.dumps_spawning((fn, args, kwargs), once=True)
             except Exception as exc:
                 # CPython counts the call in submit (it may start a worker for it) and reports that
                 # it cannot be pickled through its future: an empty payload tells the engine to count
@@ -541,10 +421,10 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
                     _bridge.process_pool_submit(pool.h, payload, 0.0))
             except BaseException:
                 if tokens:
-                    _descriptor_server.release(tokens)
+                    _descriptors.release(tokens)
                 raise
             if tokens:
-                future.add_done_callback(_release_descriptors(tokens))
+                future.add_done_callback(_descriptors.release_when_done(tokens))
             return future
 
     submit.__doc__ = _base.Executor.submit.__doc__

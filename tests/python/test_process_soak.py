@@ -15,7 +15,7 @@ from .support import run_child
 PRELUDE = textwrap.dedent("""
     import gc, json, multiprocessing, os, sys
     from cs_futures import ProcessPoolExecutor
-    from cs_futures import process as cs_process
+    from cs_futures import _descriptors as cs_descriptors
     from tests.python import proc_tasks as tasks
 
     def open_fds():
@@ -72,7 +72,7 @@ class DescriptorBoundTests(unittest.TestCase):
             for i in range(40):
                 assert executor.submit(tasks.put_into, queue, i).result(timeout=60) == i
             got = sorted(queue.get(timeout=60) for _ in range(40))
-            held = cs_process._descriptor_server.open_count()
+            held = cs_descriptors.server().open_count()
             executor.shutdown(wait=True)
             gc.collect()
             report(before=before, after=open_fds(), held=held, got=got == list(range(40)))
@@ -92,12 +92,12 @@ class DescriptorBoundTests(unittest.TestCase):
             blocker = executor.submit(tasks.block, "done")
             assert started.wait(60)
             queued = [executor.submit(tasks.put_into, queue, i) for i in range(5)]
-            held_while_queued = cs_process._descriptor_server.open_count()
+            held_while_queued = cs_descriptors.server().open_count()
             cancelled = [f.cancel() for f in queued]
             release.set()
             blocker.result(timeout=60)
             executor.shutdown(wait=True)
-            held_after = cs_process._descriptor_server.open_count()
+            held_after = cs_descriptors.server().open_count()
             report(queued=held_while_queued, cancelled=all(cancelled), after=held_after)
         """)
         self.assertTrue(report["cancelled"], report)
@@ -111,12 +111,12 @@ class DescriptorBoundTests(unittest.TestCase):
                                            initializer=tasks.init_queue, initargs=(queue,))
             values = [executor.submit(tasks.put_in_queue, i).result(timeout=60) for i in range(5)]
             seen = [queue.get(timeout=60) for _ in range(10)]      # 5 inits and 5 values
-            held_while_open = cs_process._descriptor_server.open_count()
+            held_while_open = cs_descriptors.server().open_count()
             executor.shutdown(wait=True)
             del executor
             gc.collect()
             report(values=values, inits=sum(1 for v in seen if v[0] == "init"),
-                   held=held_while_open, after=cs_process._descriptor_server.open_count())
+                   held=held_while_open, after=cs_descriptors.server().open_count())
         """)
         self.assertEqual(report["values"], list(range(5)), report)
         self.assertEqual(report["inits"], 5, report)
