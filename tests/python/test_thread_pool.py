@@ -138,6 +138,45 @@ class ResultTests(unittest.TestCase):
             thread.join(WAIT)
 
 
+class ReleaseTests(unittest.TestCase):
+    """The engine holds a call's function and arguments only until the call ran, was refused or was
+    dropped with its pool's queue: nothing is kept alive, nothing released twice."""
+
+    def test_a_refused_call_releases_its_arguments(self):
+        arg = object()
+        before = sys.getrefcount(arg)
+        pool = ThreadPoolExecutor(1)
+        pool.shutdown()
+        for _ in range(100):
+            with self.assertRaises(RuntimeError):
+                pool.submit(id, arg)
+        self.assertEqual(sys.getrefcount(arg), before)
+
+    def test_calls_cancelled_in_the_queue_release_their_arguments(self):
+        arg = object()
+        before = sys.getrefcount(arg)
+        gate = threading.Event()
+        pool = ThreadPoolExecutor(1)
+        pool.submit(gate.wait, WAIT)
+        queued = [pool.submit(id, arg) for _ in range(100)]
+        pool.shutdown(wait=False, cancel_futures=True)
+        gate.set()
+        pool.shutdown(wait=True)
+        self.assertTrue(all(f.cancelled() for f in queued))
+        # Dropped by the pool: released by the next .NET thread that takes the GIL.
+        with ThreadPoolExecutor(1) as other:
+            other.submit(int).result(timeout=WAIT)
+        self.assertEqual(sys.getrefcount(arg), before)
+
+    def test_a_call_that_ran_releases_its_arguments(self):
+        arg = object()
+        before = sys.getrefcount(arg)
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(id, arg) for _ in range(100)]:
+                future.result(timeout=WAIT)
+        self.assertEqual(sys.getrefcount(arg), before)
+
+
 class ThreadNameTests(unittest.TestCase):
     def test_prefix_names_inside_tasks(self):
         barrier = threading.Barrier(3, timeout=WAIT)

@@ -9,13 +9,16 @@ namespace CsFutures.Interop.Bridge;
 /// that was freed, freed twice, or never issued is recognised: <see cref="Get{T}"/> throws
 /// <see cref="ObjectDisposedException"/> (Python sees a <c>RuntimeError</c>) instead of reading
 /// freed memory. <see cref="New"/> and <see cref="Free"/> take a lock; <see cref="Get{T}"/> does
-/// not (one array read and one comparison). Each slot holds an immutable entry, so a reader never
-/// sees a target paired with another handle's number.
+/// not: it reads the slot's handle number, its target, then the number again, and takes the target only
+/// when both reads give the handle asked for, so it never pairs a target with another handle's number
+/// (a writer publishes the number after the target, and clears the number before the target). A slot is
+/// a struct in the array, not an object, so a handle costs no allocation: one per task otherwise, which
+/// the .NET GC then walks while the task's future lives.
 /// </remarks>
 internal static class Handles
 {
     private static readonly Lock s_lock = new();
-    private static Entry?[] s_slots = new Entry?[256];
+    private static Slot[] s_slots = new Slot[256];
     private static readonly Stack<int> s_free = new();
     // Objects with more than one live handle (copy.copy): how many handles beyond the first.
     private static readonly Dictionary<object, int> s_extra = new(ReferenceEqualityComparer.Instance);
@@ -32,7 +35,7 @@ internal static class Handles
             {
                 if (s_used == s_slots.Length)
                 {
-                    var grown = new Entry?[s_slots.Length * 2];
+                    var grown = new Slot[s_slots.Length * 2];
                     Array.Copy(s_slots, grown, s_slots.Length);
                     Volatile.Write(ref s_slots, grown);
                 }
@@ -44,7 +47,9 @@ internal static class Handles
                 sequence = s_sequence = 1;
             }
             long value = ((long)sequence << 32) | (uint)(index + 1);
-            Volatile.Write(ref s_slots[index], new Entry(target, value));
+            ref Slot slot = ref s_slots[index];
+            slot.Target = target;
+            Volatile.Write(ref slot.Handle, value); // after the target: a reader that sees the number sees it
             return (IntPtr)value;
         }
     }
@@ -66,10 +71,15 @@ internal static class Handles
     {
         long value = (long)handle;
         long index = (value & 0xffffffffL) - 1;
-        Entry?[] slots = Volatile.Read(ref s_slots);
-        if ((ulong)index < (ulong)slots.Length && Volatile.Read(ref slots[index]) is { } entry && entry.Handle == value)
+        Slot[] slots = Volatile.Read(ref s_slots);
+        if ((ulong)index < (ulong)slots.Length)
         {
-            return entry.Target;
+            ref Slot slot = ref slots[index];
+            if (Volatile.Read(ref slot.Handle) == value && Volatile.Read(ref slot.Target) is { } target
+                && Volatile.Read(ref slot.Handle) == value)
+            {
+                return target;
+            }
         }
         throw Invalid(handle);
     }
@@ -97,23 +107,26 @@ internal static class Handles
         long index = (value & 0xffffffffL) - 1;
         lock (s_lock)
         {
-            if ((ulong)index >= (ulong)s_used || s_slots[index] is not { } entry || entry.Handle != value)
+            if ((ulong)index >= (ulong)s_used || s_slots[index].Handle != value)
             {
                 throw Invalid(handle);
             }
-            Volatile.Write(ref s_slots[index], null);
+            ref Slot slot = ref s_slots[index];
+            object target = slot.Target!;
+            Volatile.Write(ref slot.Handle, 0); // before the target: a reader that saw the number rereads it
+            slot.Target = null;
             s_free.Push((int)index);
-            if (!s_extra.TryGetValue(entry.Target, out int extra))
+            if (!s_extra.TryGetValue(target, out int extra))
             {
                 return true;
             }
             if (extra == 1)
             {
-                s_extra.Remove(entry.Target);
+                s_extra.Remove(target);
             }
             else
             {
-                s_extra[entry.Target] = extra - 1;
+                s_extra[target] = extra - 1;
             }
             return false;
         }
@@ -135,5 +148,10 @@ internal static class Handles
         null,
         $"cs_futures: handle 0x{(long)handle:x} does not refer to a live .NET object (it was freed, or never issued)");
 
-    private sealed record Entry(object Target, long Handle);
+    /// <summary>A slot of the table: its target and its handle number (0: free).</summary>
+    private struct Slot
+    {
+        public object? Target;
+        public long Handle;
+    }
 }

@@ -101,8 +101,18 @@ public static unsafe partial class NativeEntryPoints
     {
         try
         {
+            var executor = Handles.Get<Executor>(handle);
             var future = new Future<PyRef>();
-            Handles.Get<Executor>(handle).SubmitWorkItem(new PythonCallWorkItem(future, fn, args, PyApi.NullIfNone(kwargs)));
+            var item = new PythonCallWorkItem(future, fn, args, PyApi.NullIfNone(kwargs));
+            try
+            {
+                executor.SubmitWorkItem(item);
+            }
+            catch
+            {
+                item.Release(); // refused (shut down, broken): it holds its references until run or dropped
+                throw;
+            }
             return Handles.New(future);
         }
         catch (Exception ex)

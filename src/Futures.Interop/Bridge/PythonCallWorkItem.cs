@@ -6,24 +6,36 @@ namespace CsFutures.Interop.Bridge;
 /// <summary>
 /// Python's <c>fn(*args, **kwargs)</c> as an engine work item: CPython's <c>_WorkItem</c>. The GIL is
 /// held only while Python runs; the callable and its arguments are released as soon as it ran (or was
-/// cancelled). The result becomes the future's <see cref="PyRef"/>; a raised exception becomes a
-/// <see cref="PythonRaisedException"/> holding the very exception object, traceback included.
+/// cancelled, or dropped by its pool: <see cref="IWorkItem.Discard"/>). The result becomes the future's
+/// <see cref="PyRef"/>; a raised exception becomes a <see cref="PythonRaisedException"/> holding the very
+/// exception object, traceback included.
 /// </summary>
-internal sealed unsafe class PythonCallWorkItem : WorkItem
+/// <remarks>The callable and arguments are kept as raw references, not as <see cref="PyRef"/>s: a
+/// <see cref="PyRef"/> has a finalizer, and two finalizable objects per task cost the .NET GC (which
+/// scans every live finalizable object at each collection) a measurable share of a trivial task. Every
+/// way an item leaves its pool releases them (<see cref="Run"/>, <see cref="IWorkItem.Discard"/>, and
+/// <see cref="Release"/> when the submit itself failed).</remarks>
+internal sealed unsafe class PythonCallWorkItem : WorkItem, IWorkItem
 {
     private readonly Future<PyRef> _future;
-    private PyRef? _fn;
-    private PyRef? _args;
-    private PyRef? _kwargs;
+    private IntPtr _fn;
+    private IntPtr _args;
+    private IntPtr _kwargs;
 
     /// <summary>Takes new references to the borrowed callable, argument tuple and keyword dict
     /// (<paramref name="kwargs"/> may be NULL). The caller holds the GIL.</summary>
     public PythonCallWorkItem(Future<PyRef> future, IntPtr fn, IntPtr args, IntPtr kwargs)
     {
         _future = future;
-        _fn = PyRef.Borrow(fn);
-        _args = PyRef.Borrow(args);
-        _kwargs = kwargs == IntPtr.Zero ? null : PyRef.Borrow(kwargs);
+        PyApi.Py_IncRef(fn);
+        PyApi.Py_IncRef(args);
+        if (kwargs != IntPtr.Zero)
+        {
+            PyApi.Py_IncRef(kwargs);
+        }
+        _fn = fn;
+        _args = args;
+        _kwargs = kwargs;
     }
 
     /// <summary>A task that ran at least this long keeps the GIL for its worker's next task (it slept,
@@ -52,12 +64,9 @@ internal sealed unsafe class PythonCallWorkItem : WorkItem
         long started = Stopwatch.GetTimestamp();
         try
         {
-            IntPtr result = PyApi.PyObject_Call(_fn!.Pointer, _args!.Pointer, _kwargs?.Pointer ?? IntPtr.Zero);
+            IntPtr result = PyApi.PyObject_Call(_fn, _args, _kwargs);
             PyRef? error = result == IntPtr.Zero ? PyErr.Fetch() : null;
-            _fn.Dispose();
-            _args.Dispose();
-            _kwargs?.Dispose();
-            _fn = _args = _kwargs = null;
+            Release();
             if (error is not null)
             {
                 _future.SetException(new PythonRaisedException(error));
@@ -73,11 +82,28 @@ internal sealed unsafe class PythonCallWorkItem : WorkItem
         }
     }
 
+    /// <summary>Releases the callable and its arguments now: the caller holds the GIL (the submit that
+    /// failed after the item was made, or <see cref="Run"/>).</summary>
+    public void Release()
+    {
+        PyApi.Py_DecRef(_fn);
+        PyApi.Py_DecRef(_args);
+        if (_kwargs != IntPtr.Zero)
+        {
+            PyApi.Py_DecRef(_kwargs);
+        }
+        _fn = _args = _kwargs = IntPtr.Zero;
+    }
+
+    /// <summary>The pool dropped the item (cancelled or failed while queued): released by the next
+    /// thread that takes the GIL through the bridge.</summary>
+    void IWorkItem.Discard() => ReleaseLater();
+
     private void ReleaseLater()
     {
-        _fn?.DisposeLater();
-        _args?.DisposeLater();
-        _kwargs?.DisposeLater();
-        _fn = _args = _kwargs = null;
+        PyRef.DecRefLater(_fn);
+        PyRef.DecRefLater(_args);
+        PyRef.DecRefLater(_kwargs);
+        _fn = _args = _kwargs = IntPtr.Zero;
     }
 }

@@ -52,6 +52,16 @@ public sealed class PyRef : IDisposable
 
     /// <summary>Releases the references queued by finalizers and <see cref="DisposeLater"/>. The caller
     /// holds the GIL.</summary>
+    /// <summary>Releases a raw reference (NULL: nothing) on the next thread that takes the GIL through
+    /// the bridge (<see cref="DrainPending"/>), as <see cref="DisposeLater"/> does for a <see cref="PyRef"/>.</summary>
+    internal static void DecRefLater(IntPtr ptr)
+    {
+        if (ptr != IntPtr.Zero)
+        {
+            s_pending.Enqueue(ptr);
+        }
+    }
+
     internal static unsafe void DrainPending()
     {
         if (s_pending.IsEmpty || PyApi.IsFinalizing)
