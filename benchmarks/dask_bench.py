@@ -23,7 +23,8 @@ Rows (executors created and warmed up before the clock starts, except the last):
   start            executor creation to the first result, in a fresh process per side per round
                    (imports excluded; they are reported in the JSON) (s)
 
-Usage: python benchmarks/dask_bench.py [--quick] [--rounds R] [--json FILE]
+Usage: python benchmarks/dask_bench.py [--quick] [--rounds R] [--start-rounds S] [--json FILE]
+A full run is about 3 minutes here (2 CPUs, loaded), --quick under 2.
 Ratio = cluster / dask. Verdict: times (us/task, s) are "ahead" below 0.95x Dask's, "level" up to 1.0x,
 "BEHIND" above; efficiency and throughput are "ahead" above 1.05x, "level" from 0.95x, "BEHIND" below.
 """
@@ -283,21 +284,26 @@ def _fmt(value, unit):
     return f"{value:.2f}"
 
 
-def print_table(results, rounds):
+def print_table(results, rounds, start_rounds):
     header = f"{'workload':<15} {'N':>6} {'cluster':>11} {'dask':>11} {'ratio':>6}  verdict"
     print(header)
     print("-" * len(header))
     for name, row in results.items():
         print(f"{name:<15} {row['n']:>6} {_fmt(row['cluster'], row['unit']):>11} "
               f"{_fmt(row['dask'], row['unit']):>11} {row['ratio']:>6.2f}  {row['verdict']}")
-    print(f"medians of {rounds} rounds; ratio = cluster / dask; us = us/task; efficiency = ideal / measured "
-          f"({WORKERS} workers); start = executor creation to first result, fresh process")
+    imports = results["start"]["import s"]
+    print(f"medians of {rounds} rounds ({start_rounds} for start); ratio = cluster / dask; us = us/task; "
+          f"efficiency = ideal / measured ({WORKERS} workers); start = executor creation to first result, "
+          f"fresh process; the imports before it: cluster {imports['cluster']:.2f} s, "
+          f"dask {imports['dask']:.2f} s")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller N for the per-task rows (3 rounds)")
-    parser.add_argument("--rounds", type=int, help="timed rounds per row (default 5, quick 3; at least 3)")
+    parser.add_argument("--rounds", type=int, help="timed rounds per row (default 3)")
+    parser.add_argument("--start-rounds", type=int,
+                        help="fresh processes per side for the start row (default 5, quick 3)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--start-child", choices=SIDES, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -308,21 +314,22 @@ def main():
     import distributed
     # Dask's GC monitor counts this benchmark's own gc.collect() before each timed section
     logging.getLogger("distributed.utils_perf").setLevel(logging.ERROR)
-    rounds = args.rounds or (3 if args.quick else 5)
+    rounds = args.rounds or 3
+    start_rounds = args.start_rounds or (3 if args.quick else 5)
     load = os.getloadavg()
     print(f"Python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, "
           f"Dask distributed {distributed.__version__}, load average {load[0]:.2f} at start", flush=True)
     t0 = time.monotonic()
     results = run_timed(args, rounds)
-    results["start"] = run_start(args, rounds)
+    results["start"] = run_start(args, start_rounds)
     load_end = os.getloadavg()
-    print_table(results, rounds)
+    print_table(results, rounds, start_rounds)
     print(f"load average {load[0]:.2f} at start, {load_end[0]:.2f} at end (1 min); "
           f"{time.monotonic() - t0:.0f} s in all")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"python": sys.version.split()[0], "dask": distributed.__version__,
-                       "rounds": rounds, "quick": args.quick, "load": [load[0], load_end[0]],
+                       "rounds": rounds, "start_rounds": start_rounds, "quick": args.quick, "load": [load[0], load_end[0]],
                        "rows": results}, f, indent=2)
 
 
