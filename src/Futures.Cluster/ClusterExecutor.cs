@@ -91,6 +91,13 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <summary>Tasks taken back from a live node that never reported them started (its call gave up).</summary>
     public long Reclaimed => _queue.Reclaimed;
 
+    /// <summary>Nodes whose tasks were taken back because they were lost: their connection closed and
+    /// their endpoint refused a new one, or the membership no longer lists them.</summary>
+    public long NodesLost => _queue.NodesLost;
+
+    /// <summary>The last node lost and the evidence (diagnostics), or null.</summary>
+    internal string? LastNodeLost => _queue.LastNodeLost;
+
     /// <summary>Tasks waiting for a node.</summary>
     public int QueuedCount => _queue.QueuedCount;
 
@@ -250,6 +257,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         var token = _stopping.Token;
         IClusterConnection? connection = null;
         ITaskSource? self = null;
+        MembershipWatcher? watcher = null;
         try
         {
             connection = _options.Address is { } address
@@ -258,7 +266,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             var factory = connection.GrainFactory;
             self = factory.CreateObjectReference<ITaskSource>(_queue);
             var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
-            var watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options);
+            watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options);
             while (true)
             {
                 try
@@ -301,6 +309,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         }
         finally
         {
+            watcher?.Dispose();
             _connected.TrySetResult();
             if (connection is not null)
             {

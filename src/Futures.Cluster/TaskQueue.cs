@@ -24,6 +24,8 @@ internal sealed class TaskQueue : ITaskSource
     private long _attemptsLost;
     private long _lostBeforeStart;
     private long _reclaimed;
+    private long _nodesLost;
+    private string? _lastNodeLost;
     private long _done;
     private long _failed;
 
@@ -171,15 +173,27 @@ internal sealed class TaskQueue : ITaskSource
         ClusterTelemetry.Add(ClusterTelemetry.Cancelled, cancelled, Tag);
     }
 
-    /// <summary>The node left the cluster: its tasks go back to the queue (at the front), a started one
-    /// counting an attempt, the others counted apart; past <c>allowedFailures</c> of either kind the
-    /// future fails with <see cref="KilledWorkerException"/>.</summary>
-    internal void NodeLost(string nodeId)
+    /// <summary>Nodes whose tasks were taken back because they were lost (<see cref="NodeLost"/>).</summary>
+    internal long NodesLost => Interlocked.Read(ref _nodesLost);
+
+    /// <summary>The last node lost and why (diagnostics), or null.</summary>
+    internal string? LastNodeLost => Volatile.Read(ref _lastNodeLost);
+
+    /// <summary>The node left the cluster (<paramref name="why"/>: the evidence): its tasks go back to
+    /// the queue (at the front), a started one counting an attempt, the others counted apart; past
+    /// <c>allowedFailures</c> of either kind the future fails with <see cref="KilledWorkerException"/>.
+    /// A result the node sends later is dropped as late.</summary>
+    internal void NodeLost(string nodeId, string why = "lost")
     {
         var failed = new List<ClusterTask>();
         long lost = 0;
         lock (_lock)
         {
+            if (_assigned.Values.Any(t => t.Node == nodeId))
+            {
+                _nodesLost++;
+                _lastNodeLost = $"{nodeId}: {why}";
+            }
             foreach (var task in _assigned.Values.Where(t => t.Node == nodeId).OrderByDescending(t => t.Id).ToList())
             {
                 _assigned.Remove(task.Id);
