@@ -95,6 +95,23 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// their endpoint refused a new one, or the membership no longer lists them.</summary>
     public long NodesLost => _queue.NodesLost;
 
+    /// <summary>Actions of the executor's watchdog: registrations made again because work was queued
+    /// while nodes idled, tasks taken back from nodes that reported holding none, a stall given up (its
+    /// futures failed with <see cref="ClusterUnavailableException"/>).</summary>
+    public long WatchdogActions => _queue.WatchdogActions;
+
+    private void Log(string line)
+    {
+        try
+        {
+            _options.Log?.Invoke($"{Name}: {line}");
+        }
+        catch (Exception)
+        {
+            // A failing log never stops the executor.
+        }
+    }
+
     /// <summary>The last node lost and the evidence (diagnostics), or null.</summary>
     internal string? LastNodeLost => _queue.LastNodeLost;
 
@@ -266,7 +283,10 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             var factory = connection.GrainFactory;
             self = factory.CreateObjectReference<ITaskSource>(_queue);
             var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
-            watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options);
+            watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options, Log);
+            var registered = self;
+            var watchdog = new Watchdog(_queue, factory.GetGrain<Dashboard.INodeStatsGrain>(Dashboard.NodeStatsGrain.Key),
+                () => directory.Register(_id, registered, _queue.Stats()), Log);
             while (true)
             {
                 try
@@ -293,6 +313,11 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
                 if (await watcher.PollAsync(token).ConfigureAwait(false) is { } lost)
                 {
                     Break(lost);
+                    return;
+                }
+                if (await watchdog.CheckAsync(token).ConfigureAwait(false) is { } stalled)
+                {
+                    Break(stalled);
                     return;
                 }
                 await Task.Delay(_options.MembershipPollInterval, token).ConfigureAwait(false);

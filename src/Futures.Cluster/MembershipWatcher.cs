@@ -35,8 +35,11 @@ internal sealed class MembershipWatcher : IDisposable
     private DateTime _lastAnswer = DateTime.UtcNow;
     private long _lastLossTicks;
 
-    internal MembershipWatcher(IMembershipView membership, TaskQueue queue, ClusterExecutorOptions options)
+    private readonly Action<string> _log;
+
+    internal MembershipWatcher(IMembershipView membership, TaskQueue queue, ClusterExecutorOptions options, Action<string>? log = null)
     {
+        _log = log ?? (_ => { });
         _membership = membership;
         _queue = queue;
         _options = options;
@@ -47,6 +50,7 @@ internal sealed class MembershipWatcher : IDisposable
     private void OnConnectionLost(string node, string why)
     {
         Volatile.Write(ref _lastLossTicks, DateTime.UtcNow.Ticks);
+        _log($"node {node} lost: {why}");
         _queue.NodeLost(node, why);
     }
 
@@ -89,7 +93,9 @@ internal sealed class MembershipWatcher : IDisposable
             if (_seenActive.Contains(node) || now - first > UnseenGrace)
             {
                 Volatile.Write(ref _lastLossTicks, now.Ticks);
-                _queue.NodeLost(node, _seenActive.Contains(node) ? "the membership no longer lists it active" : $"it was never seen active in {UnseenGrace.TotalSeconds:F0} s");
+                string why = _seenActive.Contains(node) ? "the membership no longer lists it active" : $"it was never seen active in {UnseenGrace.TotalSeconds:F0} s";
+                _log($"node {node} lost: {why}");
+                _queue.NodeLost(node, why);
                 _firstHolding.Remove(node);
             }
         }

@@ -75,6 +75,12 @@ public sealed partial class ClusterExecutorTests
             $"{detected.Result.TotalSeconds:F2} s after the SIGKILL ({executor.LastNodeLost}), last result {last.TotalSeconds:F1} s after it; nodes lost {executor.NodesLost}, " +
             $"attempts lost {executor.AttemptsLost}, lost before start {executor.LostBeforeStart}, reclaimed {executor.Reclaimed}, " +
             $"late results dropped {executor.LateResultsDropped}");
+        foreach (var node in _nodes.Where(n => n != victim))
+        {
+            TestContext.Out.WriteLine($"survivor {node.NodeId}:\n  " + string.Join("\n  ", node.Output.Split('\n')
+                .Where(l => l.Contains("result(s)", StringComparison.Ordinal) || l.Contains("pulling", StringComparison.Ordinal)
+                    || l.Contains("directory", StringComparison.Ordinal) || l.StartsWith("node ", StringComparison.Ordinal)).TakeLast(15)));
+        }
         Assert.That(last, Is.LessThan(DetectionBound), "the killed node's tasks ran again elsewhere in time");
         Assert.That(executor.NodesLost, Is.GreaterThanOrEqualTo(1), "the killed node's tasks were taken back");
         Assert.That(executor.Broken, Is.Null);
