@@ -183,7 +183,11 @@ internal sealed class TaskQueue : ITaskSource
     /// nodes that no longer hold them, a stall given up).</summary>
     internal long WatchdogActions => Interlocked.Read(ref _watchdogActions);
 
-    internal void CountWatchdogAction() => Interlocked.Increment(ref _watchdogActions);
+    internal void CountWatchdogAction()
+    {
+        Interlocked.Increment(ref _watchdogActions);
+        ClusterTelemetry.Add(ClusterTelemetry.WatchdogActions, 1, Tag);
+    }
 
     /// <summary>Takes back the tasks assigned to <paramref name="nodeId"/> before
     /// <paramref name="assignedBefore"/> (the node reports holding none): back to the front of the queue,
@@ -205,6 +209,7 @@ internal sealed class TaskQueue : ITaskSource
             {
                 Signal();
             }
+            ClusterTelemetry.Add(ClusterTelemetry.Reclaimed, orphans.Count, Tag);
             return orphans.Count;
         }
     }
@@ -229,6 +234,7 @@ internal sealed class TaskQueue : ITaskSource
             {
                 _nodesLost++;
                 _lastNodeLost = $"{nodeId}: {why}";
+                ClusterTelemetry.Add(ClusterTelemetry.NodesLost, 1, Tag);
             }
             foreach (var task in _assigned.Values.Where(t => t.Node == nodeId).OrderByDescending(t => t.Id).ToList())
             {
@@ -272,6 +278,7 @@ internal sealed class TaskQueue : ITaskSource
             {
                 Signal();
             }
+            ClusterTelemetry.Add(ClusterTelemetry.Reclaimed, stale.Count, Tag);
         }
     }
 
