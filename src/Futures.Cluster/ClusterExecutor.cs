@@ -9,7 +9,9 @@ namespace CsFutures.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>Failures: the executor reads the cluster's membership itself (Orleans does not fail calls to a
-/// silo killed with SIGKILL before its 30 s response timeout). When a node leaves, its tasks go back to
+/// silo killed with SIGKILL before its 30 s response timeout), and does not wait for Orleans' probes
+/// when a node's connection closed and its endpoint refuses a new one (<see cref="NodeConnections"/>).
+/// A watchdog (<see cref="Watchdog"/>) checks that queued work progresses. When a node leaves, its tasks go back to
 /// the queue: those it had reported started count an attempt, the others are counted apart; the
 /// <c>AllowedFailures + 1</c>-th loss of either kind fails the future with
 /// <see cref="KilledWorkerException"/>. A worker process dying inside a live node counts an attempt too.
