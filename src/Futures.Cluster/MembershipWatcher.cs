@@ -31,7 +31,7 @@ internal sealed class MembershipWatcher : IDisposable
     private readonly ClusterExecutorOptions _options;
     private readonly HashSet<string> _seenActive = [];
     private readonly Dictionary<string, DateTime> _firstHolding = [];
-    private readonly NodeConnections _connections;
+    private readonly NodeConnections? _connections;
     private DateTime _lastAnswer = DateTime.UtcNow;
     private long _lastLossTicks;
 
@@ -43,7 +43,9 @@ internal sealed class MembershipWatcher : IDisposable
         _membership = membership;
         _queue = queue;
         _options = options;
-        _connections = new NodeConnections(OnConnectionLost);
+        // Not under TLS: the nodes' TLS layer closes a connection that makes no handshake after 10 s and
+        // logs a warning each time; those clusters are left to the membership.
+        _connections = options.TlsCertificate is null ? new NodeConnections(OnConnectionLost) : null;
     }
 
     // A closed connection is evidence: the node's tasks go back to the queue now, not after Orleans' probes.
@@ -78,7 +80,7 @@ internal sealed class MembershipWatcher : IDisposable
         _seenActive.UnionWith(active);
         var now = DateTime.UtcNow;
         var holding = _queue.NodesHoldingTasks();
-        _connections.Watch(active.Concat(holding));
+        _connections?.Watch(active.Concat(holding));
         foreach (var node in _firstHolding.Keys.Where(n => !holding.Contains(n)).ToList())
         {
             _firstHolding.Remove(node);
@@ -102,5 +104,5 @@ internal sealed class MembershipWatcher : IDisposable
         return null;
     }
 
-    public void Dispose() => _connections.Dispose();
+    public void Dispose() => _connections?.Dispose();
 }

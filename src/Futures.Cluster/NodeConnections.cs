@@ -15,11 +15,17 @@ namespace CsFutures.Cluster;
 /// reach (a firewall, another network: timeouts, unreachable hosts, or a refusal from the start) is
 /// no evidence; those nodes are left to the membership. A frozen node (SIGSTOP) keeps its sockets
 /// open and is left to the membership too. A late result from a node wrongly taken for dead would be
-/// dropped as late, so each future still completes once.</remarks>
+/// dropped as late, so each future still completes once. Not used under TLS (the nodes' TLS layer
+/// closes a connection without a handshake after 10 s, with a warning), and a node that closes the
+/// idle connection while alive more than twice is no longer watched: both are left to the membership.</remarks>
 internal sealed class NodeConnections : IDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>Connections closed by a node that then accepted a new one (alive, closing idle
+    /// connections) before the node is no longer watched.</summary>
+    private const int MaxClosedByPeer = 2;
 
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _watched = new();
     private readonly Action<string, string> _dead;
@@ -76,6 +82,7 @@ internal sealed class NodeConnections : IDisposable
     private async Task WatchAsync(string node, IPEndPoint endpoint, CancellationToken token)
     {
         bool accepted = false;
+        int closedByPeer = 0;
         var buffer = new byte[64];
         try
         {
@@ -97,6 +104,12 @@ internal sealed class NodeConnections : IDisposable
                 {
                     await Task.Delay(RetryDelay, token).ConfigureAwait(false); // no evidence either way
                     continue;
+                }
+                if (accepted && ++closedByPeer > MaxClosedByPeer)
+                {
+                    // The node is alive and its listener closes idle connections (each close may be logged
+                    // there): this node is left to the membership.
+                    return;
                 }
                 accepted = true;
                 try
