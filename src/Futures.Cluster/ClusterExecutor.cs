@@ -9,7 +9,9 @@ namespace CsFutures.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>Failures: the executor reads the cluster's membership itself (Orleans does not fail calls to a
-/// silo killed with SIGKILL before its 30 s response timeout). When a node leaves, its tasks go back to
+/// silo killed with SIGKILL before its 30 s response timeout), and does not wait for Orleans' probes
+/// when a node's connection closed and its endpoint refuses a new one (<see cref="NodeConnections"/>).
+/// A watchdog (<see cref="Watchdog"/>) checks that queued work progresses. When a node leaves, its tasks go back to
 /// the queue: those it had reported started count an attempt, the others are counted apart; the
 /// <c>AllowedFailures + 1</c>-th loss of either kind fails the future with
 /// <see cref="KilledWorkerException"/>. A worker process dying inside a live node counts an attempt too.
@@ -90,6 +92,30 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>Tasks taken back from a live node that never reported them started (its call gave up).</summary>
     public long Reclaimed => _queue.Reclaimed;
+
+    /// <summary>Nodes whose tasks were taken back because they were lost: their connection closed and
+    /// their endpoint refused a new one, or the membership no longer lists them.</summary>
+    public long NodesLost => _queue.NodesLost;
+
+    /// <summary>Actions of the executor's watchdog: registrations made again because work was queued
+    /// while nodes idled, tasks taken back from nodes that reported holding none, a stall given up (its
+    /// futures failed with <see cref="ClusterUnavailableException"/>).</summary>
+    public long WatchdogActions => _queue.WatchdogActions;
+
+    private void Log(string line)
+    {
+        try
+        {
+            _options.Log?.Invoke($"{Name}: {line}");
+        }
+        catch (Exception)
+        {
+            // A failing log never stops the executor.
+        }
+    }
+
+    /// <summary>The last node lost and the evidence (diagnostics), or null.</summary>
+    internal string? LastNodeLost => _queue.LastNodeLost;
 
     /// <summary>Tasks waiting for a node.</summary>
     public int QueuedCount => _queue.QueuedCount;
@@ -250,6 +276,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         var token = _stopping.Token;
         IClusterConnection? connection = null;
         ITaskSource? self = null;
+        MembershipWatcher? watcher = null;
         try
         {
             connection = _options.Address is { } address
@@ -258,7 +285,10 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             var factory = connection.GrainFactory;
             self = factory.CreateObjectReference<ITaskSource>(_queue);
             var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
-            var watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options);
+            watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options, Log);
+            var registered = self;
+            var watchdog = new Watchdog(_queue, factory.GetGrain<Dashboard.INodeStatsGrain>(Dashboard.NodeStatsGrain.Key),
+                () => directory.Register(_id, registered, _queue.Stats()), Log);
             while (true)
             {
                 try
@@ -287,6 +317,11 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
                     Break(lost);
                     return;
                 }
+                if (await watchdog.CheckAsync(token).ConfigureAwait(false) is { } stalled)
+                {
+                    Break(stalled);
+                    return;
+                }
                 await Task.Delay(_options.MembershipPollInterval, token).ConfigureAwait(false);
             }
         }
@@ -301,6 +336,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         }
         finally
         {
+            watcher?.Dispose();
             _connected.TrySetResult();
             if (connection is not null)
             {

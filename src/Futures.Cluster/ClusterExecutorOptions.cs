@@ -64,6 +64,11 @@ public sealed class ClusterExecutorOptions
     /// names are not checked). See <see cref="TlsCertificate"/>.</summary>
     public string? TlsCa { get; init; }
 
+    /// <summary>Where the executor logs its decisions, one line each: nodes lost and the evidence, the
+    /// watchdog's actions (<see cref="ClusterExecutor.WatchdogActions"/>). Null, the default: not logged
+    /// (still counted).</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>How long the executor tries to reach a gateway before it gives up: then every pending
     /// future fails with <see cref="ClusterUnavailableException"/> (its message names the likely cause, e.g.
     /// TLS certificates) and the executor is broken. Default 30 s; null retries until shutdown (tasks

@@ -60,6 +60,18 @@ public static class ClusterTelemetry
         /// <summary>Counter: results from a node no longer holding their task, dropped.</summary>
         public const string LateResultsDropped = "csfutures.cluster.results.late_dropped";
 
+        /// <summary>Counter: nodes whose tasks were taken back because they were lost (their connection
+        /// closed and their endpoint refused a new one, or the membership no longer lists them).</summary>
+        public const string NodesLost = "csfutures.cluster.nodes.lost";
+
+        /// <summary>Counter: tasks taken back from a live node without an attempt counted (never
+        /// reported started, or held by a node that reports holding none).</summary>
+        public const string Reclaimed = "csfutures.cluster.tasks.reclaimed";
+
+        /// <summary>Counter: actions of the executor's watchdog (a registration made again, tasks taken
+        /// back from a node that holds none, a stall given up).</summary>
+        public const string WatchdogActions = "csfutures.cluster.watchdog.actions";
+
         /// <summary>Observable gauge: tasks waiting for a node.</summary>
         public const string QueueLength = "csfutures.cluster.queue.length";
 
@@ -78,6 +90,10 @@ public static class ClusterTelemetry
     internal static readonly Counter<long> Cancelled = Meter.CreateCounter<long>(Names.Cancelled, "{task}", "Cluster tasks cancelled before a node took them");
     internal static readonly Counter<long> AttemptsLost = Meter.CreateCounter<long>(Names.AttemptsLost, "{attempt}", "Started attempts lost with their node or worker");
     internal static readonly Counter<long> LateResultsDropped = Meter.CreateCounter<long>(Names.LateResultsDropped, "{result}", "Results from a node no longer holding their task");
+
+    internal static readonly Counter<long> NodesLost = Meter.CreateCounter<long>(Names.NodesLost, "{node}", "Nodes whose tasks were taken back because they were lost");
+    internal static readonly Counter<long> Reclaimed = Meter.CreateCounter<long>(Names.Reclaimed, "{task}", "Tasks taken back from a live node without an attempt counted");
+    internal static readonly Counter<long> WatchdogActions = Meter.CreateCounter<long>(Names.WatchdogActions, "{action}", "Actions of the cluster executor's watchdog");
 
     private static readonly List<WeakReference<TaskQueue>> s_live = [];
 

@@ -24,6 +24,10 @@ internal sealed class TaskQueue : ITaskSource
     private long _attemptsLost;
     private long _lostBeforeStart;
     private long _reclaimed;
+    private long _nodesLost;
+    private long _lastTakeTicks = DateTime.UtcNow.Ticks;
+    private long _watchdogActions;
+    private string? _lastNodeLost;
     private long _done;
     private long _failed;
 
@@ -171,15 +175,67 @@ internal sealed class TaskQueue : ITaskSource
         ClusterTelemetry.Add(ClusterTelemetry.Cancelled, cancelled, Tag);
     }
 
-    /// <summary>The node left the cluster: its tasks go back to the queue (at the front), a started one
-    /// counting an attempt, the others counted apart; past <c>allowedFailures</c> of either kind the
-    /// future fails with <see cref="KilledWorkerException"/>.</summary>
-    internal void NodeLost(string nodeId)
+    /// <summary>When a node last called <see cref="Take"/> (any node): a node with free workers that
+    /// pulls from this executor calls it at least every <c>hold</c>.</summary>
+    internal DateTime LastTake => new(Interlocked.Read(ref _lastTakeTicks), DateTimeKind.Utc);
+
+    /// <summary>Actions of the executor's <see cref="Watchdog"/> (re-registrations, tasks taken back from
+    /// nodes that no longer hold them, a stall given up).</summary>
+    internal long WatchdogActions => Interlocked.Read(ref _watchdogActions);
+
+    internal void CountWatchdogAction()
+    {
+        Interlocked.Increment(ref _watchdogActions);
+        ClusterTelemetry.Add(ClusterTelemetry.WatchdogActions, 1, Tag);
+    }
+
+    /// <summary>Takes back the tasks assigned to <paramref name="nodeId"/> before
+    /// <paramref name="assignedBefore"/> (the node reports holding none): back to the front of the queue,
+    /// counted in <see cref="Reclaimed"/>, no attempt counted; a result the node still sends is dropped.</summary>
+    internal int ReclaimFromNode(string nodeId, DateTime assignedBefore)
+    {
+        lock (_lock)
+        {
+            var orphans = _assigned.Values.Where(t => t.Node == nodeId && t.AssignedAt < assignedBefore).OrderByDescending(t => t.Id).ToList();
+            foreach (var task in orphans)
+            {
+                _assigned.Remove(task.Id);
+                task.Node = null;
+                task.Started = false;
+                _queue.AddFirst(task);
+                _reclaimed++;
+            }
+            if (orphans.Count > 0)
+            {
+                Signal();
+            }
+            ClusterTelemetry.Add(ClusterTelemetry.Reclaimed, orphans.Count, Tag);
+            return orphans.Count;
+        }
+    }
+
+    /// <summary>Nodes whose tasks were taken back because they were lost (<see cref="NodeLost"/>).</summary>
+    internal long NodesLost => Interlocked.Read(ref _nodesLost);
+
+    /// <summary>The last node lost and why (diagnostics), or null.</summary>
+    internal string? LastNodeLost => Volatile.Read(ref _lastNodeLost);
+
+    /// <summary>The node left the cluster (<paramref name="why"/>: the evidence): its tasks go back to
+    /// the queue (at the front), a started one counting an attempt, the others counted apart; past
+    /// <c>allowedFailures</c> of either kind the future fails with <see cref="KilledWorkerException"/>.
+    /// A result the node sends later is dropped as late.</summary>
+    internal void NodeLost(string nodeId, string why = "lost")
     {
         var failed = new List<ClusterTask>();
         long lost = 0;
         lock (_lock)
         {
+            if (_assigned.Values.Any(t => t.Node == nodeId))
+            {
+                _nodesLost++;
+                _lastNodeLost = $"{nodeId}: {why}";
+                ClusterTelemetry.Add(ClusterTelemetry.NodesLost, 1, Tag);
+            }
             foreach (var task in _assigned.Values.Where(t => t.Node == nodeId).OrderByDescending(t => t.Id).ToList())
             {
                 _assigned.Remove(task.Id);
@@ -222,6 +278,7 @@ internal sealed class TaskQueue : ITaskSource
             {
                 Signal();
             }
+            ClusterTelemetry.Add(ClusterTelemetry.Reclaimed, stale.Count, Tag);
         }
     }
 
@@ -255,6 +312,7 @@ internal sealed class TaskQueue : ITaskSource
     public async Task<TaskAssignment[]?> Take(string nodeId, int max)
     {
         var deadline = DateTime.UtcNow + _hold;
+        Interlocked.Exchange(ref _lastTakeTicks, DateTime.UtcNow.Ticks);
         while (true)
         {
             Task signal;

@@ -29,6 +29,40 @@ public sealed partial class ClusterExecutorTests
     }
 
     [Test]
+    public void ANodeKeepsPullingWhileARegisterHoldsTheDirectoryForTenSeconds()
+    {
+        // The executor's sixth registration (its first five, a second apart, pass) waits 10 s in the
+        // directory grain, which answers nothing else meanwhile: the node's listings time out, and its
+        // executor's later registrations queue behind it.
+        var node = Node(NodeProcess.StartWith(Chaos("delay-register=1@5"), null, workers: 2));
+        var executor = Executor(node.Gateway);
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        Assert.That(Text(executor.Submit(Utf8("echo:before")).Result(Long)), Is.EqualTo("before"));
+        Assert.That(node.WaitForLine("chaos: delay-register hit 1 of 1", Long), Is.True, "the registration was delayed:\n" + node.Output);
+        var delayed = System.Diagnostics.Stopwatch.StartNew();
+        var futures = Enumerable.Range(0, 20).Select(i =>
+        {
+            var f = executor.Submit(Utf8($"echo:{i}"));
+            f.AddDoneCallback(_ => calls.AddOrUpdate(i, 1, (_, n) => n + 1));
+            return f;
+        }).ToList();
+        for (int i = 0; i < futures.Count; i++)
+        {
+            Assert.That(Text(futures[i].Result(Long)), Is.EqualTo($"{i}"));
+        }
+        var ran = delayed.Elapsed;
+        TestContext.Out.WriteLine($"the tasks submitted during the delay were done {ran.TotalSeconds:F1} s after it began");
+        Assert.That(ran, Is.LessThan(TimeSpan.FromSeconds(5)), "they ran during the delay, not after it:\n" + node.Output);
+        Thread.Sleep(TimeSpan.FromSeconds(12) - ran); // past the delay
+        Assert.That(Text(executor.Submit(Utf8("echo:after")).Result(Long)), Is.EqualTo("after"));
+        Assert.That(node.Output, Does.Not.Contain("stopped pulling from executor"), "the node never dropped the executor:\n" + node.Output);
+        executor.Shutdown(wait: true);
+        Assert.That(calls, Has.Count.EqualTo(futures.Count));
+        Assert.That(calls.Values, Is.All.EqualTo(1), "each future completed once");
+        Assert.That(executor.AttemptsLost + executor.LostBeforeStart + executor.Reclaimed + executor.LateResultsDropped, Is.Zero);
+    }
+
+    [Test]
     public void AResultBatchLostOnItsWayIsSentAgain()
     {
         const int count = 30;

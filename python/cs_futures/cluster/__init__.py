@@ -390,8 +390,9 @@ class ClusterExecutor(_base.Executor):
         """Return the executor's counters as a dict (cs_futures): ``queued`` (waiting for a
         node), ``in_flight`` (held by nodes), ``attempts_lost`` (runs lost with a worker or node
         after they started), ``lost_before_start``, ``reclaimed``, ``late_results_dropped``
-        (results from a node that no longer held the task) and ``broken`` (why the executor lost
-        its cluster, or None)."""
+        (results from a node that no longer held the task), ``nodes_lost`` (nodes whose tasks were
+        taken back), ``watchdog_actions`` (the executor watchdog's actions) and ``broken`` (why
+        the executor lost its cluster, or None)."""
         return self._cluster.rt.cluster_stats(self._cluster.h)
 
     @property

@@ -3,7 +3,8 @@ namespace CsFutures.Cluster.Chaos;
 /// <summary>
 /// Faults a node injects into its own Orleans calls, for the tests only: read from the environment
 /// variable <see cref="Variable"/> (unset: none, and no filter is installed). Its value is a comma
-/// separated list of <c>NAME=COUNT</c>, each fault applied to its first COUNT matching calls:
+/// separated list of <c>NAME=COUNT</c> or <c>NAME=COUNT@SKIP</c>, each fault applied to its first COUNT
+/// matching calls (after the first SKIP of them, left as they are):
 /// <list type="bullet">
 /// <item><c>empty-listings</c>: a directory listing this node asked for, that named executors, answers
 /// empty (the directory lost its entries); the node's first such listing is left as it is, so that the
@@ -27,10 +28,10 @@ internal sealed class ChaosSettings
     /// <summary>How long a delayed <c>Register</c> waits.</summary>
     internal static readonly TimeSpan RegisterDelay = TimeSpan.FromSeconds(10);
 
-    private readonly Dictionary<string, (int Count, int Hits)> _faults;
+    private readonly Dictionary<string, (int Count, int Hits, int Skip)> _faults;
     private readonly Action<string> _log;
 
-    private ChaosSettings(Dictionary<string, (int, int)> faults, Action<string> log)
+    private ChaosSettings(Dictionary<string, (int, int, int)> faults, Action<string> log)
     {
         _faults = faults;
         _log = log;
@@ -45,15 +46,19 @@ internal sealed class ChaosSettings
         {
             return null;
         }
-        var faults = new Dictionary<string, (int, int)>();
+        var faults = new Dictionary<string, (int, int, int)>();
         foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var pair = part.Split('=', 2);
-            if (pair[0] is not (EmptyListings or DelayRegister or DropCompleted) || pair.Length != 2 || !int.TryParse(pair[1], out int count) || count < 0)
+            var numbers = pair.Length == 2 ? pair[1].Split('@', 2) : [];
+            int skip = 0;
+            if (pair[0] is not (EmptyListings or DelayRegister or DropCompleted) || numbers.Length == 0
+                || !int.TryParse(numbers[0], out int count) || count < 0
+                || (numbers.Length == 2 && (!int.TryParse(numbers[1], out skip) || skip < 0)))
             {
-                throw new ArgumentException($"{Variable}: expected {EmptyListings}|{DelayRegister}|{DropCompleted}=COUNT, got '{part}'");
+                throw new ArgumentException($"{Variable}: expected {EmptyListings}|{DelayRegister}|{DropCompleted}=COUNT[@SKIP], got '{part}'");
             }
-            faults[pair[0]] = (count, 0);
+            faults[pair[0]] = (count, 0, skip);
         }
         return new ChaosSettings(faults, log);
     }
@@ -68,7 +73,12 @@ internal sealed class ChaosSettings
             {
                 return false;
             }
-            _faults[fault] = (state.Count, state.Hits + 1);
+            if (state.Skip > 0)
+            {
+                _faults[fault] = (state.Count, state.Hits, state.Skip - 1);
+                return false;
+            }
+            _faults[fault] = (state.Count, state.Hits + 1, 0);
             (hit, count) = (state.Hits + 1, state.Count);
         }
         _log($"chaos: {fault} hit {hit} of {count}");

@@ -69,7 +69,8 @@ public static unsafe partial class NativeEntryPoints
     }
 
     /// <summary>py: a new dict of the executor's counters (<c>queued</c>, <c>in_flight</c>,
-    /// <c>attempts_lost</c>, <c>lost_before_start</c>, <c>reclaimed</c>, <c>late_results_dropped</c>) and
+    /// <c>attempts_lost</c>, <c>lost_before_start</c>, <c>reclaimed</c>, <c>late_results_dropped</c>,
+    /// <c>nodes_lost</c>, <c>watchdog_actions</c>) and
     /// <c>broken</c> (the reason, or None).</summary>
     private static IntPtr ClusterStats(IntPtr handle)
     {
@@ -81,6 +82,7 @@ public static unsafe partial class NativeEntryPoints
                 ("queued", (long)engine.QueuedCount), ("in_flight", (long)engine.InFlightCount),
                 ("attempts_lost", engine.AttemptsLost), ("lost_before_start", engine.LostBeforeStart),
                 ("reclaimed", engine.Reclaimed), ("late_results_dropped", engine.LateResultsDropped),
+                ("nodes_lost", engine.NodesLost), ("watchdog_actions", engine.WatchdogActions),
                 ("broken", engine.Broken),
             ]);
         }
