@@ -22,7 +22,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROJECT = os.path.join(HERE, "src", "Futures.Interop", "Futures.Interop.csproj")
+# The bridge and its cluster side: publishing Futures.Interop.Cluster brings Futures.Interop with it.
+PROJECT = os.path.join(HERE, "src", "Futures.Interop.Cluster", "Futures.Interop.Cluster.csproj")
 NODE = os.path.join(HERE, "src", "Futures.Cluster.Node", "Futures.Cluster.Node.csproj")
 NATIVE = os.path.join(HERE, "src", "Futures.Interop.Native", "Futures.Interop.Native.csproj")
 NATIVE_LIBRARY = "Futures.Interop.Native.so"  # what Native AOT publishes

@@ -52,12 +52,14 @@ find_python() {
   return 0
 }
 
-# Builds the solution and publishes the bridge into the Python package (python/cs_futures/_dotnet).
+# Builds the solution and publishes the bridge into the Python package (python/cs_futures/_dotnet): the
+# cluster side of the interop layer (Futures.Interop.Cluster), which brings Futures.Interop, Futures.Cluster
+# and their dependencies; the runtime-hosted engine starts through it (cs_futures/_loader.py).
 build_all() {
   need_dotnet
-  echo "== build: dotnet build Futures.sln, publish Futures.Interop into python/cs_futures/_dotnet"
+  echo "== build: dotnet build Futures.sln, publish Futures.Interop.Cluster into python/cs_futures/_dotnet"
   dotnet build "$ROOT/Futures.sln" -c Release -v quiet -nologo
-  local project="$ROOT/src/Futures.Interop/Futures.Interop.csproj" out="$ROOT/python/cs_futures/_dotnet"
+  local project="$ROOT/src/Futures.Interop.Cluster/Futures.Interop.Cluster.csproj" out="$ROOT/python/cs_futures/_dotnet"
   # Precompiled (ReadyToRun) when the SDK can fetch its compiler package; JIT-compiled IL otherwise.
   if ! dotnet publish "$project" -c Release -p:PublishReadyToRun=true -o "$out" -v quiet -nologo >/dev/null; then
     echo "   ReadyToRun publish failed (see above); publishing IL only (slower first calls)"

@@ -10,8 +10,10 @@ kind and signature, the shared enums and messages) and ``VERSION``.
   used whenever the package holds it (the platform wheel).
 - **runtime**: the assemblies in ``_dotnet`` on the .NET runtime (CoreCLR), started either by the
   ``pythonnet`` package, when it is importable (``pythonnet.load("coreclr")``), or with the standard
-  library alone: ``ctypes`` loads ``libhostfxr`` and asks it for ``NativeEntryPoints.CreateModule``,
-  which makes the same module (called once, through ctypes; every later call is a builtin's).
+  library alone: ``ctypes`` loads ``libhostfxr`` and asks it for ``ClusterEntryPoints.CreateModule``
+  (``Futures.Interop.Cluster``: it adds the cluster's entries, then makes the module) or, when the
+  assemblies were published without the cluster side, ``NativeEntryPoints.CreateModule``; either makes
+  the same module (called once, through ctypes; every later call is a builtin's).
 
 ``CS_FUTURES_ENGINE=native`` or ``=runtime`` forces one. What truly needs CoreCLR (pythonnet's
 ``import clr`` through :func:`enable_clr`, the cluster executor) calls :func:`load_runtime`, which
@@ -19,7 +21,8 @@ starts it on first use beside the native engine; pythonnet's ``Python.Runtime`` 
 :func:`enable_clr` (about 150 ms; the hot path does not need it).
 
 The runtime is found through ``DOTNET_ROOT``, then ``dotnet`` on ``PATH``, then the usual install
-folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``).
+folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``): the
+publish of ``src/Futures.Interop.Cluster``, which brings ``Futures.Interop`` (the bridge) with it.
 """
 import os
 import sys
@@ -28,6 +31,11 @@ ASSEMBLY = "Futures.Interop"
 # The natively compiled engine, an extension module on the stable ABI (built on Linux x86-64).
 NATIVE_MODULE = "_engine" + (".pyd" if sys.platform == "win32" else ".abi3.so")
 ENTRY_TYPE = "CsFutures.Interop.Bridge.NativeEntryPoints"
+# The cluster side of the bridge (CsFutures.Interop.Cluster): the runtime-hosted engine starts through it
+# when the folder holds it, so that the module has the cluster's entries (cluster_new...) too.
+CLUSTER_ASSEMBLY = "Futures.Interop.Cluster"
+CLUSTER_ENTRY_TYPE = "CsFutures.Interop.Cluster.Bridge.ClusterEntryPoints"
+PUBLISH_COMMAND = "dotnet publish src/Futures.Interop.Cluster -c Release -o python/cs_futures/_dotnet"
 REQUIRED_RUNTIME = (10, 0)
 
 _USUAL_ROOTS = (
@@ -46,12 +54,20 @@ def assemblies_dir():
     folder = override or os.path.join(os.path.dirname(os.path.abspath(__file__)), "_dotnet")
     if not os.path.isfile(os.path.join(folder, ASSEMBLY + ".dll")):
         how = ("build them from a source checkout with\n"
-               "    dotnet publish src/Futures.Interop -c Release -o python/cs_futures/_dotnet\n"
+               f"    {PUBLISH_COMMAND}\n"
                "or install the cs_futures wheel, which contains them")
         raise ImportError(
             f"cs_futures: the .NET assemblies are missing: {ASSEMBLY}.dll was not found in {folder}"
             + (" (from CS_FUTURES_DOTNET_DIR)" if override else "") + f"; {how}")
     return folder
+
+
+def _root_assembly(folder):
+    """(assembly, entry type) through which the runtime-hosted engine starts: the cluster side when the
+    folder holds it (its ``CreateModule`` adds the cluster's entries), else the bridge alone."""
+    if os.path.isfile(os.path.join(folder, CLUSTER_ASSEMBLY + ".dll")):
+        return CLUSTER_ASSEMBLY, CLUSTER_ENTRY_TYPE
+    return ASSEMBLY, ENTRY_TYPE
 
 
 def _version(text):
@@ -107,13 +123,17 @@ def _encode(text):
 
 def _load_with_pythonnet(folder, root):
     import pythonnet
+    name, entry_type = _root_assembly(folder)
     if "clr" not in sys.modules:
-        pythonnet.load("coreclr", runtime_config=os.path.join(folder, ASSEMBLY + ".runtimeconfig.json"),
+        pythonnet.load("coreclr", runtime_config=os.path.join(folder, name + ".runtimeconfig.json"),
                        dotnet_root=root)
     import clr
+    import importlib
     clr.AddReference(os.path.join(folder, ASSEMBLY + ".dll"))
-    from CsFutures.Interop.Bridge import NativeEntryPoints
-    return _create_module(NativeEntryPoints.ModuleFactory.ToInt64())
+    clr.AddReference(os.path.join(folder, name + ".dll"))
+    namespace, _, type_name = entry_type.rpartition(".")
+    factory = getattr(importlib.import_module(namespace), type_name).ModuleFactory
+    return _create_module(factory.ToInt64())
 
 
 def _load_with_hostfxr(folder, root, hostfxr_path):
@@ -132,7 +152,8 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
     fxr.hostfxr_close.argtypes = [ctypes.c_void_p]
     fxr.hostfxr_close.restype = ctypes.c_int32
 
-    config = os.path.join(folder, ASSEMBLY + ".runtimeconfig.json")
+    name, entry_type = _root_assembly(folder)
+    config = os.path.join(folder, name + ".runtimeconfig.json")
     params = InitParameters(ctypes.sizeof(InitParameters), _encode(sys.executable), _encode(root))
     context = ctypes.c_void_p()
     rc = fxr.hostfxr_initialize_for_runtime_config(_encode(config), ctypes.byref(params), ctypes.byref(context))
@@ -148,7 +169,8 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
         raise ImportError(f"cs_futures: hostfxr_get_runtime_delegate failed (0x{rc & 0xffffffff:08x})")
     load = ctypes.CFUNCTYPE(ctypes.c_int32, char_p, char_p, char_p, ctypes.c_void_p, ctypes.c_void_p,
                             ctypes.POINTER(ctypes.c_void_p))(load_delegate.value)
-    assembly = os.path.join(folder, ASSEMBLY + ".dll")
+    # Every function is asked of this one assembly: one load context, one copy of the bridge.
+    assembly = os.path.join(folder, name + ".dll")
 
     def function(type_name, method, delegate_type):
         address = ctypes.c_void_p()
@@ -160,7 +182,7 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
         return address.value
 
     unmanaged_callers_only = ctypes.c_void_p(-1)
-    module = _create_module(function(f"{ENTRY_TYPE}, {ASSEMBLY}", "CreateModule", unmanaged_callers_only))
+    module = _create_module(function(f"{entry_type}, {name}", "CreateModule", unmanaged_callers_only))
 
     def start_pythonnet():
         # In the bridge's load context (resolved through its deps.json), so that pythonnet and the
@@ -177,8 +199,8 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
 
 
 def _create_module(address):
-    """The engine module of the runtime-hosted bridge: ``NativeEntryPoints.CreateModule`` (at
-    ``address``) called once with this interpreter's handle."""
+    """The engine module of the runtime-hosted bridge: ``ClusterEntryPoints.CreateModule`` or
+    ``NativeEntryPoints.CreateModule`` (at ``address``) called once with this interpreter's handle."""
     import ctypes
     create = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.c_void_p)(address)
     try:

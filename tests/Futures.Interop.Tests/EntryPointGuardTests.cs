@@ -3,6 +3,7 @@ using System.Reflection.Emit;
 using System.Runtime.InteropServices;
 using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
+using CsFutures.Interop.Cluster.Bridge;
 using Python.Runtime;
 
 namespace CsFutures.Interop.Tests;
@@ -19,24 +20,33 @@ public sealed unsafe class EntryPointGuardTests
 {
     private const string NotLive = "does not refer to a live .NET object";
 
-    private static readonly Assembly Bridge = typeof(NativeEntryPoints).Assembly;
+    /// <summary>The bridge's assemblies: Futures.Interop and the cluster's, which adds its entries.</summary>
+    private static readonly Assembly[] Bridge = [typeof(NativeEntryPoints).Assembly, typeof(ClusterEntryPoints).Assembly];
+
+    /// <summary>Every entry of the runtime-hosted module: the cluster's are added first, as the package's
+    /// <c>ClusterEntryPoints.CreateModule</c> does (here also when the cases are made, before any fixture).</summary>
+    private static IReadOnlyList<NativeEntryPoints.Entry> Entries()
+    {
+        ClusterEntryPoints.Register();
+        return NativeEntryPoints.Entries();
+    }
 
     private static IEnumerable<MethodInfo> UnmanagedMethods() =>
-        Bridge.GetTypes()
+        Bridge.SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Where(m => m.GetCustomAttribute<UnmanagedCallersOnlyAttribute>() is not null);
 
     private static MethodInfo MethodOf(NativeEntryPoints.Entry entry) =>
-        typeof(NativeEntryPoints).GetMethod(entry.Method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
-        ?? throw new AssertionException($"{entry.Name}: NativeEntryPoints has no method {entry.Method}");
+        entry.Owner.GetMethod(entry.Method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+        ?? throw new AssertionException($"{entry.Name}: {entry.Owner.Name} has no method {entry.Method}");
 
-    private static IEnumerable<MethodInfo> EntryMethods() => NativeEntryPoints.Entries().Select(MethodOf);
+    private static IEnumerable<MethodInfo> EntryMethods() => Entries().Select(MethodOf);
 
     private static NativeEntryPoints.Entry EntryFor(MethodInfo method) =>
-        NativeEntryPoints.Entries().Single(e => e.Method == method.Name);
+        Entries().Single(e => e.Method == method.Name);
 
     public static IEnumerable<TestCaseData> EntryCases() =>
-        NativeEntryPoints.Entries().Select(e => new TestCaseData(e.Name).SetName($"Guarded_{e.Name}"));
+        Entries().Select(e => new TestCaseData(e.Name).SetName($"Guarded_{e.Name}"));
 
     [Test]
     public void CEntersOnlyThroughTheEngineModuleAndEveryEntryIsAMethod()
@@ -44,14 +54,15 @@ public sealed unsafe class EntryPointGuardTests
         Assert.That(UnmanagedMethods().Select(m => $"{m.DeclaringType!.Name}.{m.Name}"),
             Is.EquivalentTo(new[]
             {
-                "NativeEntryPoints.CreateModule", "EngineModule.Call",
+                "NativeEntryPoints.CreateModule", "ClusterEntryPoints.CreateModule", "EngineModule.Call",
                 "FutureType.Done", "FutureType.Running", "FutureType.Cancelled", "FutureType.ResultMethod", "FutureType.ExceptionMethod",
             }),
-            "C calls .NET only through the module's factory, its builtins' one function and FutureBase's methods");
-        Assert.That(NativeEntryPoints.Entries().Select(e => e.Method), Is.Unique);
-        Assert.That(NativeEntryPoints.Entries().Select(e => e.Name), Is.Unique);
-        Assert.That(EntryMethods().Select(m => m.DeclaringType), Is.All.EqualTo(typeof(NativeEntryPoints)));
-        Assert.That(NativeEntryPoints.Entries().Select(e => e.Address), Has.None.EqualTo(IntPtr.Zero));
+            "C calls .NET only through the module's factories, its builtins' one function and FutureBase's methods");
+        Assert.That(Entries().Select(e => e.Method), Is.Unique);
+        Assert.That(Entries().Select(e => e.Name), Is.Unique);
+        Assert.That(Entries().Select(e => MethodOf(e).DeclaringType == e.Owner), Is.All.True);
+        Assert.That(Entries().Select(e => e.Owner).Distinct(), Is.EquivalentTo(new[] { typeof(NativeEntryPoints), typeof(ClusterEntryPoints) }));
+        Assert.That(Entries().Select(e => e.Address), Has.None.EqualTo(IntPtr.Zero));
     }
 
     [Test]
@@ -63,7 +74,7 @@ public sealed unsafe class EntryPointGuardTests
             {
                 continue; // returns a constant: nothing in it can throw
             }
-            var body = method.Name == nameof(NativeEntryPoints.CreateModule) // shared with the native library's PyInit__engine
+            var body = method.DeclaringType == typeof(NativeEntryPoints) && method.Name == nameof(NativeEntryPoints.CreateModule) // shared with the native library's PyInit__engine
                 ? typeof(EngineModule).GetMethod(nameof(EngineModule.Create), BindingFlags.Static | BindingFlags.NonPublic)!
                 : method;
             var clauses = body.GetMethodBody()!.ExceptionHandlingClauses;
@@ -88,8 +99,8 @@ public sealed unsafe class EntryPointGuardTests
     [TestCaseSource(nameof(EntryCases))]
     public void FailsCleanly(string name)
     {
-        var entry = NativeEntryPoints.Entries().Single(e => e.Name == name);
-        var method = typeof(NativeEntryPoints).GetMethod(entry.Method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!;
+        var entry = Entries().Single(e => e.Name == name);
+        var method = MethodOf(entry);
         if (entry.Signature.EndsWith(':'))
         {
             CallsWithoutArguments(entry);
@@ -142,7 +153,7 @@ public sealed unsafe class EntryPointGuardTests
                             result = Call(entry, method, args); // "wait" entries run without the GIL
                         }
                         Assert.That(result, Is.EqualTo((int)EntryCode.Failed), $"{entry.Name} returns the documented failure code");
-                        var lastError = NativeEntryPoints.Entries().Single(e => e.Name == "last_error");
+                        var lastError = Entries().Single(e => e.Name == "last_error");
                         object raised = Call(lastError, typeof(NativeEntryPoints).GetMethod(lastError.Method, BindingFlags.Static | BindingFlags.NonPublic)!, []);
                         AssertPythonFailure(entry.Name, raised, NotLive);
                     }
@@ -331,7 +342,7 @@ public sealed unsafe class EntryPointGuardTests
     {
         string[] lines = NativeEntryPoints.Description().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines[0], Is.EqualTo($"version\t{NativeEntryPoints.Version}"));
-        foreach (var entry in NativeEntryPoints.Entries())
+        foreach (var entry in Entries())
         {
             Assert.That(lines, Has.One.EqualTo($"entry\t{entry.Name}\t{(entry.Kind == EntryKind.Py ? "py" : "wait")}\t{entry.Signature}"));
         }
@@ -343,7 +354,7 @@ public sealed unsafe class EntryPointGuardTests
 
     private static void CallsWithoutArguments(NativeEntryPoints.Entry entry)
     {
-        var method = typeof(NativeEntryPoints).GetMethod(entry.Method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!;
+        var method = MethodOf(entry);
         using (Py.GIL())
         {
             object result = Call(entry, method, []);
@@ -368,8 +379,8 @@ public sealed unsafe class EntryPointGuardTests
 
     private static object Invoke(string name, params object[] args)
     {
-        var entry = NativeEntryPoints.Entries().Single(e => e.Name == name);
-        var method = typeof(NativeEntryPoints).GetMethod(entry.Method, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!;
+        var entry = Entries().Single(e => e.Name == name);
+        var method = MethodOf(entry);
         return Call(entry, method, args);
     }
 

@@ -11,6 +11,8 @@ public sealed class PythonFixture
     [OneTimeSetUp]
     public void Start()
     {
+        // The engine module the tests make is the runtime-hosted package's: the cluster's entries too.
+        Cluster.Bridge.ClusterEntryPoints.Register();
         Runtime = PythonRuntime.Start(new PythonRuntimeOptions());
         TestContext.Progress.WriteLine($"Python {Runtime.Version} from {Runtime.Location.LibraryPath} ({Runtime.Location.Source})");
     }

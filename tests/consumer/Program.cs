@@ -1,6 +1,7 @@
-// A consumer of the CsFutures and CsFutures.Interop packages (see README.md next to it).
+// A consumer of the CsFutures, CsFutures.Interop and CsFutures.Interop.Cluster packages (see README.md next to it).
 using System.Diagnostics.Metrics;
 using CsFutures;
+using CsFutures.Interop.Cluster;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 
@@ -42,6 +43,12 @@ using (var pool = new PythonProcessPoolExecutor(python, new PythonProcessPoolOpt
     Console.WriteLine($"Python on a process pool: worker pid {pid}");
 }
 Check(Interlocked.Read(ref submitted) == 7, $"submitted measured: {submitted}");
+
+// The cluster side, a package of its own: its executor and hosting registration resolve (no cluster runs here).
+var clusterOptions = new PythonClusterOptions { MaxWorkers = 1 };
+Check(typeof(PythonClusterExecutor).Assembly.GetName().Name == "Futures.Interop.Cluster", "PythonClusterExecutor's assembly");
+Check(typeof(ClusterHostingExtensions).GetMethod(nameof(ClusterHostingExtensions.AddPythonCluster)) is not null, "AddPythonCluster");
+Console.WriteLine($"CsFutures.Interop.Cluster: {nameof(PythonClusterExecutor)} (max workers {clusterOptions.MaxWorkers}), {nameof(ClusterHostingExtensions.AddPythonCluster)}");
 Console.WriteLine("consumer: OK");
 return 0;
 

@@ -8,7 +8,7 @@ import unittest
 
 from .support import PACKAGE_PATH, child_env, run_child
 
-BUILD_HINT = "dotnet publish src/Futures.Interop -c Release -o python/cs_futures/_dotnet"
+BUILD_HINT = "dotnet publish src/Futures.Interop.Cluster -c Release -o python/cs_futures/_dotnet"
 
 # Runs in a child: imports cs_futures._loader (the normal way, so .NET starts from the real
 # installation), then points DOTNET_ROOT, PATH and _USUAL_ROOTS at the folders given in argv and

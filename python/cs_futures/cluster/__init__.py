@@ -18,7 +18,7 @@ machine (multiprocessing locks, pipes and queues, shared memory, sockets, open f
 import os
 import threading
 
-from .. import _base, _bridge, _serialize, _worker
+from .. import _base, _bridge, _loader, _serialize, _worker
 from .. import process as _process
 from concurrent.futures import BrokenExecutor
 
@@ -223,6 +223,10 @@ class ClusterExecutor(_base.Executor):
                 with ClusterUnavailable. None to wait for a node as long as it takes.
         """
         rt = _bridge.runtime("ClusterExecutor")  # first, so that a missing .NET runtime is the error reported
+        if not hasattr(rt, "cluster_new"):  # the assemblies were published without the cluster side
+            raise ImportError("cs_futures: ClusterExecutor needs the cluster side of the .NET bridge "
+                              "(Futures.Interop.Cluster.dll), which is not in the package's assemblies; "
+                              f"build them with\n    {_loader.PUBLISH_COMMAND}")
         if max_workers is not None and max_workers <= 0:
             raise ValueError(_bridge.MESSAGES["MaxWorkersNotPositive"])
         if not isinstance(allowed_failures, int) or allowed_failures < 0:

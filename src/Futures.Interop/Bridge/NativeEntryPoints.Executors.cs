@@ -219,7 +219,7 @@ public static unsafe partial class NativeEntryPoints
 
     /// <summary>A new dict of <paramref name="fields"/>: each value a <c>long</c> (an int), a string
     /// (a str) or null (None), converted as it is set.</summary>
-    private static IntPtr NewDict((string Key, object? Value)[] fields)
+    internal static IntPtr NewDict((string Key, object? Value)[] fields)
     {
         IntPtr dict = PyApi.PyDict_New();
         try

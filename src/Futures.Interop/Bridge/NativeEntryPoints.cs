@@ -42,19 +42,58 @@ public static unsafe partial class NativeEntryPoints
     /// the GIL then (<see cref="EngineModule"/>): what it locks is never held by a thread that waits
     /// for the GIL.</param>
     public sealed record Entry(string Name, EntryKind Kind, string Signature, IntPtr Address, string Method,
-        bool LooksWithGil = false);
+        bool LooksWithGil = false)
+    {
+        /// <summary>The type that declares <see cref="Method"/>: <see cref="NativeEntryPoints"/>, or the
+        /// type that added the entry (<see cref="AddEntries"/>).</summary>
+        public Type Owner { get; init; } = typeof(NativeEntryPoints);
+    }
 
-    private static Entry Py(string name, string signature, void* address, string method) =>
+    internal static Entry Py(string name, string signature, void* address, string method) =>
         new(name, EntryKind.Py, signature, (IntPtr)address, method);
 
-    private static Entry Wait(string name, string signature, void* address, string method) =>
+    internal static Entry Wait(string name, string signature, void* address, string method) =>
         new(name, EntryKind.Wait, signature, (IntPtr)address, method);
 
     private static Entry Look(string name, string signature, void* address, string method) =>
         new(name, EntryKind.Wait, signature, (IntPtr)address, method, LooksWithGil: true);
 
-    /// <summary>Every entry point (<see cref="CreateModule"/> aside).</summary>
-    public static IReadOnlyList<Entry> Entries() =>
+    private static readonly Lock s_addedLock = new();
+    private static Entry[] s_added = [];
+
+    /// <summary>Every entry point (<see cref="CreateModule"/> aside): this assembly's, then those another
+    /// assembly added (<see cref="AddEntries"/>).</summary>
+    public static IReadOnlyList<Entry> Entries() => [.. OwnEntries(), .. Volatile.Read(ref s_added)];
+
+    /// <summary>Adds the entries of another assembly, declared by <paramref name="owner"/>, to the
+    /// runtime-hosted module: the cluster's (<c>CsFutures.Interop.Cluster.Bridge.ClusterEntryPoints</c>,
+    /// whose <c>CreateModule</c> adds them, then makes the module). The module's builtins are the entries
+    /// at the time it is made (once a process), so this comes first. Adding the same owner again does
+    /// nothing; a name already taken is an <see cref="InvalidOperationException"/>.</summary>
+    internal static void AddEntries(Type owner, IEnumerable<Entry> entries)
+    {
+        lock (s_addedLock)
+        {
+            if (s_added.Any(e => e.Owner == owner))
+            {
+                return;
+            }
+            var taken = Entries().Select(e => e.Name).ToHashSet();
+            var added = entries.Select(e => e with { Owner = owner }).ToArray();
+            foreach (var entry in added)
+            {
+                if (!taken.Add(entry.Name))
+                {
+                    throw new InvalidOperationException($"{owner.Name}: the bridge already has an entry named {entry.Name}");
+                }
+            }
+            Volatile.Write(ref s_added, [.. s_added, .. added]);
+        }
+    }
+
+    /// <summary>This assembly's entry points: the natively compiled library's, and the runtime-hosted
+    /// module's before the cluster's are added.</summary>
+    private static IReadOnlyList<Entry> OwnEntries() =>
     [
         Py("configure", "i:ho", (delegate*<IntPtr, IntPtr, int>)&Configure, nameof(Configure)),
         Py("last_error", "i:", (delegate*<int>)&LastError, nameof(LastError)),
@@ -97,13 +136,6 @@ public static unsafe partial class NativeEntryPoints
         Py("process_worker_op", "q:hii", (delegate*<IntPtr, int, int, long>)&ProcessWorkerOp, nameof(ProcessWorkerOp)),
         Wait("process_worker_join", "i:hid", (delegate*<IntPtr, int, double, int>)&ProcessWorkerJoin, nameof(ProcessWorkerJoin)),
         Wait("test_stress", "i:ii", (delegate*<int, int, int>)&TestStress, nameof(TestStress)), // for the tests
-#if !CSF_NATIVE // the cluster runs on Orleans, which needs CoreCLR: not in the natively compiled library
-        Py("cluster_new", "h:oo", (delegate*<IntPtr, IntPtr, IntPtr>)&ClusterNew, nameof(ClusterNew)),
-        Py("cluster_submit", "h:hodi", (delegate*<IntPtr, IntPtr, double, int, IntPtr>)&ClusterSubmit, nameof(ClusterSubmit)),
-        Py("cluster_shutdown", "i:hi", (delegate*<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
-        Wait("cluster_join", "i:hd", (delegate*<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
-        Py("cluster_stats", "o:h", (delegate*<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
-#endif
     ];
 
     /// <summary>The enums whose members the Python package reads by name (<c>_bridge.FutureState.Pending</c>...).</summary>

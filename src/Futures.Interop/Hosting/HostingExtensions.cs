@@ -1,4 +1,3 @@
-using CsFutures.Interop.Cluster;
 using CsFutures.Interop.Interpreters;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
@@ -91,27 +90,6 @@ public static class HostingExtensions
         services.AddKeyedSingleton(name, (sp, _) => new PythonProcessPoolExecutor(
             sp.GetRequiredService<PythonRuntime>(),
             sp.GetRequiredService<IOptionsMonitor<PythonProcessPoolOptions>>().Get(name)));
-        return services;
-    }
-
-    /// <summary>
-    /// Registers a named <see cref="PythonClusterExecutor"/> (the Python package's
-    /// <c>cs_futures.ClusterExecutor</c> for Python callables: worker processes of a cluster of nodes, or
-    /// of the process's embedded node when no address is set) with options bound from
-    /// <paramref name="configuration"/> (keys of <see cref="PythonClusterOptions"/>: <c>Address</c>,
-    /// <c>MaxWorkers</c>, <c>AllowedFailures</c>, <c>MaxPayload</c>, <c>TaskTimeout</c>,
-    /// <c>PythonExecutable</c>). Resolve it as a keyed <see cref="PythonClusterExecutor"/>; the container
-    /// shuts it down (waiting for its tasks, leaving the cluster) when the host is disposed, before the
-    /// interpreter.
-    /// </summary>
-    public static IServiceCollection AddPythonCluster(this IServiceCollection services, string name, IConfiguration configuration)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<PythonClusterOptions>(name).Bind(configuration);
-        services.AddKeyedSingleton(name, (sp, _) => new PythonClusterExecutor(
-            sp.GetRequiredService<PythonRuntime>(),
-            sp.GetRequiredService<IOptionsMonitor<PythonClusterOptions>>().Get(name)));
         return services;
     }
 

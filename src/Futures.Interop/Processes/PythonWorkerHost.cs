@@ -8,7 +8,7 @@ namespace CsFutures.Interop.Processes;
 /// What a .NET host needs to run Python callables in worker processes of <c>_cs_futures_worker</c>
 /// (the process pool's workers, and the embedded cluster node's): the worker command line, the
 /// settings each worker applies first, pickling calls and decoding replies (<c>_host.py</c>).
-/// Shared by <see cref="PythonProcessPoolExecutor"/> and <see cref="Cluster.PythonClusterExecutor"/>.
+/// Shared by <see cref="PythonProcessPoolExecutor"/> and <c>PythonClusterExecutor</c> (CsFutures.Interop.Cluster).
 /// </summary>
 internal sealed class PythonWorkerHost : IDisposable
 {

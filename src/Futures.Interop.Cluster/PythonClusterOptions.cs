@@ -6,7 +6,7 @@ namespace CsFutures.Interop.Cluster;
 /// <summary>
 /// How a <see cref="PythonClusterExecutor"/> reaches its cluster: the arguments of the Python face
 /// <c>cs_futures.ClusterExecutor(address=None, *, max_workers, allowed_failures, max_payload, task_timeout)</c>.
-/// Bindable from configuration (<c>AddPythonCluster</c>).
+/// Bindable from configuration (<see cref="ClusterHostingExtensions.AddPythonCluster"/>).
 /// </summary>
 public sealed class PythonClusterOptions
 {

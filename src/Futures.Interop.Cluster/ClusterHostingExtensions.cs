@@ -1,0 +1,42 @@
+using CsFutures.Interop.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CsFutures.Interop.Cluster;
+
+/// <summary>
+/// Registers <see cref="PythonClusterExecutor"/> with <c>Microsoft.Extensions.DependencyInjection</c>, beside
+/// <c>CsFutures.Interop.Hosting.HostingExtensions</c> (the interpreter and the other executors), which it needs:
+/// <c>AddPythonRuntime</c> first.
+/// </summary>
+/// <example>
+/// <code>
+/// builder.Services.AddPythonRuntime(builder.Configuration.GetSection("Python"));
+/// builder.Services.AddPythonCluster("cluster", builder.Configuration.GetSection("Clusters:cluster"));
+/// // inject [FromKeyedServices("cluster")] PythonClusterExecutor
+/// </code>
+/// </example>
+public static class ClusterHostingExtensions
+{
+    /// <summary>
+    /// Registers a named <see cref="PythonClusterExecutor"/> (the Python package's
+    /// <c>cs_futures.ClusterExecutor</c> for Python callables: worker processes of a cluster of nodes, or
+    /// of the process's embedded node when no address is set) with options bound from
+    /// <paramref name="configuration"/> (keys of <see cref="PythonClusterOptions"/>: <c>Address</c>,
+    /// <c>MaxWorkers</c>, <c>AllowedFailures</c>, <c>MaxPayload</c>, <c>TaskTimeout</c>,
+    /// <c>PythonExecutable</c>). Resolve it as a keyed <see cref="PythonClusterExecutor"/>; the container
+    /// shuts it down (waiting for its tasks, leaving the cluster) when the host is disposed, before the
+    /// interpreter.
+    /// </summary>
+    public static IServiceCollection AddPythonCluster(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PythonClusterOptions>(name).Bind(configuration);
+        services.AddKeyedSingleton(name, (sp, _) => new PythonClusterExecutor(
+            sp.GetRequiredService<PythonRuntime>(),
+            sp.GetRequiredService<IOptionsMonitor<PythonClusterOptions>>().Get(name)));
+        return services;
+    }
+}
