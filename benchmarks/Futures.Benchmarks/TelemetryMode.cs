@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CsFutures;
+using CsFutures.Telemetry;
 
 namespace Futures.Benchmarks;
 

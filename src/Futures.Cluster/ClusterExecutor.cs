@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using CsFutures.Processes;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Cluster;
 

@@ -1,3 +1,5 @@
+using CsFutures.Processes;
+using CsFutures.Telemetry;
 namespace CsFutures.Cluster;
 
 /// <summary>

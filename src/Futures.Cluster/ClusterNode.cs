@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using CsFutures.Cluster.Dashboard;
 using CsFutures.Cluster.Security;
 using Orleans.Configuration;
+using CsFutures.Processes;
 
 namespace CsFutures.Cluster;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using CsFutures.Processes;
 
 namespace CsFutures.Cluster;
 

@@ -1,3 +1,4 @@
+using CsFutures.Processes;
 namespace CsFutures.Cluster;
 
 /// <summary>One submitted task in its executor's <see cref="TaskQueue"/>. Guarded by the queue's lock.</summary>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using CsFutures.Processes;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Cluster;
 

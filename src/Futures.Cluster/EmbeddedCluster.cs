@@ -1,3 +1,4 @@
+using CsFutures.Processes;
 namespace CsFutures.Cluster;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using CsFutures.Processes;
 
 namespace CsFutures.Cluster;
 

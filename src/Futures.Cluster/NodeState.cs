@@ -1,3 +1,4 @@
+using CsFutures.Processes;
 namespace CsFutures.Cluster;
 
 /// <summary>What a node's services share: its id (its silo address) and its process pool.</summary>

@@ -2,6 +2,7 @@ using CsFutures.Cluster;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Python.Runtime;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Cluster;
 

@@ -1,4 +1,5 @@
 using CsFutures.Threads;
+using CsFutures.Telemetry;
 
 namespace CsFutures;
 

@@ -1,3 +1,4 @@
+using CsFutures.Telemetry;
 namespace CsFutures;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using CsFutures.Processes;
 
 namespace Futures.Cluster.Tests;
 

@@ -1,4 +1,5 @@
 using CsFutures.Cluster.Dashboard;
+using CsFutures.Processes;
 
 namespace Futures.Cluster.Tests;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Python.Runtime;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Tests;
 

@@ -5,6 +5,7 @@ using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Cluster.Bridge;
 using Python.Runtime;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Tests;
 

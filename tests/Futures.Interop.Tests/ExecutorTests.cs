@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 using Python.Runtime;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Tests;
 

@@ -1,5 +1,6 @@
 using CsFutures.Interop.Processes;
 using Python.Runtime;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Tests;
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using CsFutures.Interop.Processes;
 using Python.Runtime;
+using CsFutures.Interop.Runtime;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Interop.Tests;
 

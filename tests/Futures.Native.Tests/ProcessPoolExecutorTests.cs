@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using CsFutures.Processes;
 
 namespace Futures.Native.Tests;
 

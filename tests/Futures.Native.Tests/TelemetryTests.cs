@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
+using CsFutures.Processes;
+using CsFutures.Telemetry;
 
 namespace Futures.Native.Tests;
 

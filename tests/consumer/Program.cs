@@ -4,6 +4,7 @@ using CsFutures;
 using CsFutures.Interop.Cluster;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
+using CsFutures.Telemetry;
 
 long submitted = 0;
 using var meters = new MeterListener();

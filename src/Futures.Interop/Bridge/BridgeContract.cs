@@ -1,3 +1,4 @@
+using CsFutures.Processes;
 namespace CsFutures.Interop.Bridge;
 
 /// <summary>How an entry point is called by the Python package (<c>cs_futures/_bridge.py</c>).</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Processes;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Bridge;
 

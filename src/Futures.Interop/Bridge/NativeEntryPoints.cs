@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Processes;
+using CsFutures.Interop.Threads;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Bridge;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CsFutures.Interop.CPython;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Bridge;
 

@@ -1,4 +1,5 @@
 using CsFutures.Interop.CPython;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Bridge;
 

@@ -1,3 +1,4 @@
+using CsFutures.Interop.Threads;
 namespace CsFutures.Interop.CPython;
 
 /// <summary>

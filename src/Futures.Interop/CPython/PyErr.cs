@@ -1,4 +1,5 @@
 using CsFutures.Interop.Bridge;
+using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.CPython;
 

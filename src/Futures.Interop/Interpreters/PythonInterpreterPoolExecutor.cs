@@ -2,6 +2,7 @@ using CsFutures.Interop.CPython;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Python.Runtime;
+using CsFutures.Interop.Threads;
 
 namespace CsFutures.Interop.Interpreters;
 

@@ -1,5 +1,6 @@
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Runtime;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Processes;
 

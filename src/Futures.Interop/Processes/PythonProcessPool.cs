@@ -1,4 +1,5 @@
 using CsFutures.Interop.CPython;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Processes;
 

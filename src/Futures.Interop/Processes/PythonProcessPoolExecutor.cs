@@ -1,6 +1,9 @@
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Runtime;
 using Python.Runtime;
+using CsFutures.Interop.Threads;
+using CsFutures.Processes;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Interop.Processes;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Python.Runtime;
+using CsFutures.Processes;
 
 namespace CsFutures.Interop.Processes;
 

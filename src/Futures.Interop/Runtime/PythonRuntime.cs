@@ -3,6 +3,7 @@ using CsFutures.Interop.CPython;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Python.Runtime;
+using CsFutures.Interop.Threads;
 
 namespace CsFutures.Interop.Runtime;
 

@@ -1,7 +1,7 @@
 using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 
-namespace CsFutures.Interop;
+namespace CsFutures.Interop.Threads;
 
 /// <summary>
 /// Attaches executor worker threads to the interpreter for their whole life: a worker creates its

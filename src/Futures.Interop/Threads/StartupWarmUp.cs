@@ -1,7 +1,7 @@
 using CsFutures.Interop.CPython;
 using Microsoft.Extensions.Logging;
 
-namespace CsFutures.Interop;
+namespace CsFutures.Interop.Threads;
 
 /// <summary>
 /// Runs, on a .NET thread-pool thread while the package's import goes on, the .NET code that a first

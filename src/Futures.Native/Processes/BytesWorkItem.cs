@@ -1,4 +1,4 @@
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>The work item behind <see cref="ProcessPoolExecutor.Submit(ReadOnlyMemory{byte}, TimeSpan?)"/>.</summary>
 internal sealed class BytesWorkItem : ProcessWorkItem

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// A worker program started by a <see cref="ProcessPoolExecutor"/>: spawn, signal, wait for its exit

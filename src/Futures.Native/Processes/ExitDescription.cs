@@ -1,4 +1,4 @@
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>How a worker's end reads in a <see cref="BrokenProcessPoolException"/>'s detail and the logs.</summary>
 internal static class ExitDescription

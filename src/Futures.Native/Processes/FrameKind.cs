@@ -1,4 +1,5 @@
-namespace CsFutures;
+using CsFutures.Telemetry;
+namespace CsFutures.Processes;
 
 /// <summary>The kinds of frame in the <see cref="WorkerProtocol"/>.</summary>
 public enum FrameKind : byte

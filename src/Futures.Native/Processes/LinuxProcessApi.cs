@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// The Linux (glibc, x86-64 and arm64 layouts) calls behind <see cref="PidfdChildProcess"/>:

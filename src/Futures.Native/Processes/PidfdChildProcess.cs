@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using static CsFutures.LinuxProcessApi;
+using static CsFutures.Processes.LinuxProcessApi;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// A worker spawned with <c>posix_spawnp</c> and followed through a pidfd (Linux 5.3+): its exit is

@@ -1,4 +1,4 @@
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// What a transition of the <see cref="WorkerTable"/> decided, to be done once the pool's lock is

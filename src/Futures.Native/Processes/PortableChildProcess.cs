@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// A worker started with <see cref="Process"/>: where pidfds are missing (Windows, macOS, Linux

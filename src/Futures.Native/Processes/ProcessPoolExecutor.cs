@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using CsFutures.Telemetry;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 // How work and results flow (CPython's concurrent/futures/process.py opens with such a map):
 //

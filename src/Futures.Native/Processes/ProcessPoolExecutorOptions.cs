@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
+using CsFutures.Telemetry;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// How a <see cref="ProcessPoolExecutor"/> starts and manages its workers: the arguments of Python's

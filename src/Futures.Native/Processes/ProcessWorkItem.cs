@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using CsFutures.Telemetry;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// One task for a <see cref="ProcessPoolExecutor"/>: the bytes to send to a worker and the future

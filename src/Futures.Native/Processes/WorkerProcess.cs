@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// One worker process of a <see cref="ProcessPoolExecutor"/> and the thread that reads its replies.

@@ -1,4 +1,4 @@
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// One worker process of a <see cref="ProcessPoolExecutor"/>: what Python's

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// The wire format between a <see cref="ProcessPoolExecutor"/> and its worker processes. A worker is

@@ -1,4 +1,4 @@
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>Where a worker is in its life.</summary>
 internal enum WorkerState

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace CsFutures;
+namespace CsFutures.Processes;
 
 /// <summary>
 /// The state of a <see cref="ProcessPoolExecutor"/> and its transitions: the queue of tasks waiting

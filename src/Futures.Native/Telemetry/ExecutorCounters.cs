@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace CsFutures;
+namespace CsFutures.Telemetry;
 
 /// <summary>
 /// One executor's telemetry: the counters behind <see cref="ExecutorStats"/> (always kept, one

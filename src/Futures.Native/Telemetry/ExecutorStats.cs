@@ -1,4 +1,5 @@
-namespace CsFutures;
+using CsFutures.Processes;
+namespace CsFutures.Telemetry;
 
 /// <summary>
 /// What an executor has done so far: <see cref="ThreadPoolExecutor.Stats"/> and

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using CsFutures.Processes;
 
-namespace CsFutures;
+namespace CsFutures.Telemetry;
 
 /// <summary>
 /// The names under which the executors publish metrics (<see cref="Meter"/>) and traces

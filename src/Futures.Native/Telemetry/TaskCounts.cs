@@ -1,4 +1,4 @@
-namespace CsFutures;
+namespace CsFutures.Telemetry;
 
 /// <summary>
 /// The task counts of one executor (submitted, completed, failed, cancelled), kept in one stripe per

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CsFutures;
+namespace CsFutures.Telemetry;
 
 /// <summary>What the telemetry keeps about one task between its submit and its end: whether its outcome
 /// was counted, and the times and the parent span, set only when a listener wants them (see

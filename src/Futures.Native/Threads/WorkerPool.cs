@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Threads;
 
