@@ -488,6 +488,7 @@ class Future(_bridge.FutureBase, _std.Future):
         condition = self.__dict__.get('_condition_')
         if condition is None:
             condition = self.__dict__.setdefault('_condition_', _Condition(self._h))
+            self._has_condition = True  # result() and exception() then wait in Python (_settled)
         return condition
 
     @property

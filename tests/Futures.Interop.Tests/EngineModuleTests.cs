@@ -58,13 +58,15 @@ public sealed unsafe class EngineModuleTests
                 "f = F()\n" +
                 "unset = f._h\n" +
                 "f._h = engine.future_new()\n" +
-                "before = [f.done(), f.running(), f.cancelled(), f.result(timeout=2), f.exception(3)]\n" +
+                "before = [f.done(), f.running(), f.cancelled(), f.result(timeout=0.01), f.exception(0.01)]\n" + // waited here: the Python method's last look
+                "f._has_condition = True\n" + // code that reached for _condition: the Python method waits
+                "under_condition = [f.result(timeout=2), f.exception(3)]\n" +
                 "engine.future_set(f._h, 0, 'value')\n" + // Outcome.Result
-                "result = [unset, before, [f.done(), f.running(), f.cancelled(), f.result(), f.exception()]]\n" +
+                "result = [unset, before, under_condition, [f.done(), f.running(), f.cancelled(), f.result(), f.exception()]]\n" +
                 "engine.handle_free(f._h, 1)\n",
                 module);
             Assert.That(result.ToString(),
-                Is.EqualTo("[0, [False, False, False, ('slow', 2), ('slow', 3)], [True, False, False, 'value', None]]"));
+                Is.EqualTo("[0, [False, False, False, ('slow', 0.0), ('slow', 0.0)], [('slow', 2), ('slow', 3)], [True, False, False, 'value', None]]"));
         }
     }
 

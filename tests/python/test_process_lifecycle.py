@@ -91,18 +91,15 @@ class CtrlCTests(unittest.TestCase):
         release = threading.Event()
 
         def in_result():
+            # result() waits in C (FutureBase): the main thread's frame is at the line that calls it.
             frame = sys._current_frames().get(main_ident)
-            while frame is not None:
-                if frame.f_code.co_name == "result" and "cs_futures" in frame.f_code.co_filename:
-                    return True
-                frame = frame.f_back
-            return False
+            return frame is not None and frame.f_code.co_name == "<module>" and frame.f_lineno == RESULT_LINE
 
         def never_ends():
             deadline = time.monotonic() + 10
             while not in_result() and time.monotonic() < deadline:
                 time.sleep(0.005)
-            print("ready" if in_result() else "not-in-result", flush=True)
+            print("ready %d" % RESULT_LINE if in_result() else "not-in-result", flush=True)
             release.wait()
 
         def hook(*exc_info):
@@ -111,6 +108,7 @@ class CtrlCTests(unittest.TestCase):
 
         sys.excepthook = hook
         executor = ThreadPoolExecutor(1)
+        RESULT_LINE = sys._getframe().f_lineno + 2
         future = executor.submit(never_ends)
         future.result()
         print("result returned", flush=True)
@@ -122,7 +120,8 @@ class CtrlCTests(unittest.TestCase):
                                  start_new_session=True)
         try:
             line = child.stdout.readline()
-            self.assertEqual(line, "ready\n")
+            self.assertRegex(line, r"^ready \d+\n$")
+            result_line = int(line.split()[1])
             sent = time.monotonic()
             child.send_signal(signal.SIGINT)
             try:
@@ -134,8 +133,8 @@ class CtrlCTests(unittest.TestCase):
             kill_group(child)
             child.communicate()
         self.assertIn("KeyboardInterrupt", err)
-        self.assertRegex(err, r"cs_futures[/\\\\]_base\.py\", line \d+, in result\n",
-                         "the interrupt was raised in result()")
+        self.assertRegex(err, r'File "<string>", line %d, in <module>\n(.*\n)*KeyboardInterrupt' % result_line,
+                         "the interrupt was raised in the call to result()")
         self.assertNotIn("result returned", out)
         if os.name == "posix":
             self.assertEqual(child.returncode, -signal.SIGINT, err)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CsFutures.Interop.CPython;
@@ -17,21 +18,25 @@ namespace CsFutures.Interop.Bridge;
 /// The field is an unsigned 64-bit member (<c>Py_T_ULONGLONG</c>), 0 for "no handle" (no handle is
 /// 0), so the type needs no deallocator of its own: CPython's (<c>subtype_dealloc</c>) frees it, and
 /// no .NET code runs when a future is freed, which matters in a child made by <c>os.fork()</c>.</para>
-/// <para><c>result(timeout=None)</c> and <c>exception(timeout=None)</c> answer here only when the
-/// future finished with a Python value (or, for <c>exception()</c>, a Python exception or none);
-/// every other case (pending, cancelled, raised, a .NET value, other arguments) goes to the Python
-/// methods <c>_result_slow</c> and <c>_exception_slow</c> with the same arguments, which wait and
-/// raise as CPython's do.</para>
+/// <para><c>result(timeout=None)</c> and <c>exception(timeout=None)</c> answer here when the future
+/// finished with a Python value (or, for <c>exception()</c>, a Python exception or none), waiting for a
+/// pending one first (<see cref="WaitDone"/>); every other case (cancelled, raised, a .NET value, a timeout
+/// that passed, other arguments, a future whose <c>_condition</c> Python code used) goes to the Python
+/// methods <c>_result_slow</c> and <c>_exception_slow</c> with the same arguments, which raise as
+/// CPython's do.</para>
 /// </remarks>
 internal static unsafe class FutureType
 {
     private const int ObjectHeaderSize = 16;        // PyObject on the default (GIL) build, 64-bit: refcount, type
     private const int HandleOffset = ObjectHeaderSize;
+    private const int ConditionFlagOffset = HandleOffset + sizeof(ulong);
     private const int PyTypeSlotDoc = 56;           // Py_tp_doc (Include/typeslots.h)
     private const int PyTypeSlotMethods = 64;       // Py_tp_methods
     private const int PyTypeSlotMembers = 72;       // Py_tp_members
     private const uint TypeFlags = (1u << 18) | (1u << 10); // Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE
     private const int MemberULongLong = 18;         // Py_T_ULONGLONG (Include/descrobject.h)
+    private const int MemberBool = 14;              // Py_T_BOOL
+    private static readonly TimeSpan Slice = TimeSpan.FromSeconds(0.1); // as the package's _bridge.SLICE
     private const int MethNoArgs = 0x0004;
     private const int MethFastcallKeywords = 0x0080 | 0x0002; // METH_FASTCALL | METH_KEYWORDS
 
@@ -103,13 +108,20 @@ internal static unsafe class FutureType
         methods[4] = Method("exception", (delegate* unmanaged<IntPtr, IntPtr*, nint, IntPtr, IntPtr>)&ExceptionMethod, MethFastcallKeywords,
             ExceptionDoc);
 
-        var members = (PyMemberDef*)NativeMemory.AllocZeroed(2, (nuint)sizeof(PyMemberDef));
+        var members = (PyMemberDef*)NativeMemory.AllocZeroed(3, (nuint)sizeof(PyMemberDef));
         members[0] = new PyMemberDef
         {
             Name = Utf8("_h"),
             Type = MemberULongLong,
             Offset = HandleOffset,
             Doc = Utf8("The engine future's handle (0: none)."),
+        };
+        members[1] = new PyMemberDef
+        {
+            Name = Utf8("_has_condition"),
+            Type = MemberBool,
+            Offset = ConditionFlagOffset,
+            Doc = Utf8("True once Python code reached for the future's _condition: result() and exception() then wait in Python."),
         };
 
         var slots = (PyTypeSlot*)NativeMemory.AllocZeroed(4, (nuint)sizeof(PyTypeSlot));
@@ -119,7 +131,7 @@ internal static unsafe class FutureType
 
         var spec = (PyTypeSpec*)NativeMemory.AllocZeroed((nuint)sizeof(PyTypeSpec));
         spec->Name = Utf8("cs_futures._engine.FutureBase");
-        spec->BasicSize = ObjectHeaderSize + sizeof(ulong);
+        spec->BasicSize = ObjectHeaderSize + 2 * sizeof(ulong); // the handle, the flag (padded)
         spec->Flags = TypeFlags;
         spec->Slots = slots;
         return PyApi.PyType_FromSpec(spec);
@@ -210,30 +222,130 @@ internal static unsafe class FutureType
         }
     }
 
-    /// <summary>The outcome of a finished future as a new reference, or the Python method
-    /// <paramref name="slowName"/>'s answer for every other case.</summary>
+    /// <summary>The outcome of a finished future as a new reference, after waiting for it here when it is
+    /// pending or running; the Python method <paramref name="slowName"/>'s answer for every other case
+    /// (cancelled, raised, a .NET value, a timeout that passed, other arguments).</summary>
     private static IntPtr Settled(IntPtr self, IntPtr* args, nint nargs, IntPtr kwnames, int which, byte* slowName)
     {
         Future future = FutureOf(self);
-        if (future.State == FutureState.Finished
-            && nargs + (kwnames == IntPtr.Zero ? 0 : PyApi.PyTuple_Size(kwnames)) <= 1
+        if (nargs + (kwnames == IntPtr.Zero ? 0 : PyApi.PyTuple_Size(kwnames)) <= 1
             && (kwnames == IntPtr.Zero || PyApi.PyUnicode_CompareWithASCIIString(PyApi.PyTuple_GetItem(kwnames, 0), s_timeout) == 0))
         {
-            // At most the timeout, which a finished future does not need.
-            IntPtr value = PythonFutureOps.Outcome(future, which);
-            if (value == IntPtr.Zero)
+            // At most the timeout (positional, or the one keyword).
+            if (future.State < FutureState.Cancelled)
             {
-                s_incRef(PyApi.None); // exception(): the call did not raise
-                return PyApi.None;
+                int waited = WaitDone(self, future, nargs + (kwnames == IntPtr.Zero ? 0 : 1) == 1 ? args[0] : IntPtr.Zero);
+                if (waited < 0)
+                {
+                    return IntPtr.Zero; // a signal handler raised (Ctrl-C)
+                }
+                if (waited == TimedOut)
+                {
+                    return CallSlowWithoutWaiting(self, slowName); // its last look, then TimeoutError
+                }
             }
-            // (The markers exist once the package configured the bridge; a finished future has no other.)
-            if (!PythonBridge.IsReady || (value != PythonBridge.RaisedMarker && value != PythonBridge.ForeignMarker))
+            if (future.State == FutureState.Finished)
             {
-                s_incRef(value);
-                return value;
+                IntPtr value = PythonFutureOps.Outcome(future, which);
+                if (value == IntPtr.Zero)
+                {
+                    s_incRef(PyApi.None); // exception(): the call did not raise
+                    return PyApi.None;
+                }
+                // (The markers exist once the package configured the bridge; a finished future has no other.)
+                if (!PythonBridge.IsReady || (value != PythonBridge.RaisedMarker && value != PythonBridge.ForeignMarker))
+                {
+                    s_incRef(value);
+                    return value;
+                }
             }
         }
         return CallSlow(self, slowName, args, nargs, kwnames);
+    }
+
+    /// <summary>Waits, with the GIL released, for a pending or running future to be done, as the package's
+    /// <c>_bridge.wait</c> does: in slices of 0.1 s, with Python's signal handlers run between two (so that
+    /// Ctrl-C interrupts it). <paramref name="timeout"/> is the caller's argument (NULL or None: no limit;
+    /// an int or a float: seconds). Returns 1 when done, 0 when this left the wait to the Python method (a
+    /// timeout that passed, another kind of timeout, or a future whose <c>_condition</c> Python code
+    /// reached for: CPython's result() reads under that lock), <see cref="TimedOut"/> when the timeout
+    /// passed here, -1 with the Python error of a signal handler set.</summary>
+    private static int WaitDone(IntPtr self, Future future, IntPtr timeout)
+    {
+        if (*(byte*)(self + ConditionFlagOffset) != 0)
+        {
+            return 0;
+        }
+        long deadline = long.MaxValue;
+        if (timeout != IntPtr.Zero && timeout != PyApi.None)
+        {
+            IntPtr type = PyApi.TypeOf(timeout);
+            if (type != PyApi.FloatType && type != PyApi.LongType)
+            {
+                return 0; // Python's own arithmetic says what is wrong with it
+            }
+            double seconds = PyApi.PyFloat_AsDouble(timeout);
+            if (PyApi.PyErr_Occurred() != IntPtr.Zero || !(seconds > 0))
+            {
+                PyApi.PyErr_Clear();
+                return 0; // an int too large for a float, NaN, or no time to wait: the Python method
+            }
+            deadline = seconds >= long.MaxValue / 4 / (double)Stopwatch.Frequency
+                ? long.MaxValue // centuries: no limit, as far as a wait can tell
+                : Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        }
+        while (true)
+        {
+            TimeSpan slice = Slice;
+            if (deadline != long.MaxValue)
+            {
+                TimeSpan remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    return TimedOut;
+                }
+                slice = remaining < slice ? remaining : slice;
+            }
+            IntPtr state = PyApi.PyEval_SaveThread();
+            bool done;
+            try
+            {
+                done = future.Wait(slice);
+            }
+            finally
+            {
+                PyApi.PyEval_RestoreThread(state);
+            }
+            if (done)
+            {
+                return 1;
+            }
+            if (PyApi.PyErr_CheckSignals() != 0)
+            {
+                return -1;
+            }
+        }
+    }
+
+    private const int TimedOut = 2;
+
+    /// <summary><c>self.&lt;name&gt;(0)</c>: the Python method's last look and its TimeoutError, once the
+    /// wait here used the caller's timeout up.</summary>
+    private static IntPtr CallSlowWithoutWaiting(IntPtr self, byte* name)
+    {
+        IntPtr zero = PyApi.PyFloat_FromDouble(0.0);
+        if (zero == IntPtr.Zero)
+        {
+            return IntPtr.Zero;
+        }
+        try
+        {
+            return CallSlow(self, name, &zero, 1, IntPtr.Zero);
+        }
+        finally
+        {
+            PyApi.Py_DecRef(zero);
+        }
     }
 
     /// <summary><c>self.&lt;name&gt;(*args, **kwargs)</c> from a vectorcall's arguments: a new

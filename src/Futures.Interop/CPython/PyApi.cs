@@ -60,6 +60,7 @@ internal static unsafe class PyApi
     public static delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr> PyCFunction_NewEx;
     public static delegate* unmanaged<void*, IntPtr> PyType_FromSpec;
     public static delegate* unmanaged<IntPtr, byte*, int> PyUnicode_CompareWithASCIIString;
+    public static delegate* unmanaged<int> PyErr_CheckSignals;
     public static IntPtr ByteArrayType;
     public static IntPtr LongType;
     public static IntPtr True;
@@ -158,6 +159,7 @@ internal static unsafe class PyApi
         PyCFunction_NewEx = (delegate* unmanaged<void*, IntPtr, IntPtr, IntPtr>)Get("PyCFunction_NewEx");
         PyType_FromSpec = (delegate* unmanaged<void*, IntPtr>)Get("PyType_FromSpec");
         PyUnicode_CompareWithASCIIString = (delegate* unmanaged<IntPtr, byte*, int>)Get("PyUnicode_CompareWithASCIIString");
+        PyErr_CheckSignals = (delegate* unmanaged<int>)Get("PyErr_CheckSignals");
         ByteArrayType = Get("PyByteArray_Type");
         LongType = Get("PyLong_Type");
         True = Get("_Py_TrueStruct");
