@@ -330,21 +330,9 @@ class Future(_bridge.FutureBase, _std.Future):
         _bridge.future_add_done_callback(self._h, functools.partial(_invoke_callback, fn, self))
 
     def result(self, timeout=None):
-        """Return the result of the call that the future represents.
-
-        Args:
-            timeout: The number of seconds to wait for the result if the future
-                isn't done. If None, then there is no limit on the wait time.
-
-        Returns:
-            The result of the call that the future represents.
-
-        Raises:
-            CancelledError: If the future was cancelled.
-            TimeoutError: If the future didn't finish executing before the given
-                timeout.
-            Exception: If the call raised then that exception will be raised.
-        """
+        """result() where FutureBase's C method leaves it to Python (its docstring is the stdlib's): a
+        cancelled or raised future, a .NET value, a timeout that passed, other arguments, a future whose
+        _condition was used."""
         value = _settled(self, _RESULT, timeout)
         if value is _RAISED:
             try:
@@ -356,28 +344,13 @@ class Future(_bridge.FutureBase, _std.Future):
         return value
 
     def exception(self, timeout=None):
-        """Return the exception raised by the call that the future represents.
-
-        Args:
-            timeout: The number of seconds to wait for the exception if the
-                future isn't done. If None, then there is no limit on the wait
-                time.
-
-        Returns:
-            The exception raised by the call that the future represents or None
-            if the call completed without raising.
-
-        Raises:
-            CancelledError: If the future was cancelled.
-            TimeoutError: If the future didn't finish executing before the given
-                timeout.
-        """
+        """exception() where FutureBase's C method leaves it to Python, as result() above."""
         value = _settled(self, _EXCEPTION, timeout)
         if value is _FOREIGN:
             return _bridge.clr_bridge().ExceptionOf(self._h)
         return value
 
-    # FutureBase's C methods answer for a finished future, and call these (by these names) for the
+    # FutureBase's C methods wait for a pending future and answer for a finished one, and call these (by these names) for the
     # rest; named result and exception, so that their errors and tracebacks read as CPython's.
     _result_slow = result
     _exception_slow = exception
