@@ -15,71 +15,16 @@ is at least once; each future completes exactly once); a task whose attempts kil
 Calls travel as in the process pool (functions of ``__main__`` by value); objects tied to this
 machine (multiprocessing locks, pipes and queues, shared memory, sockets, open files) are refused.
 """
+import functools
 import os
 import threading
 
 from .. import _base, _bridge, _loader, _serialize, _worker
 from .. import process as _process
-from concurrent.futures import BrokenExecutor
+from ._errors import ClusterUnavailable, KilledWorker, PayloadTooLarge, VersionMismatch
+from ._errors import decode as _decode
 
 __all__ = ("ClusterExecutor", "KilledWorker", "PayloadTooLarge", "ClusterUnavailable", "VersionMismatch")
-
-import functools
-import itertools
-
-VersionMismatch = _worker.VersionMismatch
-
-
-class KilledWorker(Exception):
-    """A task was lost with the worker process or node running it ``allowed_failures + 1`` times
-    (Dask's ``distributed.KilledWorker``): ``task`` (its number in the executor, from 0),
-    ``last_node`` (the node that held it last) and ``attempts`` (runs lost after they started;
-    ``lost_before_start``: times lost with a node before it started)."""
-
-    def __init__(self, message, task=None, last_node=None, attempts=0, lost_before_start=0):
-        super().__init__(message)
-        self.task = task
-        self.last_node = last_node
-        self.attempts = attempts
-        self.lost_before_start = lost_before_start
-
-    def __reduce__(self):
-        return type(self), (self.args[0], self.task, self.last_node, self.attempts, self.lost_before_start)
-
-
-class PayloadTooLarge(ValueError):
-    """A call pickled to more than the executor's ``max_payload`` bytes: only its future fails, and
-    nothing is sent."""
-
-    def __init__(self, message, size=None, limit=None):
-        super().__init__(message)
-        self.size = size
-        self.limit = limit
-
-
-class ClusterUnavailable(BrokenExecutor):
-    """The executor lost its cluster (under development clustering, the primary node died): every
-    pending future fails with it, and the executor takes no more work."""
-
-
-def _cluster_error(message, *details):
-    return RuntimeError(message)
-
-
-_ERRORS = {
-    "KilledWorker": KilledWorker,
-    "PayloadTooLarge": PayloadTooLarge,
-    "ClusterUnavailable": ClusterUnavailable,
-    "NodeFailed": _cluster_error,
-}
-
-
-def _decode(kind, data):
-    """A cluster task's reply as (ok, value); called by .NET under the GIL, once per future."""
-    if kind == 3:
-        name, message, details = data
-        return False, _ERRORS[name](message, *details)
-    return _process._decode(kind, data)
 
 
 def _dumps(call):
@@ -404,35 +349,4 @@ class ClusterExecutor(_base.Executor):
         return self._cluster.rt.cluster_stats(self._cluster.h)["broken"] or False
 
 
-_tokens = itertools.count()
-
-
-class ProcessPoolOnCluster(ClusterExecutor):
-    """``ProcessPoolExecutor`` as ``python -m cs_futures --cluster ADDRESS`` serves it: CPython's
-    arguments, calls sent to the cluster at :attr:`address`. ``max_workers`` caps the tasks
-    running at once; ``initializer(*initargs)`` runs once in each worker process before the first
-    of this executor's tasks there (a failing one fails those tasks with BrokenProcessPool);
-    ``mp_context`` and ``max_tasks_per_child`` are accepted and have no effect (node workers
-    serve many executors)."""
-
-    address = None  # set by cs_futures.__main__
-
-    def __init__(self, max_workers=None, mp_context=None, initializer=None, initargs=(), *,
-                 max_tasks_per_child=None):
-        # max_workers is checked by ClusterExecutor, with the same message.
-        if initializer is not None and not callable(initializer):
-            raise TypeError("initializer must be a callable")
-        if max_tasks_per_child is not None:
-            if not isinstance(max_tasks_per_child, int):
-                raise TypeError("max_tasks_per_child must be an integer")
-            elif max_tasks_per_child <= 0:
-                raise ValueError(_bridge.MESSAGES["MaxTasksPerChildNotPositive"])
-        super().__init__(self.address, max_workers=max_workers)
-        self._max_workers = max_workers or _process._cpu_count()
-        self._init = None if initializer is None else (
-            "%d-%d-%d" % (os.getpid(), id(self), next(_tokens)), initializer, tuple(initargs))
-
-    def _submit(self, fn, args, kwargs, allowed_failures=-1):
-        if self._init is not None:
-            fn = functools.partial(_worker.run_initialized, *self._init, fn)
-        return super()._submit(fn, args, kwargs, allowed_failures)
+from ._migration import ProcessPoolOnCluster  # noqa: E402  (a ClusterExecutor: after it)
