@@ -50,14 +50,16 @@ from ._base import (FIRST_COMPLETED,  # noqa: E402
                     as_completed)
 from .thread import ThreadPoolExecutor  # noqa: E402
 from ._loader import enable_clr  # noqa: E402
-from ._alias import install, uninstall  # noqa: E402
 from . import _base, _bridge, thread  # noqa: E402
 
 # Imported on first use, as the standard library imports its pools: the process pool (with
 # multiprocessing and the pickler), the interpreter pool and the cluster take about 30 ms to import,
 # which a script that only uses threads should not pay.
+# install() and uninstall() (the concurrent.futures alias) are used by python -m cs_futures and by
+# scripts that call them: their module is imported on first use too.
 _LAZY = {"ProcessPoolExecutor": "process", "InterpreterPoolExecutor": "interpreter",
-         "ClusterExecutor": "cluster", "process": None, "interpreter": None, "cluster": None}
+         "ClusterExecutor": "cluster", "process": None, "interpreter": None, "cluster": None,
+         "install": "_alias", "uninstall": "_alias"}
 
 #: The engine this process runs: "native" (the natively compiled library of the platform wheel; no
 #: .NET runtime needed) or "runtime" (the assemblies on the .NET runtime). ``CS_FUTURES_ENGINE`` forces one.
