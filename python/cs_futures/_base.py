@@ -63,11 +63,7 @@ def _refuse_after_fork():
     _outcome = _state_of = _wait_one = _bridge._refuse
     # The engine's C methods of FutureBase, shadowed on the class: they too would call into .NET.
     for name in ('done', 'running', 'cancelled', 'result', 'exception'):
-        setattr(Future, name, _refuse_method)
-
-
-def _refuse_method(self, *args, **kwargs):
-    _bridge.check_process()
+        setattr(Future, name, _bridge._refuse)
 
 
 _bridge.fork_hooks.append(_refuse_after_fork)

@@ -169,7 +169,7 @@ forked = False
 fork_hooks = []
 
 
-def _refuse(*args):
+def _refuse(*args, **kwargs):
     check_process()
 
 

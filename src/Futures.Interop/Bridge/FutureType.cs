@@ -228,13 +228,14 @@ internal static unsafe class FutureType
     private static IntPtr Settled(IntPtr self, IntPtr* args, nint nargs, IntPtr kwnames, int which, byte* slowName)
     {
         Future future = FutureOf(self);
-        if (nargs + (kwnames == IntPtr.Zero ? 0 : PyApi.PyTuple_Size(kwnames)) <= 1
+        nint given = nargs + (kwnames == IntPtr.Zero ? 0 : PyApi.PyTuple_Size(kwnames));
+        if (given <= 1
             && (kwnames == IntPtr.Zero || PyApi.PyUnicode_CompareWithASCIIString(PyApi.PyTuple_GetItem(kwnames, 0), s_timeout) == 0))
         {
-            // At most the timeout (positional, or the one keyword).
+            // At most the timeout (positional, or the one keyword): args[0] when given.
             if (future.State < FutureState.Cancelled)
             {
-                int waited = WaitDone(self, future, nargs + (kwnames == IntPtr.Zero ? 0 : 1) == 1 ? args[0] : IntPtr.Zero);
+                int waited = WaitDone(self, future, given == 1 ? args[0] : IntPtr.Zero);
                 if (waited < 0)
                 {
                     return IntPtr.Zero; // a signal handler raised (Ctrl-C)
