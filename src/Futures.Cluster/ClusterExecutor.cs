@@ -119,6 +119,9 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <summary>The last node lost and the evidence (diagnostics), or null.</summary>
     internal string? LastNodeLost => _queue.LastNodeLost;
 
+    /// <summary>The nodes that hold tasks of this executor now (diagnostics and tests).</summary>
+    internal IReadOnlySet<string> NodesHoldingTasks() => _queue.NodesHoldingTasks();
+
     /// <summary>Tasks waiting for a node.</summary>
     public int QueuedCount => _queue.QueuedCount;
 

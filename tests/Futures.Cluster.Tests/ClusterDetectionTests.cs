@@ -32,10 +32,14 @@ public sealed partial class ClusterExecutorTests
         KillAndMeasure(executor, victim, "development clustering, a node other than the primary killed");
     }
 
-    // 1,500 tasks of 2 ms on three nodes of one worker each; the victim is SIGKILLed at 30 %.
+    // 1,500 tasks of 2 ms on three nodes of one worker each; the victim is SIGKILLed at 30 %, holding tasks.
     private void KillAndMeasure(ClusterExecutor executor, NodeProcess victim, string setup)
     {
         const int count = 1500;
+        // A node that has not yet found the executor holds none of its tasks, and killing it would prove
+        // nothing (a loaded CI machine once killed such a node: nothing to take back, NodesLost 0).
+        Assert.That(Eventually(() => _nodes.All(n => n.Output.Contains("pulling from executor", StringComparison.Ordinal)), Long),
+            Is.True, "every node pulls from the executor before the first submit");
         var calls = new ConcurrentDictionary<int, int>();
         int completed = 0;
         using var thirty = new ManualResetEventSlim();
@@ -55,6 +59,7 @@ public sealed partial class ClusterExecutorTests
         var run = Stopwatch.StartNew();
         Assert.That(thirty.Wait(Long), Is.True, "30% of the tasks completed");
         var toThirty = run.Elapsed;
+        Assert.That(Eventually(() => executor.NodesHoldingTasks().Contains(victim.NodeId), Long), Is.True, "the victim holds tasks");
         var watch = Stopwatch.StartNew();
         victim.Kill();
         var detected = Task.Run(() =>
