@@ -250,7 +250,7 @@ stage "docs: tests/docs_programs.py (every fenced block marked 'program' in READ
 if "${py313:-python3}" tests/docs_programs.py >"$LOG/docs_programs.txt" 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 sed 's/^/   /' "$LOG/docs_programs.txt"
 
-stage "NuGet packages: CsFutures, CsFutures.Cluster, CsFutures.Interop and CsFutures.Interop.Cluster packed, restored from a folder feed by consumer projects outside the repository (private package folder; one that references CsFutures.Interop alone must restore no Orleans or Redis package), built and run"
+stage "NuGet packages: CsFutures, CsFutures.Cluster, CsFutures.Interop.Bridge, CsFutures.Interop and CsFutures.Interop.Cluster packed, restored from a folder feed by consumer projects outside the repository (private package folder; one that references CsFutures.Interop alone must restore no Orleans or Redis package), built and run"
 if bash tests/consumer/run.sh >"$LOG/consumer.txt" 2>&1 && grep -q "^consumer: OK$" "$LOG/consumer.txt"; then
   grep -E "^   CsFutures|^consumer:" "$LOG/consumer.txt"; passed=$((passed + 1))
 else

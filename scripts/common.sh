@@ -53,8 +53,8 @@ find_python() {
 }
 
 # Builds the solution and publishes the bridge into the Python package (python/cs_futures/_dotnet): the
-# cluster side of the interop layer (Futures.Interop.Cluster), which brings Futures.Interop, Futures.Cluster
-# and their dependencies; the runtime-hosted engine starts through it (cs_futures/_loader.py).
+# cluster side of the interop layer (Futures.Interop.Cluster), which brings Futures.Interop (pythonnet hosting),
+# Futures.Interop.Bridge (the C-API bridge), Futures.Cluster and their dependencies; the runtime-hosted engine starts through it (cs_futures/_loader.py).
 build_all() {
   need_dotnet
   echo "== build: dotnet build Futures.sln, publish Futures.Interop.Cluster into python/cs_futures/_dotnet"

@@ -1,4 +1,4 @@
-"""The .NET side of cs_futures: the entry points of Futures.Interop, the builtins of the engine module.
+"""The .NET side of cs_futures: the entry points of Futures.Interop.Bridge, the builtins of the engine module.
 
 The contract is by name: the engine module (``cs_futures._engine``, see ``_loader``) has one builtin
 function an entry point, and describes each (name, kind, signature), the selector enums and the shared
@@ -261,7 +261,7 @@ def handles(futures):
 def clr_bridge():
     """pythonnet's view of the bridge, for .NET callables (imported on first use)."""
     _loader.enable_clr()
-    from CsFutures.Interop.Bridge import ClrBridge
+    from CsFutures.Interop.Runtime import ClrBridge
     return ClrBridge
 
 

@@ -22,7 +22,8 @@ starts it on first use beside the native engine; pythonnet's ``Python.Runtime`` 
 
 The runtime is found through ``DOTNET_ROOT``, then ``dotnet`` on ``PATH``, then the usual install
 folders. The assemblies ship in the package's ``_dotnet`` folder (or ``CS_FUTURES_DOTNET_DIR``): the
-publish of ``src/Futures.Interop.Cluster``, which brings ``Futures.Interop`` (the bridge) with it.
+publish of ``src/Futures.Interop.Cluster``, which brings ``Futures.Interop`` (pythonnet hosting) and
+``Futures.Interop.Bridge`` (the bridge) with it.
 """
 import os
 import sys
@@ -31,6 +32,9 @@ ASSEMBLY = "Futures.Interop"
 # The natively compiled engine, an extension module on the stable ABI (built on Linux x86-64).
 NATIVE_MODULE = "_engine" + (".pyd" if sys.platform == "win32" else ".abi3.so")
 ENTRY_TYPE = "CsFutures.Interop.Bridge.NativeEntryPoints"
+# The assembly of NativeEntryPoints: the C-API bridge (src/Futures.Interop.Bridge), which Futures.Interop
+# (pythonnet hosting, ClrBridge) builds on.
+BRIDGE_ASSEMBLY = "Futures.Interop.Bridge"
 # The cluster side of the bridge (CsFutures.Interop.Cluster): the runtime-hosted engine starts through it
 # when the folder holds it, so that the module has the cluster's entries (cluster_new...) too.
 CLUSTER_ASSEMBLY = "Futures.Interop.Cluster"
@@ -63,11 +67,13 @@ def assemblies_dir():
 
 
 def _root_assembly(folder):
-    """(assembly, entry type) through which the runtime-hosted engine starts: the cluster side when the
-    folder holds it (its ``CreateModule`` adds the cluster's entries), else the bridge alone."""
+    """(assembly, entry type, the entry type's assembly) through which the runtime-hosted engine starts:
+    the cluster side when the folder holds it (its ``CreateModule`` adds the cluster's entries), else
+    Futures.Interop (whose runtime configuration and dependencies the folder holds) with the bridge's
+    ``NativeEntryPoints``."""
     if os.path.isfile(os.path.join(folder, CLUSTER_ASSEMBLY + ".dll")):
-        return CLUSTER_ASSEMBLY, CLUSTER_ENTRY_TYPE
-    return ASSEMBLY, ENTRY_TYPE
+        return CLUSTER_ASSEMBLY, CLUSTER_ENTRY_TYPE, CLUSTER_ASSEMBLY
+    return ASSEMBLY, ENTRY_TYPE, BRIDGE_ASSEMBLY
 
 
 def _version(text):
@@ -123,7 +129,7 @@ def _encode(text):
 
 def _load_with_pythonnet(folder, root):
     import pythonnet
-    name, entry_type = _root_assembly(folder)
+    name, entry_type, entry_assembly = _root_assembly(folder)
     if "clr" not in sys.modules:
         pythonnet.load("coreclr", runtime_config=os.path.join(folder, name + ".runtimeconfig.json"),
                        dotnet_root=root)
@@ -131,6 +137,7 @@ def _load_with_pythonnet(folder, root):
     import importlib
     clr.AddReference(os.path.join(folder, ASSEMBLY + ".dll"))
     clr.AddReference(os.path.join(folder, name + ".dll"))
+    clr.AddReference(os.path.join(folder, entry_assembly + ".dll"))
     namespace, _, type_name = entry_type.rpartition(".")
     factory = getattr(importlib.import_module(namespace), type_name).ModuleFactory
     return _create_module(factory.ToInt64())
@@ -152,7 +159,7 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
     fxr.hostfxr_close.argtypes = [ctypes.c_void_p]
     fxr.hostfxr_close.restype = ctypes.c_int32
 
-    name, entry_type = _root_assembly(folder)
+    name, entry_type, entry_assembly = _root_assembly(folder)
     config = os.path.join(folder, name + ".runtimeconfig.json")
     params = InitParameters(ctypes.sizeof(InitParameters), _encode(sys.executable), _encode(root))
     context = ctypes.c_void_p()
@@ -182,7 +189,7 @@ def _load_with_hostfxr(folder, root, hostfxr_path):
         return address.value
 
     unmanaged_callers_only = ctypes.c_void_p(-1)
-    module = _create_module(function(f"{entry_type}, {name}", "CreateModule", unmanaged_callers_only))
+    module = _create_module(function(f"{entry_type}, {entry_assembly}", "CreateModule", unmanaged_callers_only))
 
     def start_pythonnet():
         # In the bridge's load context (resolved through its deps.json), so that pythonnet and the

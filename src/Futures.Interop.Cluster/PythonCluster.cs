@@ -1,4 +1,5 @@
 using CsFutures.Cluster;
+using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;

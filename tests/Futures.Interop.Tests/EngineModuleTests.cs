@@ -16,7 +16,7 @@ public sealed unsafe class EngineModuleTests
         var create = (delegate* unmanaged<IntPtr, IntPtr>)NativeEntryPoints.ModuleFactory;
         IntPtr module = create(IntPtr.Zero); // the C API is resolved already (the fixture's interpreter)
         Assert.That(module, Is.Not.EqualTo(IntPtr.Zero), "CreateModule returned NULL");
-        return CsFutures.Interop.CPython.PyObjects.Steal(module);
+        return CsFutures.Interop.Runtime.PyObjects.Steal(module);
     }
 
     private static PyObject Run(string code, PyObject module)

@@ -21,8 +21,10 @@ public sealed unsafe class EntryPointGuardTests
 {
     private const string NotLive = "does not refer to a live .NET object";
 
-    /// <summary>The bridge's assemblies: Futures.Interop and the cluster's, which adds its entries.</summary>
-    private static readonly Assembly[] Bridge = [typeof(NativeEntryPoints).Assembly, typeof(ClusterEntryPoints).Assembly];
+    /// <summary>The assemblies that Python's C calls can reach: the bridge (Futures.Interop.Bridge), pythonnet
+    /// hosting on top of it (Futures.Interop) and the cluster's, which adds its entries.</summary>
+    private static readonly Assembly[] Bridge =
+        [typeof(NativeEntryPoints).Assembly, typeof(CsFutures.Interop.Runtime.PythonRuntime).Assembly, typeof(ClusterEntryPoints).Assembly];
 
     /// <summary>Every entry of the runtime-hosted module: the cluster's are added first, as the package's
     /// <c>ClusterEntryPoints.CreateModule</c> does (here also when the cases are made, before any fixture).</summary>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs CsFutures, CsFutures.Cluster, CsFutures.Interop and CsFutures.Interop.Cluster, then builds and runs a
+# Packs CsFutures, CsFutures.Cluster, CsFutures.Interop.Bridge, CsFutures.Interop and CsFutures.Interop.Cluster, then builds and runs a
 # consumer project outside the repository against those packages only, and restores a second one that
 # references CsFutures.Interop alone: it must get no Orleans and no Redis (see README.md). Prints
 # "consumer: OK" last on success.
@@ -15,12 +15,12 @@ done
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build.props" | head -1)"
 feed="$work/feed" packages="$work/packages" app="$work/app"
 mkdir -p "$feed" "$app"
-echo "   packing CsFutures, CsFutures.Cluster, CsFutures.Interop and CsFutures.Interop.Cluster $version into a folder feed"
-for project in Futures.Native Futures.Cluster Futures.Interop Futures.Interop.Cluster; do
+echo "   packing CsFutures, CsFutures.Cluster, CsFutures.Interop.Bridge, CsFutures.Interop and CsFutures.Interop.Cluster $version into a folder feed"
+for project in Futures.Native Futures.Cluster Futures.Interop.Bridge Futures.Interop Futures.Interop.Cluster; do
   dotnet pack "$ROOT/src/$project/$project.csproj" -c Release -p:ContinuousIntegrationBuild=true \
     -o "$feed" -v quiet -nologo >"$work/pack-$project.txt" 2>&1 || { cat "$work/pack-$project.txt"; exit 1; }
 done
-for id in CsFutures CsFutures.Cluster CsFutures.Interop CsFutures.Interop.Cluster; do
+for id in CsFutures CsFutures.Cluster CsFutures.Interop.Bridge CsFutures.Interop CsFutures.Interop.Cluster; do
   for ext in nupkg snupkg; do
     f="$feed/$id.$version.$ext"
     [ -f "$f" ] || { echo "consumer: $f was not produced" >&2; exit 1; }

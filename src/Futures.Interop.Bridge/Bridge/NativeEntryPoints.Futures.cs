@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Processes;
 
 namespace CsFutures.Interop.Bridge;
 

@@ -1,5 +1,4 @@
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Bridge;
 
@@ -23,7 +22,7 @@ internal static unsafe class PythonFutureOps
             case FutureState.CancelledAndNotified:
                 return PythonBridge.CancelledMarker;
         }
-        (future as Processes.PythonProcessFuture)?.DecodeIfNeeded();
+        (future as PythonProcessFuture)?.DecodeIfNeeded();
         Exception? exception = future.Exception(TimeSpan.Zero);
         if (which == 0)
         {

@@ -1,8 +1,7 @@
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Runtime;
 using CsFutures.Processes;
 
-namespace CsFutures.Interop.Processes;
+namespace CsFutures.Interop.Bridge;
 
 /// <summary>
 /// The future of a Python task on a process pool. The worker's reply stays bytes until Python asks

@@ -1,8 +1,9 @@
 using System.Linq.Expressions;
 using System.Reflection;
+using CsFutures.Interop.CPython;
 using Python.Runtime;
 
-namespace CsFutures.Interop.CPython;
+namespace CsFutures.Interop.Runtime;
 
 /// <summary>Moves references between our raw layer (<see cref="IntPtr"/>) and pythonnet's
 /// <see cref="PyObject"/>. Every member requires the GIL.</summary>

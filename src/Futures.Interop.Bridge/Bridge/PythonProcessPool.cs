@@ -1,7 +1,7 @@
 using CsFutures.Interop.CPython;
 using CsFutures.Processes;
 
-namespace CsFutures.Interop.Processes;
+namespace CsFutures.Interop.Bridge;
 
 /// <summary>
 /// The engine's <see cref="ProcessPoolExecutor"/> as the Python package drives it: pickled calls

@@ -1,5 +1,4 @@
 using CsFutures.Interop.Bridge;
-using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.CPython;
 

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
+using CsFutures.Interop.Bridge;
 
-namespace CsFutures.Interop.Bridge;
+namespace CsFutures.Interop.Runtime;
 
 /// <summary>
 /// The bridge's few pythonnet-visible methods, for .NET callables submitted from Python

@@ -1,9 +1,7 @@
 using CsFutures.Interop.Bridge;
 using CsFutures.Interop.CPython;
 
-// Public API: C# code catches it as CsFutures.Interop.PythonRaisedException (docs/csharp.md, samples), so the
-// namespace stays the assembly's root one although the file lives with the runtime layer.
-namespace CsFutures.Interop.Runtime;
+namespace CsFutures.Interop;
 
 /// <summary>
 /// A Python exception seen from .NET: raised by a Python callable that ran on an executor, or set

@@ -1,5 +1,4 @@
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Bridge;
 

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Processes;
 using CsFutures.Interop.Threads;
 using CsFutures.Processes;
 

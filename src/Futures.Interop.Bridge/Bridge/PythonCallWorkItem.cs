@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using CsFutures.Interop.CPython;
-using CsFutures.Interop.Runtime;
 
 namespace CsFutures.Interop.Bridge;
 
