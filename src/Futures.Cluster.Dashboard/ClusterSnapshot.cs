@@ -1,3 +1,5 @@
+using CsFutures.Cluster.Contracts;
+
 namespace CsFutures.Cluster.Dashboard;
 
 /// <summary>What <c>/api/cluster</c> answers (JSON, camelCase): the cluster as the

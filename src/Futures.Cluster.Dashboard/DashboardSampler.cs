@@ -1,10 +1,11 @@
+using CsFutures.Cluster.Contracts;
 using Microsoft.Extensions.Hosting;
 
 namespace CsFutures.Cluster.Dashboard;
 
 /// <summary>
 /// The dashboard node's hosted service: every second, reads the membership, the
-/// <see cref="INodeStatsGrain"/> and the <see cref="IExecutorDirectory"/> into a
+/// <see cref="INodeStatsGrain"/> and the <see cref="IExecutorDirectoryGrain"/> into a
 /// <see cref="ClusterSnapshot"/> (what <c>/api/cluster</c> answers, whoever polls it and how often),
 /// and keeps the last two minutes of tasks per second.
 /// </summary>
@@ -54,8 +55,8 @@ internal sealed class DashboardSampler : BackgroundService
     private async Task<ClusterSnapshot> SampleAsync(CancellationToken token)
     {
         var timeout = TimeSpan.FromSeconds(5);
-        var reports = _grains.GetGrain<INodeStatsGrain>(NodeStatsGrain.Key).List().WaitAsync(timeout, token);
-        var entries = _grains.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey).List().WaitAsync(timeout, token);
+        var reports = _grains.GetGrain<INodeStatsGrain>(ClusterNames.NodeStatsKey).List().WaitAsync(timeout, token);
+        var entries = _grains.GetGrain<IExecutorDirectoryGrain>(ClusterNames.DirectoryKey).List().WaitAsync(timeout, token);
         var stats = (await reports.ConfigureAwait(false)).ToDictionary(s => s.NodeId);
         var executors = (await entries.ConfigureAwait(false)).Select(e => new ExecutorView(e.ExecutorId, e.Stats)).ToList();
         var nodes = _membership.CurrentSnapshot.Members.Values

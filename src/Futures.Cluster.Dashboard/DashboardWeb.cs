@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using CsFutures.Cluster.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

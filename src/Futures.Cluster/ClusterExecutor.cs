@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using CsFutures.Cluster.Client;
+using CsFutures.Cluster.Contracts;
 using CsFutures.Processes;
 using CsFutures.Telemetry;
 
@@ -124,6 +126,20 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>Tasks waiting for a node.</summary>
     public int QueuedCount => _queue.QueuedCount;
+
+    /// <summary>What the executor has done so far, in the engine's terms (<see cref="ExecutorStats"/>, as
+    /// <see cref="ThreadPoolExecutor.Stats"/>): tasks submitted, completed, failed (raised, lost past
+    /// <see cref="ClusterExecutorOptions.AllowedFailures"/>, too large, or failed with the cluster),
+    /// cancelled, and queued. The workers are the nodes' and are counted there (their dashboards):
+    /// <see cref="ExecutorStats.Workers"/> and the worker counts are 0. The cluster's own figures are
+    /// the properties above.</summary>
+    public ExecutorStats Stats()
+    {
+        var counts = _queue.Stats();
+        long cancelled = _queue.CancelledCount;
+        return new ExecutorStats(Name, counts.Submitted, counts.Done, Math.Max(0, counts.Failed - cancelled), cancelled,
+            counts.Queued, Workers: 0, WorkerStarts: 0, WorkerDeaths: 0, WorkerRestarts: 0);
+    }
 
     /// <summary>Tasks held by nodes now.</summary>
     public int InFlightCount => _queue.InFlightCount;
@@ -289,10 +305,10 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
                 : await EmbeddedCluster.AcquireAsync(_options.LocalWorker!, token).ConfigureAwait(false);
             var factory = connection.GrainFactory;
             self = factory.CreateObjectReference<ITaskSource>(_queue);
-            var directory = factory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey);
-            watcher = new MembershipWatcher(factory.GetGrain<IMembershipView>(0), _queue, _options, Log);
+            var directory = factory.GetGrain<IExecutorDirectoryGrain>(ClusterNames.DirectoryKey);
+            watcher = new MembershipWatcher(factory.GetGrain<IMembershipViewGrain>(0), _queue, _options, Log);
             var registered = self;
-            var watchdog = new Watchdog(_queue, factory.GetGrain<Dashboard.INodeStatsGrain>(Dashboard.NodeStatsGrain.Key),
+            var watchdog = new Watchdog(_queue, factory.GetGrain<INodeStatsGrain>(ClusterNames.NodeStatsKey),
                 () => directory.Register(_id, registered, _queue.Stats()), Log);
             while (true)
             {
@@ -349,7 +365,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
                 {
                     try
                     {
-                        await connection.GrainFactory.GetGrain<IExecutorDirectory>(ClusterNames.DirectoryKey)
+                        await connection.GrainFactory.GetGrain<IExecutorDirectoryGrain>(ClusterNames.DirectoryKey)
                             .Unregister(_id).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                     }
                     catch (Exception)

@@ -1,3 +1,4 @@
+using CsFutures.Cluster.Contracts;
 using CsFutures.Processes;
 using CsFutures.Telemetry;
 namespace CsFutures.Cluster;

@@ -1,12 +1,13 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using CsFutures.Cluster.Contracts;
+using CsFutures.Cluster.Node;
+using CsFutures.Cluster.Security;
+using CsFutures.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using CsFutures.Cluster.Dashboard;
-using CsFutures.Cluster.Security;
 using Orleans.Configuration;
-using CsFutures.Processes;
 
 namespace CsFutures.Cluster;
 

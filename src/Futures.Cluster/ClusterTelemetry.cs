@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Diagnostics;
+using CsFutures.Cluster.Client;
 using CsFutures.Processes;
 using CsFutures.Telemetry;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using CsFutures.Cluster.Client;
 using CsFutures.Processes;
 
 namespace CsFutures.Cluster;

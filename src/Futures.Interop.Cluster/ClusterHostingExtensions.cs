@@ -1,7 +1,6 @@
-using CsFutures.Interop.Runtime;
+using CsFutures.Interop.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace CsFutures.Interop.Cluster;
 
@@ -31,12 +30,7 @@ public static class ClusterHostingExtensions
     /// </summary>
     public static IServiceCollection AddPythonCluster(this IServiceCollection services, string name, IConfiguration configuration)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<PythonClusterOptions>(name).Bind(configuration);
-        services.AddKeyedSingleton(name, (sp, _) => new PythonClusterExecutor(
-            sp.GetRequiredService<PythonRuntime>(),
-            sp.GetRequiredService<IOptionsMonitor<PythonClusterOptions>>().Get(name)));
-        return services;
+        return HostingExtensions.AddPythonPool<PythonClusterOptions, PythonClusterExecutor>(services, name, configuration,
+            (python, options) => new PythonClusterExecutor(python, options));
     }
 }

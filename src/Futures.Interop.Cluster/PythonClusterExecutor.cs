@@ -3,6 +3,7 @@ using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Python.Runtime;
 using CsFutures.Processes;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Interop.Cluster;
 
@@ -25,13 +26,13 @@ namespace CsFutures.Interop.Cluster;
 /// a lost cluster, <see cref="ClusterUnavailableException"/>. The interpreter must be running
 /// (<see cref="PythonRuntime.Start"/>).</para>
 /// <para>The embedded node is shared by every embedded executor of the process (the first one starts
-/// it, with its <see cref="PythonClusterOptions.MaxWorkers"/> and the host's <c>sys.path</c> as the
+/// it, with its <see cref="PythonPoolOptions.MaxWorkers"/> and the host's <c>sys.path</c> as the
 /// workers' settings; the last one to shut down stops it). Nodes started with
 /// <c>python -m cs_futures.cluster worker</c> keep their own <c>sys.path</c>: the modules of the
 /// callables must be importable there (a module loaded from a file adds its folder, which must exist
 /// on the node's machine).</para>
 /// </remarks>
-public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
+public sealed class PythonClusterExecutor : PythonPoolExecutor
 {
     /// <summary>The worker package of the process's cluster executors: one for all, since the embedded
     /// node they share starts its workers from the first one's copy; removed at process exit.</summary>
@@ -50,7 +51,7 @@ public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
     /// <exception cref="PythonRaisedException">No python executable was found for the embedded node's workers.</exception>
     /// <exception cref="ArgumentException">Invalid options (a bad address).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A negative <see cref="PythonClusterOptions.AllowedFailures"/>,
-    /// a <see cref="PythonClusterOptions.MaxPayload"/>, <see cref="PythonClusterOptions.MaxWorkers"/> or
+    /// a <see cref="PythonClusterOptions.MaxPayload"/>, <see cref="PythonPoolOptions.MaxWorkers"/> or
     /// <see cref="PythonClusterOptions.TaskTimeout"/> that is not positive.</exception>
     public PythonClusterExecutor(PythonRuntime runtime, PythonClusterOptions? options = null)
     {
@@ -65,6 +66,7 @@ public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
         bool embedded = options.Address is null;
         Engine = new ClusterExecutor(new ClusterExecutorOptions
         {
+            Name = options.Name,
             Address = options.Address,
             AllowedFailures = options.AllowedFailures,
             MaxPayload = options.MaxPayload,
@@ -79,7 +81,7 @@ public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
                     Initializer = _host.Settings,
                     IsolateCrashes = true,
                     Logger = options.Logger,
-                    Name = "PythonClusterExecutor",
+                    Name = options.Name ?? "PythonClusterExecutor",
                     TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
                 }
                 : null,
@@ -98,28 +100,25 @@ public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
     /// <exception cref="PythonRaisedException">The call cannot be pickled.</exception>
     /// <exception cref="ClusterUnavailableException">The executor lost its cluster.</exception>
     /// <exception cref="InvalidOperationException">The executor was shut down.</exception>
-    public Future<T> SubmitPython<T>(PyObject fn, params object?[] args) => Submit<T>(fn, args, null);
+    public override Future<T> SubmitPython<T>(PyObject fn, params object?[] args) => Submit<T>(fn, args, null);
 
     /// <summary>As <see cref="SubmitPython{T}(PyObject, object?[])"/>, with its own time limit for each
     /// run (Python's <c>task_timeout</c> for one task): the worker is killed when it passes, and the
     /// future fails with <see cref="TimeoutException"/>.</summary>
     public Future<T> SubmitPython<T>(TimeSpan timeout, PyObject fn, params object?[] args) => Submit<T>(fn, args, timeout);
 
-    /// <summary>Python's <c>executor.map(fn, iterable)</c>: results in input order.</summary>
-    /// <exception cref="TimeoutException">A result is not ready when <paramref name="timeout"/> (from now) passes.</exception>
-    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null) =>
-        PythonExecutorExtensions.Map(item => SubmitPython<TResult>(fn, item), items, timeout);
+    /// <summary>The executor's name (<see cref="ClusterExecutor.Name"/>).</summary>
+    public override string Name => Engine.Name;
 
-    /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>: with <paramref name="wait"/>, returns once
-    /// every future is done and the executor has left the cluster (the embedded node stops with its
-    /// last executor).</summary>
-    public void Shutdown(bool wait = true, bool cancelFutures = false) => Engine.Shutdown(wait, cancelFutures);
+    /// <summary>What the executor has done so far: <see cref="ClusterExecutor.Stats"/>; the workers are the
+    /// nodes' and are not counted here.</summary>
+    public override ExecutorStats Stats() => Engine.Stats();
 
-    /// <summary>Shuts down and waits: Python's <c>with</c> exit.</summary>
-    public void Dispose() => Shutdown(wait: true);
+    // A shutdown that waits returns once every future is done and the executor has left the cluster (the
+    // embedded node stops with its last executor).
+    private protected override void ShutdownEngine(bool cancelFutures) => Engine.Shutdown(wait: true, cancelFutures);
 
-    /// <summary>Shuts down and awaits leaving the cluster.</summary>
-    public ValueTask DisposeAsync() => Engine.DisposeAsync();
+    private protected override Task ShutdownEngineAsync(bool cancelFutures) => Engine.ShutdownAsync(cancelFutures);
 
     private Future<T> Submit<T>(PyObject fn, object?[] args, TimeSpan? timeout)
     {

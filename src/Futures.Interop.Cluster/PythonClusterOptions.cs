@@ -1,5 +1,4 @@
 using CsFutures.Cluster;
-using Microsoft.Extensions.Logging;
 
 namespace CsFutures.Interop.Cluster;
 
@@ -7,19 +6,18 @@ namespace CsFutures.Interop.Cluster;
 /// How a <see cref="PythonClusterExecutor"/> reaches its cluster: the arguments of the Python face
 /// <c>cs_futures.ClusterExecutor(address=None, *, max_workers, allowed_failures, max_payload, task_timeout)</c>.
 /// Bindable from configuration (<see cref="ClusterHostingExtensions.AddPythonCluster"/>).
+/// <see cref="PythonPoolOptions.MaxWorkers"/> is Python's <c>max_workers</c>: for the embedded node, its
+/// number of worker processes (<c>null</c> for the number of processors); with an <see cref="Address"/>, the
+/// most tasks held by nodes at once (<see cref="ClusterExecutorOptions.MaxInFlight"/>; <c>null</c> for no
+/// cap). <see cref="PythonPoolOptions.Logger"/> is where the embedded node's worker pool logs worker deaths.
 /// </summary>
-public sealed class PythonClusterOptions
+public sealed class PythonClusterOptions : PythonPoolOptions
 {
     /// <summary>The cluster to use (Python's <c>address</c>): gateways <c>HOST:PORT</c>, several separated
     /// by commas, or <c>redis://[:PASSWORD@]HOST:PORT</c>; <c>null</c>, the default, starts (or shares)
     /// the process's embedded in-process node, whose workers are processes of this host's Python. See
     /// <see cref="ClusterExecutorOptions.Address"/>.</summary>
     public string? Address { get; init; }
-
-    /// <summary>Python's <c>max_workers</c>: for the embedded node, its number of worker processes
-    /// (<c>null</c> for the number of processors); with an <see cref="Address"/>, the most tasks held by
-    /// nodes at once (<see cref="ClusterExecutorOptions.MaxInFlight"/>; <c>null</c> for no cap).</summary>
-    public int? MaxWorkers { get; init; }
 
     /// <summary>Python's <c>allowed_failures</c> (Dask's <c>distributed.scheduler.allowed-failures</c>):
     /// lost attempts a task may survive; the next loss fails it with <see cref="KilledWorkerException"/>.
@@ -37,8 +35,4 @@ public sealed class PythonClusterOptions
     /// <summary>The interpreter for the embedded node's workers; by default the one the host runs (its
     /// virtual environment's, if any). As <see cref="Processes.PythonProcessPoolOptions.PythonExecutable"/>.</summary>
     public string? PythonExecutable { get; init; }
-
-    /// <summary>Where the embedded node's worker pool logs worker deaths; <see cref="FuturesLogging.Logger"/>
-    /// when null.</summary>
-    public ILogger? Logger { get; init; }
 }

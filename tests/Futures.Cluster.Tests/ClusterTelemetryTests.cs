@@ -85,6 +85,9 @@ public sealed class ClusterTelemetryTests
         Assert.That(recorder.Sum(ClusterTelemetry.Names.Completed), Is.EqualTo(1));
         Assert.That(recorder.Sum(ClusterTelemetry.Names.Failed), Is.EqualTo(0));
         Assert.That(recorder.Sum(ClusterTelemetry.Names.Cancelled), Is.EqualTo(3));
+        var stats = executor.Stats();
+        Assert.That((stats.Name, stats.Submitted, stats.Completed, stats.Failed, stats.Cancelled, stats.Queued),
+            Is.EqualTo((name, 4L, 1L, 0L, 3L, 0L)), "Stats() in the engine's terms: the cancelled apart from the failed");
     }
 
     [Test]

@@ -1,4 +1,6 @@
+using CsFutures.Cluster.Contracts;
 using CsFutures.Cluster.Dashboard;
+using CsFutures.Cluster.Node;
 using CsFutures.Processes;
 
 namespace Futures.Cluster.Tests;

@@ -1,3 +1,5 @@
+using CsFutures.Cluster.Client;
+using CsFutures.Cluster.Contracts;
 using CsFutures.Cluster.Dashboard;
 using CsFutures.Processes;
 

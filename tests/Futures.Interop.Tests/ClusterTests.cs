@@ -106,10 +106,16 @@ public sealed class ClusterTests
         Assert.That(options.TaskTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
         var cluster = host.Services.GetRequiredKeyedService<PythonClusterExecutor>("local");
         Assert.That(host.Services.GetRequiredKeyedService<PythonClusterExecutor>("local"), Is.SameAs(cluster));
+        Assert.That(host.Services.GetRequiredKeyedService<PythonPoolExecutor>("local"), Is.SameAs(cluster), "also resolves as the shared base");
+        Assert.That(cluster.Name, Is.EqualTo("local"), "the registration name is the executor's name");
         Assert.That(cluster.SubmitPython<long>(Fn("add"), 20, 22).Result(Timeout), Is.EqualTo(42));
+        Assert.That(cluster.MapPython<long, long>(Fn("square"), [2L, 3L], Timeout), Is.EqualTo(new long[] { 4, 9 }));
         await host.StopAsync();
         host.Dispose();
         Assert.That(cluster.Engine.Stopped.IsCompleted, "disposing the host shuts the executor down and leaves the cluster");
+        var stats = cluster.Stats(); // exact once the executor was shut down with wait
+        Assert.That((stats.Name, stats.Submitted, stats.Completed, stats.Failed, stats.Cancelled, stats.Queued),
+            Is.EqualTo(("local", 3L, 3L, 0L, 0L, 0L)), "the cluster's counts in the engine's terms");
         Assert.Throws<InvalidOperationException>(() => cluster.SubmitPython<long>(Fn("add"), 1, 1));
     }
 }

@@ -55,10 +55,16 @@ public sealed class HostingTests
         await host.StartAsync();
         var pool = host.Services.GetRequiredKeyedService<Processes.PythonProcessPoolExecutor>("cpu");
         Assert.That(pool.Engine.MaxWorkers, Is.EqualTo(1));
+        Assert.That(host.Services.GetRequiredKeyedService<PythonPoolExecutor>("cpu"), Is.SameAs(pool), "also resolves as the shared base");
+        Assert.That(pool.Name, Is.EqualTo("cpu"), "the registration name is the pool's name");
         var pid = PythonFixture.Runtime.GetCallable(PythonFixture.TestModule, "pid");
         Assert.That(pool.SubmitPython<int>(pid).Result(Timeout), Is.Not.EqualTo(Environment.ProcessId));
+        var square = PythonFixture.Runtime.GetCallable(PythonFixture.TestModule, "square");
+        Assert.That(pool.MapPython<long, long>(square, [3L, 4L], Timeout), Is.EqualTo(new long[] { 9, 16 }));
         await host.StopAsync();
-        host.Dispose();
+        host.Dispose(); // disposes the pool under both of its service types: the second is a no-op
+        var stats = pool.Stats(); // exact once the pool was shut down with wait
+        Assert.That((stats.Name, stats.Submitted, stats.Completed), Is.EqualTo(("cpu", 3L, 3L)));
         Assert.That(pool.Engine.IsShutdown, "disposing the host shuts the pool down");
         Assert.That(pool.Engine.AllWorkers, Is.Empty, "and waits for its workers");
     }

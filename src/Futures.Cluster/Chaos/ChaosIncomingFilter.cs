@@ -1,3 +1,5 @@
+using CsFutures.Cluster.Contracts;
+
 namespace CsFutures.Cluster.Chaos;
 
 /// <summary>The faults of <see cref="ChaosSettings"/> on the calls a node's grains answer: a delayed
@@ -6,7 +8,7 @@ internal sealed class ChaosIncomingFilter(ChaosSettings chaos) : IIncomingGrainC
 {
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.InterfaceMethod?.DeclaringType == typeof(IExecutorDirectory) && context.MethodName == nameof(IExecutorDirectory.Register)
+        if (context.InterfaceMethod?.DeclaringType == typeof(IExecutorDirectoryGrain) && context.MethodName == nameof(IExecutorDirectoryGrain.Register)
             && chaos.Hit(ChaosSettings.DelayRegister))
         {
             await Task.Delay(ChaosSettings.RegisterDelay).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using CsFutures.Cluster.Contracts;
+
 namespace CsFutures.Cluster.Chaos;
 
 /// <summary>The faults of <see cref="ChaosSettings"/> on the calls a node makes: empty directory
@@ -15,7 +17,7 @@ internal sealed class ChaosOutgoingFilter(ChaosSettings chaos) : IOutgoingGrainC
             throw new TimeoutException("chaos: the Completed batch was dropped");
         }
         await context.Invoke().ConfigureAwait(false);
-        if (context.InterfaceMethod?.DeclaringType == typeof(IExecutorDirectory) && context.MethodName == nameof(IExecutorDirectory.List)
+        if (context.InterfaceMethod?.DeclaringType == typeof(IExecutorDirectoryGrain) && context.MethodName == nameof(IExecutorDirectoryGrain.List)
             && context.Result is ExecutorEntry[] { Length: > 0 } && Interlocked.Exchange(ref _listedExecutors, 1) == 1
             && chaos.Hit(ChaosSettings.EmptyListings))
         {

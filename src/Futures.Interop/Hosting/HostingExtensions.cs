@@ -86,11 +86,8 @@ public static class HostingExtensions
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<PythonProcessPoolOptions>(name).Bind(configuration).PostConfigure(o => o.Name ??= name);
-        services.AddKeyedSingleton(name, (sp, _) => new PythonProcessPoolExecutor(
-            sp.GetRequiredService<PythonRuntime>(),
-            sp.GetRequiredService<IOptionsMonitor<PythonProcessPoolOptions>>().Get(name)));
-        return services;
+        return AddPythonPool<PythonProcessPoolOptions, PythonProcessPoolExecutor>(services, name, configuration,
+            (python, options) => new PythonProcessPoolExecutor(python, options));
     }
 
     /// <summary>
@@ -105,23 +102,31 @@ public static class HostingExtensions
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<PythonInterpreterPoolOptions>(name).Bind(configuration);
-        services.AddKeyedSingleton(name, (sp, _) =>
+        return AddPythonPool<PythonInterpreterPoolOptions, PythonInterpreterPoolExecutor>(services, name, configuration,
+            (python, options) => new PythonInterpreterPoolExecutor(python, options));
+    }
+
+    /// <summary>Registers a named pool of Python callables, as each <c>AddPython...</c> does: its options bound
+    /// from <paramref name="configuration"/>, its <see cref="PythonPoolOptions.Name"/> defaulting to
+    /// <paramref name="name"/> and its <see cref="PythonPoolOptions.Logger"/> to the host's
+    /// <c>concurrent.futures</c> logger; the pool resolves as a keyed <typeparamref name="TExecutor"/> and as a
+    /// keyed <see cref="PythonPoolExecutor"/>, and the container shuts it down when the host is disposed,
+    /// before the interpreter.</summary>
+    internal static IServiceCollection AddPythonPool<TOptions, TExecutor>(IServiceCollection services, string name,
+        IConfiguration configuration, Func<PythonRuntime, TOptions, TExecutor> create)
+        where TOptions : PythonPoolOptions
+        where TExecutor : PythonPoolExecutor
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<TOptions>(name).Bind(configuration).PostConfigure<IServiceProvider>((options, sp) =>
         {
-            var options = sp.GetRequiredService<IOptionsMonitor<PythonInterpreterPoolOptions>>().Get(name);
-            if (options.Logger is null && sp.GetService<ILoggerFactory>() is { } loggers)
-            {
-                options = new PythonInterpreterPoolOptions
-                {
-                    MaxWorkers = options.MaxWorkers,
-                    ThreadNamePrefix = options.ThreadNamePrefix ?? name,
-                    Initializer = options.Initializer,
-                    InitializerArguments = options.InitializerArguments,
-                    Logger = loggers.CreateLogger("concurrent.futures"),
-                };
-            }
-            return new PythonInterpreterPoolExecutor(sp.GetRequiredService<PythonRuntime>(), options);
+            options.Name ??= name;
+            options.Logger ??= sp.GetService<ILoggerFactory>()?.CreateLogger("concurrent.futures");
         });
+        services.AddKeyedSingleton(name, (sp, _) =>
+            create(sp.GetRequiredService<PythonRuntime>(), sp.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name)));
+        services.AddKeyedSingleton<PythonPoolExecutor>(name, (sp, key) => sp.GetRequiredKeyedService<TExecutor>(key));
         return services;
     }
 

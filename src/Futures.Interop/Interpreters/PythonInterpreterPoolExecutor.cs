@@ -3,6 +3,7 @@ using CsFutures.Interop.Processes;
 using CsFutures.Interop.Runtime;
 using Python.Runtime;
 using CsFutures.Interop.Threads;
+using CsFutures.Telemetry;
 
 namespace CsFutures.Interop.Interpreters;
 
@@ -23,7 +24,7 @@ namespace CsFutures.Interop.Interpreters;
 /// support subinterpreters fails its task with an <c>ImportError</c> naming it; a failing
 /// initializer breaks the pool (<see cref="BrokenInterpreterPoolException"/>).</para>
 /// </remarks>
-public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposable
+public sealed class PythonInterpreterPoolExecutor : PythonPoolExecutor
 {
     private readonly WorkerPackage _package;
     private readonly PyObject _dumps;
@@ -32,7 +33,7 @@ public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposabl
     /// <summary>Prepares the pool; each worker creates its interpreter at its first task.</summary>
     /// <exception cref="NotSupportedException">The hosted CPython is older than 3.12.</exception>
     /// <exception cref="PythonRaisedException">The initializer cannot be pickled.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="PythonInterpreterPoolOptions.MaxWorkers"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="PythonPoolOptions.MaxWorkers"/> is not positive.</exception>
     public PythonInterpreterPoolExecutor(PythonRuntime runtime, PythonInterpreterPoolOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
@@ -66,7 +67,7 @@ public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposabl
                 }
             }
             Action? runInitializer = initializer is null ? null : () => RunInInterpreter<object?>(initializer);
-            Engine = new ThreadPoolExecutor(options.MaxWorkers, options.ThreadNamePrefix, runInitializer,
+            Engine = new ThreadPoolExecutor(options.MaxWorkers, options.ThreadNamePrefix ?? options.Name, runInitializer,
                 PythonThreads.InterpreterOptions(bootstrap, logger: options.Logger));
         }
         catch
@@ -80,6 +81,13 @@ public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposabl
     /// <see cref="ThreadPoolExecutor.Broken"/>, ...).</summary>
     public ThreadPoolExecutor Engine { get; }
 
+    /// <summary>The pool's name: its threads' name prefix (<see cref="ThreadPoolExecutor.ThreadNamePrefix"/>).</summary>
+    public override string Name => Engine.ThreadNamePrefix;
+
+    /// <summary>What the pool has done so far: <see cref="ThreadPoolExecutor.Stats"/> (Python's
+    /// <c>executor.stats()</c> in cs_futures).</summary>
+    public override ExecutorStats Stats() => Engine.Stats();
+
     /// <summary>Schedules <c>fn(*args)</c> in a worker's interpreter: Python's <c>executor.submit(fn, *args)</c>.</summary>
     /// <typeparam name="T">The .NET type of the result (see <see cref="PythonConvert"/>).</typeparam>
     /// <param name="fn">A Python callable that pickles by reference (a module-level function).</param>
@@ -87,7 +95,7 @@ public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposabl
     /// <exception cref="PythonRaisedException">The call cannot be pickled.</exception>
     /// <exception cref="BrokenInterpreterPoolException">The pool is broken.</exception>
     /// <exception cref="InvalidOperationException">The pool was shut down.</exception>
-    public unsafe Future<T> SubmitPython<T>(PyObject fn, params object?[] args)
+    public override unsafe Future<T> SubmitPython<T>(PyObject fn, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(fn);
         ArgumentNullException.ThrowIfNull(args);
@@ -99,35 +107,12 @@ public sealed class PythonInterpreterPoolExecutor : IDisposable, IAsyncDisposabl
         return Engine.Submit(() => RunInInterpreter<T>(payload));
     }
 
-    /// <summary>Python's <c>executor.map(fn, iterable)</c>: results in input order.</summary>
-    /// <exception cref="TimeoutException">A result is not ready when <paramref name="timeout"/> (from now) passes.</exception>
-    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null) =>
-        PythonExecutorExtensions.Map(item => SubmitPython<TResult>(fn, item), items, timeout);
+    // The workers end their interpreters as they exit.
+    private protected override void ShutdownEngine(bool cancelFutures) => Engine.Shutdown(wait: true, cancelFutures);
 
-    /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>: the workers end their interpreters as
-    /// they exit.</summary>
-    public void Shutdown(bool wait = true, bool cancelFutures = false)
-    {
-        if (wait)
-        {
-            Engine.Shutdown(wait: true, cancelFutures);
-            _package.Dispose();
-        }
-        else
-        {
-            _ = Engine.ShutdownAsync(cancelFutures).ContinueWith(_ => _package.Dispose(), TaskScheduler.Default);
-        }
-    }
+    private protected override Task ShutdownEngineAsync(bool cancelFutures) => Engine.ShutdownAsync(cancelFutures);
 
-    /// <summary>Shuts down and waits.</summary>
-    public void Dispose() => Shutdown(wait: true);
-
-    /// <summary>Shuts down and awaits the workers' exit.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await Engine.ShutdownAsync().ConfigureAwait(false);
-        _package.Dispose();
-    }
+    private protected override void ReleaseResources() => _package.Dispose();
 
     /// <summary>On a worker: the pickled call in the worker's interpreter (no GIL held meanwhile),
     /// then the reply decoded under the host's GIL.</summary>

@@ -20,7 +20,7 @@ namespace CsFutures.Interop.Processes;
 /// dead worker, <see cref="BrokenProcessPoolException"/>; a task over its time limit,
 /// <see cref="TimeoutException"/>. The interpreter must be running (<see cref="PythonRuntime.Start"/>).
 /// </remarks>
-public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
+public sealed class PythonProcessPoolExecutor : PythonPoolExecutor
 {
     private readonly PythonWorkerHost _host;
 
@@ -62,9 +62,12 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// <summary>The engine pool underneath (workers, <see cref="ProcessPoolExecutor.Broken"/>, ...).</summary>
     public ProcessPoolExecutor Engine { get; }
 
+    /// <inheritdoc/>
+    public override string Name => Engine.Name;
+
     /// <summary>What the pool has done so far: <see cref="ProcessPoolExecutor.Stats"/> (Python's
     /// <c>executor.stats()</c> in cs_futures).</summary>
-    public ExecutorStats Stats() => Engine.Stats();
+    public override ExecutorStats Stats() => Engine.Stats();
 
     /// <summary>Schedules <c>fn(*args)</c> in a worker process: Python's <c>executor.submit(fn, *args)</c>.</summary>
     /// <typeparam name="T">The .NET type of the result (see <see cref="PythonConvert"/>).</typeparam>
@@ -73,42 +76,18 @@ public sealed class PythonProcessPoolExecutor : IDisposable, IAsyncDisposable
     /// <exception cref="PythonRaisedException">The call cannot be pickled.</exception>
     /// <exception cref="BrokenProcessPoolException">The pool is broken.</exception>
     /// <exception cref="InvalidOperationException">The pool was shut down.</exception>
-    public Future<T> SubmitPython<T>(PyObject fn, params object?[] args) => Submit<T>(fn, args, null);
+    public override Future<T> SubmitPython<T>(PyObject fn, params object?[] args) => Submit<T>(fn, args, null);
 
     /// <summary>As <see cref="SubmitPython{T}(PyObject, object?[])"/>, with its own time limit
     /// (beyond CPython: the worker is killed when it passes, and the future fails with
     /// <see cref="TimeoutException"/>).</summary>
     public Future<T> SubmitPython<T>(TimeSpan timeout, PyObject fn, params object?[] args) => Submit<T>(fn, args, timeout);
 
-    /// <summary>Python's <c>executor.map(fn, iterable)</c>: results in input order.</summary>
-    /// <exception cref="TimeoutException">A result is not ready when <paramref name="timeout"/> (from now) passes.</exception>
-    public IEnumerable<TResult> MapPython<TSource, TResult>(PyObject fn, IEnumerable<TSource> items, TimeSpan? timeout = null) =>
-        PythonExecutorExtensions.Map(item => SubmitPython<TResult>(fn, item), items, timeout);
+    private protected override void ShutdownEngine(bool cancelFutures) => Engine.Shutdown(wait: true, cancelFutures);
 
-    /// <summary>Python's <c>shutdown(wait, cancel_futures)</c>.</summary>
-    public void Shutdown(bool wait = true, bool cancelFutures = false)
-    {
-        if (wait)
-        {
-            Engine.Shutdown(wait: true, cancelFutures);
-            _host.Dispose();
-        }
-        else
-        {
-            // The worker files go once the last worker has exited.
-            _ = Engine.ShutdownAsync(cancelFutures).ContinueWith(_ => _host.Dispose(), TaskScheduler.Default);
-        }
-    }
+    private protected override Task ShutdownEngineAsync(bool cancelFutures) => Engine.ShutdownAsync(cancelFutures);
 
-    /// <summary>Shuts down and waits.</summary>
-    public void Dispose() => Shutdown(wait: true);
-
-    /// <summary>Shuts down and awaits the workers' exit.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await Engine.ShutdownAsync().ConfigureAwait(false);
-        _host.Dispose();
-    }
+    private protected override void ReleaseResources() => _host.Dispose();
 
     private Future<T> Submit<T>(PyObject fn, object?[] args, TimeSpan? timeout)
     {

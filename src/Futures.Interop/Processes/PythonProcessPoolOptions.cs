@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Python.Runtime;
 using CsFutures.Processes;
 
@@ -7,13 +6,11 @@ namespace CsFutures.Interop.Processes;
 /// <summary>
 /// How a <see cref="PythonProcessPoolExecutor"/> runs: Python's
 /// <c>ProcessPoolExecutor(max_workers, initializer, initargs, max_tasks_per_child)</c> plus the
-/// opt-in behaviours of the engine.
+/// opt-in behaviours of the engine. <see cref="PythonPoolOptions.MaxWorkers"/> is the most worker
+/// processes; <c>null</c> for the number of processors.
 /// </summary>
-public sealed class PythonProcessPoolOptions
+public sealed class PythonProcessPoolOptions : PythonPoolOptions
 {
-    /// <summary>The most worker processes: Python's <c>max_workers</c>; <c>null</c> for the number of processors.</summary>
-    public int? MaxWorkers { get; init; }
-
     /// <summary>Python's <c>max_tasks_per_child</c>.</summary>
     public int? MaxTasksPerChild { get; init; }
 
@@ -33,12 +30,4 @@ public sealed class PythonProcessPoolOptions
 
     /// <summary>Beyond CPython: see <see cref="ProcessPoolExecutorOptions.IsolateCrashes"/>.</summary>
     public bool IsolateCrashes { get; init; }
-
-    /// <summary>The pool's name, the tag of its metrics and task spans: see
-    /// <see cref="ProcessPoolExecutorOptions.Name"/> (CPython's process pools have none). A pool
-    /// registered with <c>AddPythonProcessPool(name, ...)</c> defaults to its registration name.</summary>
-    public string? Name { get; set; }
-
-    /// <summary>Where the pool logs worker deaths; <see cref="FuturesLogging.Logger"/> when null.</summary>
-    public ILogger? Logger { get; init; }
 }
