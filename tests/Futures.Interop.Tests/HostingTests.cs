@@ -55,6 +55,8 @@ public sealed class HostingTests
         await host.StartAsync();
         var pool = host.Services.GetRequiredKeyedService<Processes.PythonProcessPoolExecutor>("cpu");
         Assert.That(pool.Engine.MaxWorkers, Is.EqualTo(1));
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Processes.PythonProcessPoolOptions>>().Get("cpu");
+        Assert.That(options.Logger, Is.Not.Null, "the host's concurrent.futures logger by default");
         Assert.That(host.Services.GetRequiredKeyedService<PythonPoolExecutor>("cpu"), Is.SameAs(pool), "also resolves as the shared base");
         Assert.That(pool.Name, Is.EqualTo("cpu"), "the registration name is the pool's name");
         var pid = PythonFixture.Runtime.GetCallable(PythonFixture.TestModule, "pid");
