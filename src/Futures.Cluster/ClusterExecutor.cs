@@ -64,7 +64,7 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             }
             else
             {
-                ClientConnection.ParseGateways(address);
+                GatewayAddress.Parse(address);
             }
         }
         else if (_options.LocalWorker is null)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.InteropServices;
-using CsFutures.Cluster.Client;
 using CsFutures.Processes;
 
 namespace CsFutures.Cluster;
@@ -134,7 +133,7 @@ public static class NodeProgram
             {
                 case "--primary": primary = true; break;
                 case "--cluster": redis = Value(); RedisAddress.ToConfiguration(redis); break;
-                case "--seed": seed = ClientConnection.ParseGateways(Value())[0]; break;
+                case "--seed": seed = GatewayAddress.Parse(Value())[0]; break;
                 case "--workers": workers = int.Parse(Value()); break;
                 case "--listen": listen = IPAddress.Parse(Value()); break;
                 case "--port": port = int.Parse(Value()); break;

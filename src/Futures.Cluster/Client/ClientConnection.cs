@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using CsFutures.Cluster.Contracts;
 using CsFutures.Cluster.Security;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +37,7 @@ internal sealed class ClientConnection : IClusterConnection
         string address, ClusterExecutorOptions options, CancellationToken cancellationToken)
     {
         var redis = RedisAddress.IsRedis(address) ? RedisAddress.ToOptions(address) : null;
-        var gateways = redis is null ? ParseGateways(address) : [];
+        var gateways = redis is null ? GatewayAddress.Parse(address) : [];
         var tls = ClusterTls.Load(options.TlsCertificate, options.TlsCa);
         var connectTimeout = options.ConnectTimeout;
         long started = Stopwatch.GetTimestamp();
@@ -110,30 +109,6 @@ internal sealed class ClientConnection : IClusterConnection
             throw;
         }
         return new ClientConnection(host);
-    }
-
-    /// <summary><c>HOST:PORT[,HOST:PORT...]</c> to endpoints.</summary>
-    internal static IPEndPoint[] ParseGateways(string address)
-    {
-        var endpoints = new List<IPEndPoint>();
-        foreach (var part in address.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int colon = part.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(part[(colon + 1)..], out int port))
-            {
-                throw new ArgumentException($"expected HOST:PORT, got '{part}'", nameof(address));
-            }
-            string hostName = part[..colon].Trim('[', ']');
-            var ip = IPAddress.TryParse(hostName, out var parsed)
-                ? parsed
-                : Dns.GetHostAddresses(hostName).First();
-            endpoints.Add(new IPEndPoint(ip, port));
-        }
-        if (endpoints.Count == 0)
-        {
-            throw new ArgumentException("no gateway address", nameof(address));
-        }
-        return [.. endpoints];
     }
 
     public async ValueTask DisposeAsync()
