@@ -20,8 +20,7 @@ import types
 
 from . import _forkserver, _loader
 
-VERSION = 5
-SLICE = 0.1  # seconds a blocking call waits in .NET before Python checks for signals
+VERSION = 6
 
 
 def _check_version(version):
@@ -62,6 +61,9 @@ ForceField = _enum("ForceField")
 Code = _enum("EntryCode")
 # Messages that the engine and the package both show, spelled once, in .NET.
 MESSAGES = dict(_contract.messages)
+NUMBERS = dict(_contract.numbers)
+# Seconds a blocking call waits in .NET before Python checks for signals (NativeEntryPoints.WaitSlice).
+SLICE = NUMBERS["WaitSlice"]
 
 configure = _entry("configure")
 last_error = _entry("last_error")

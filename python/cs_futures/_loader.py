@@ -243,7 +243,7 @@ class Contract:
     ``module``: the engine module (``cs_futures._engine``), whose builtins are the entry points;
     ``engine``: "native" (the natively compiled library) or "runtime" (the assemblies on CoreCLR);
     ``version``: the bridge's version; ``entries``: name -> (kind, signature);
-    ``enums``: type name -> {member name: value}; ``messages``: name -> text.
+    ``enums``: type name -> {member name: value}; ``messages``: name -> text; ``numbers``: name -> float.
     """
 
     def __init__(self, module, engine="runtime"):
@@ -254,6 +254,7 @@ class Contract:
         self.entries = {}
         self.enums = {}
         self.messages = {}
+        self.numbers = {}
         for line in text.splitlines():
             fields = line.split("\t")
             if fields[0] == "version":
@@ -265,6 +266,8 @@ class Contract:
                 self.enums.setdefault(fields[1], {})[fields[2]] = int(fields[3])
             elif fields[0] == "message":
                 self.messages[fields[1]] = fields[2]
+            elif fields[0] == "number":
+                self.numbers[fields[1]] = float(fields[2])
 
 
 ENGINES = ("native", "runtime")

@@ -283,6 +283,12 @@ class ContractTests(unittest.TestCase):
         self.assertEqual(str(raised.exception), _bridge.MESSAGES["SubmitAfterShutdown"])
         self.assertEqual(cs_futures.process._TERMINATED, _bridge.MESSAGES["ProcessTerminatedAbruptly"])
 
+    def test_the_wait_slice_is_the_engines(self):
+        # One value, in .NET (NativeEntryPoints.WaitSlice): the package's slice helper and
+        # FutureBase.result()'s wait in C return to Python as often.
+        self.assertEqual(_bridge.NUMBERS["WaitSlice"], 0.1)
+        self.assertEqual(_bridge.SLICE, _bridge.NUMBERS["WaitSlice"])
+
 
 class SliceWaitTests(unittest.TestCase):
     """The one helper that waits in slices."""

@@ -36,7 +36,6 @@ internal static unsafe class FutureType
     private const uint TypeFlags = (1u << 18) | (1u << 10); // Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE
     private const int MemberULongLong = 18;         // Py_T_ULONGLONG (Include/descrobject.h)
     private const int MemberBool = 14;              // Py_T_BOOL
-    private static readonly TimeSpan Slice = TimeSpan.FromSeconds(0.1); // as the package's _bridge.SLICE
     private const int MethNoArgs = 0x0004;
     private const int MethFastcallKeywords = 0x0080 | 0x0002; // METH_FASTCALL | METH_KEYWORDS
 
@@ -297,7 +296,7 @@ internal static unsafe class FutureType
         }
         while (true)
         {
-            TimeSpan slice = Slice;
+            TimeSpan slice = NativeEntryPoints.WaitSlice;
             if (deadline != long.MaxValue)
             {
                 TimeSpan remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);

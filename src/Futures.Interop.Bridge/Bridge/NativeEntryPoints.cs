@@ -29,8 +29,14 @@ namespace CsFutures.Interop.Bridge;
 /// </remarks>
 public static unsafe partial class NativeEntryPoints
 {
-    /// <summary>Bumped when an entry point changes meaning; the Python package checks it.</summary>
-    public const int Version = 5;
+    /// <summary>Bumped when an entry point changes meaning or the description gains a kind of line; the
+    /// Python package checks it.</summary>
+    public const int Version = 6;
+
+    /// <summary>How long one blocking call waits in .NET before it returns to Python, which then runs its
+    /// signal handlers (Ctrl-C) and calls again: the package's <c>_bridge.SLICE</c>, and the slice of
+    /// <c>FutureBase.result()</c>'s wait in C.</summary>
+    public static readonly TimeSpan WaitSlice = TimeSpan.FromSeconds(0.1);
 
     /// <summary>One entry point: its Python name, how it is called, its signature and method.</summary>
     /// <param name="Name">The name the Python package looks up (<c>snake_case</c>).</param>
@@ -159,9 +165,16 @@ public static unsafe partial class NativeEntryPoints
         ["ProcessPoolBroken"] = ProcessPoolExecutor.BrokenMessage,
     };
 
+    /// <summary>Numbers that both the engine and the Python package use, by name
+    /// (<c>_bridge.NUMBERS[name]</c>): one value, here.</summary>
+    public static IReadOnlyDictionary<string, double> SharedNumbers { get; } = new Dictionary<string, double>
+    {
+        [nameof(WaitSlice)] = WaitSlice.TotalSeconds,
+    };
+
     /// <summary>The contract as text, one item a line, fields separated by tabs:
     /// <c>version N</c>; <c>entry name kind signature</c>; <c>enum Type Member value</c>;
-    /// <c>message name text</c>. Read by <c>cs_futures/_loader.py</c>.</summary>
+    /// <c>message name text</c>; <c>number name value</c>. Read by <c>cs_futures/_loader.py</c>.</summary>
     public static string Description()
     {
         var text = new StringBuilder();
@@ -184,6 +197,10 @@ public static unsafe partial class NativeEntryPoints
         foreach (var (name, message) in SharedMessages)
         {
             text.Append("message\t").Append(name).Append('\t').Append(message).Append('\n');
+        }
+        foreach (var (name, number) in SharedNumbers)
+        {
+            text.Append("number\t").Append(name).Append('\t').Append(number.ToString("R", invariant)).Append('\n');
         }
         return text.ToString();
     }
