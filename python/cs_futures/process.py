@@ -4,8 +4,9 @@ CPython: concurrent/futures/process.py. The engine (``Futures.Native``'s ``Proce
 starts the workers, talks to them over private Unix sockets, notices a dead worker at once and
 completes the futures; no Python thread manages the pool. This module pickles the calls, decodes
 the replies (under the GIL, when a result is asked for), and keeps CPython's arguments, errors and
-attributes. Each worker is a fresh interpreter running ``cs_futures._worker``: the main script's
-top level never runs there, and its functions travel by value (``cs_futures._serialize``).
+attributes. Each worker is a fresh interpreter running the standard-library-only package
+``_cs_futures_worker`` (never cs_futures, never .NET): the main script's top level never runs there,
+and its functions travel by value (``_cs_futures_worker._serialize``).
 
 Beyond CPython, opt-in: ``task_timeout`` (a stuck task's worker is killed, only that future fails
 with TimeoutError) and ``isolate_crashes`` (a dead worker fails only its own task).
@@ -27,11 +28,12 @@ import sys
 import threading
 import weakref
 
+import _cs_futures_worker
+from _cs_futures_worker import _serialize, _worker
+
 from . import _base
 from . import _bridge
 from . import _descriptors
-from . import _serialize
-from . import _worker
 
 BrokenProcessPool = _std_process.BrokenProcessPool
 _RemoteTraceback = _std_process._RemoteTraceback
@@ -45,24 +47,6 @@ _TERMINATE = "terminate"
 _KILL = "kill"
 _SHUTDOWN_CALLBACK_OPERATION = {_TERMINATE, _KILL}
 _TERMINATED = _bridge.MESSAGES["ProcessTerminatedAbruptly"]
-
-# The worker's entry: import cs_futures._worker without running the package's __init__ (which
-# loads .NET); the real package is loaded if a task uses it. _serialize is imported first, so that
-# _worker's "from . import _serialize" finds it without asking the package for the attribute.
-_BOOTSTRAP = """\
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location(
-    "cs_futures", {init!r}, submodule_search_locations=[{package!r}])
-package = importlib.util.module_from_spec(spec)
-def __getattr__(name):
-    del package.__getattr__
-    spec.loader.exec_module(package)
-    return getattr(package, name)
-package.__getattr__ = __getattr__
-sys.modules["cs_futures"] = package
-import cs_futures._serialize, cs_futures._worker
-sys.exit(sys.modules["cs_futures._worker"].main())
-"""
 
 # Set at interpreter exit, after which no executor accepts work (CPython's _global_shutdown).
 _global_shutdown = False
@@ -230,16 +214,14 @@ def _map_in_chunks(base_map, fn, iterables, timeout, chunksize, buffersize):
 
 def _worker_arguments():
     """The arguments of a worker process for this interpreter (``sys.executable``): its flags, then
-    ``-c`` and the bootstrap that runs ``cs_futures._worker`` from this package."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
-    return [*subprocess._args_from_interpreter_flags(), "-c", bootstrap]
+    the bootstrap of every cs_futures worker (``_cs_futures_worker.worker_arguments``)."""
+    return _cs_futures_worker.worker_arguments(subprocess._args_from_interpreter_flags())
 
 
 def _worker_config(max_workers, initializer=None, *, max_tasks_per_child=None, start_all=False,
                    isolate_crashes=False, task_timeout=None, name=""):
     """The engine's worker-pool configuration (``PythonProcessPool.ReadOptions``): this interpreter
-    with its flags running ``cs_futures._worker``, this process's environment, and the settings
+    with its flags running ``_cs_futures_worker``, this process's environment, and the settings
     each worker applies first (``sys.path``, ``sys.argv``, the authkey, the pickled initializer)."""
     settings = {
         "sys_path": list(sys.path),

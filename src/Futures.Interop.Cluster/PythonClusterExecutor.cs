@@ -80,7 +80,7 @@ public sealed class PythonClusterExecutor : IDisposable, IAsyncDisposable
                     IsolateCrashes = true,
                     Logger = options.Logger,
                     Name = "PythonClusterExecutor",
-                    TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
+                    TraceWorkers = true, // _cs_futures_worker/_worker.py answers FrameKind.TracedTask
                 }
                 : null,
         });

@@ -30,7 +30,7 @@ SPAWN = multiprocessing.get_context("spawn")
 
 
 def cloudpickle_in_use():
-    from cs_futures import _serialize
+    from _cs_futures_worker import _serialize
     return _serialize._cloudpickle is not None
 
 
@@ -173,7 +173,8 @@ class ResultTests(PoolTestCase):
         # out, so that a segfault in a task kills the worker as it would a CPython worker.
         modules, default_sigsegv = self.executor.submit(
             tasks.dotnet_modules_and_sigsegv_handler).result(timeout=WAIT)
-        self.assertEqual(modules, ["cs_futures", "cs_futures._serialize", "cs_futures._worker"])
+        self.assertEqual(modules, ["_cs_futures_worker", "_cs_futures_worker.__main__",
+                                   "_cs_futures_worker._serialize", "_cs_futures_worker._worker"])
         self.assertTrue(default_sigsegv)
 
     def test_submit_round_trip(self):

@@ -19,7 +19,9 @@ import functools
 import os
 import threading
 
-from .. import _base, _bridge, _loader, _serialize, _worker
+from _cs_futures_worker import _serialize, _worker
+
+from .. import _base, _bridge, _loader
 from .. import process as _process
 from ._errors import ClusterUnavailable, KilledWorker, PayloadTooLarge, VersionMismatch
 from ._errors import decode as _decode
