@@ -772,5 +772,30 @@ class ScriptTests(unittest.TestCase):
         self.assertEqual(out.splitlines(), ["['t0', 't1', 't2']"], err)
 
 
+
+class CompatibilityNamesTests(unittest.TestCase):
+    """CPython's private names of concurrent/futures/process.py resolve on cs_futures.process (from
+    _process_compat), and map() is written once for the process pool and the cluster."""
+
+    def test_every_name_of_the_standard_module_resolves(self):
+        import cs_futures.process as ours
+        missing = [name for name in vars(std.process) if not name.startswith("__") and not hasattr(ours, name)]
+        self.assertEqual(missing, [])
+        for name in ("_WorkerProcess", "_PoolManager", "_CallQueue", "_mp_exitcode", "_process_chunk",
+                     "_RemoteTraceback", "_check_system_limits", "_ExecutorManagerThread"):
+            self.assertTrue(hasattr(ours, name), name)
+        self.assertIs(ours._RemoteTraceback, std.process._RemoteTraceback)
+
+    def test_map_comes_once(self):
+        import cs_futures.cluster
+        import cs_futures.process as ours
+        self.assertIs(ProcessPoolExecutor.map, cs_futures.cluster.ClusterExecutor.map)
+        self.assertIs(ProcessPoolExecutor.map, ours._MapInChunks.map)
+        self.assertTrue(ProcessPoolExecutor.map.__doc__.startswith("Returns an iterator equivalent to map(fn, iter)."))
+        self.assertIn("chunksize", ProcessPoolExecutor.map.__doc__)
+        with self.assertRaisesRegex(ValueError, "chunksize must be >= 1"):
+            ProcessPoolExecutor(1).map(abs, [1], chunksize=0)
+
+
 if __name__ == "__main__":
     unittest.main()
