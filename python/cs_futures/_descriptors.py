@@ -10,8 +10,7 @@ import threading
 from multiprocessing import context as _context
 from multiprocessing import reduction as _reduction
 
-from . import _serialize
-from . import _worker
+from _cs_futures_worker import _serialize, _worker
 
 
 class _DescriptorServer:

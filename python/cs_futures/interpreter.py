@@ -21,12 +21,12 @@ package's ordinary futures: they mix with the other executors' in ``wait``, ``as
 asyncio.
 """
 import functools
-import os
 import sys
 
+import _cs_futures_worker
+from _cs_futures_worker import _interpreter_calls, _serialize
+
 from . import _bridge
-from . import _interpreter_calls
-from . import _serialize
 from . import thread as _thread
 
 BrokenInterpreterPool = _thread.BrokenInterpreterPool
@@ -37,27 +37,6 @@ else:
 
 # The first Python with isolated subinterpreters that have their own GIL (Py_NewInterpreterFromConfig).
 REQUIRED_VERSION = (3, 12)
-
-# Run in each worker's new subinterpreter, where the engine sets thread_name to the worker thread's
-# name. The package there is an empty module with the package's path (its __init__ would load .NET),
-# whose submodules import as usual; at start only _interpreter_calls is (see there).
-_BOOTSTRAP = """\
-import sys
-sys.path[:] = {path!r}
-package = type(sys)("cs_futures")
-package.__path__ = [{package!r}]
-def __getattr__(name):
-    if name.startswith("_"):  # a submodule not imported yet
-        raise AttributeError(name)
-    raise ImportError("cs_futures.%s is not available inside an InterpreterPoolExecutor task: the "
-                      "worker's subinterpreter does not load .NET" % name, name="cs_futures")
-package.__getattr__ = __getattr__
-sys.modules["cs_futures"] = package
-import cs_futures._interpreter_calls
-cs_futures._interpreter_calls.start(thread_name)
-run = cs_futures._interpreter_calls.run
-stop = cs_futures._interpreter_calls.stop
-"""
 
 
 def _call(payload, _run=_bridge.interpreter_run, _result=_interpreter_calls.result):
@@ -141,8 +120,7 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
                 % (REQUIRED_VERSION + (sys.version.split()[0],)))
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self._bootstrap = _BOOTSTRAP.format(
-            path=list(sys.path), package=os.path.dirname(os.path.abspath(__file__)))
+        self._bootstrap = _interpreter_calls.bootstrap(sys.path, _cs_futures_worker.location())
         init = None
         if initializer is not None:
             payload = _dumps_call(initializer, tuple(initargs), {})

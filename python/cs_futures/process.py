@@ -4,18 +4,22 @@ CPython: concurrent/futures/process.py. The engine (``Futures.Native``'s ``Proce
 starts the workers, talks to them over private Unix sockets, notices a dead worker at once and
 completes the futures; no Python thread manages the pool. This module pickles the calls, decodes
 the replies (under the GIL, when a result is asked for), and keeps CPython's arguments, errors and
-attributes. Each worker is a fresh interpreter running ``cs_futures._worker``: the main script's
-top level never runs there, and its functions travel by value (``cs_futures._serialize``).
+attributes. Each worker is a fresh interpreter running the standard-library-only package
+``_cs_futures_worker`` (never cs_futures, never .NET): the main script's top level never runs there,
+and its functions travel by value (``_cs_futures_worker._serialize``). CPython's private names that
+code and tests reach for come from ``_process_compat``.
 
 Beyond CPython, opt-in: ``task_timeout`` (a stuck task's worker is killed, only that future fails
 with TimeoutError) and ``isolate_crashes`` (a dead worker fails only its own task).
 """
 from concurrent.futures import process as _std_process
 
+from . import _process_compat
+
 # The standard module's names, private ones included: code and tests reach for them
-# (``_check_system_limits``, ``_RemoteTraceback``, ``_ExecutorManagerThread``...).
-globals().update({name: value for name, value in vars(_std_process).items()
-                  if not name.startswith("__")})
+# (``_check_system_limits``, ``_RemoteTraceback``, ``_ExecutorManagerThread``...); the pool's own
+# definitions below replace some.
+globals().update(_process_compat.stdlib_names())
 
 import functools
 import itertools
@@ -27,11 +31,14 @@ import sys
 import threading
 import weakref
 
+import _cs_futures_worker
+from _cs_futures_worker import _serialize, _worker
+
 from . import _base
 from . import _bridge
 from . import _descriptors
-from . import _serialize
-from . import _worker
+# The views behind the executor's _processes, _executor_manager_thread and _call_queue.
+from ._process_compat import _CallQueue, _PoolManager, _WorkerProcess, _mp_exitcode
 
 BrokenProcessPool = _std_process.BrokenProcessPool
 _RemoteTraceback = _std_process._RemoteTraceback
@@ -45,24 +52,6 @@ _TERMINATE = "terminate"
 _KILL = "kill"
 _SHUTDOWN_CALLBACK_OPERATION = {_TERMINATE, _KILL}
 _TERMINATED = _bridge.MESSAGES["ProcessTerminatedAbruptly"]
-
-# The worker's entry: import cs_futures._worker without running the package's __init__ (which
-# loads .NET); the real package is loaded if a task uses it. _serialize is imported first, so that
-# _worker's "from . import _serialize" finds it without asking the package for the attribute.
-_BOOTSTRAP = """\
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location(
-    "cs_futures", {init!r}, submodule_search_locations=[{package!r}])
-package = importlib.util.module_from_spec(spec)
-def __getattr__(name):
-    del package.__getattr__
-    spec.loader.exec_module(package)
-    return getattr(package, name)
-package.__getattr__ = __getattr__
-sys.modules["cs_futures"] = package
-import cs_futures._serialize, cs_futures._worker
-sys.exit(sys.modules["cs_futures._worker"].main())
-"""
 
 # Set at interpreter exit, after which no executor accepts work (CPython's _global_shutdown).
 _global_shutdown = False
@@ -84,14 +73,6 @@ def _python_exit():
 
 
 threading._register_atexit(_python_exit)
-
-
-def _mp_exitcode(code):
-    """multiprocessing's convention, -N for a process killed by signal N, from the OS exit code
-    .NET reports (128 + N). A worker that calls sys.exit(129..192) itself reads as a signal too."""
-    if code is not None and 128 < code <= 128 + 64 and sys.platform != "win32":
-        return 128 - code
-    return code
 
 
 def _decode(kind, data):
@@ -139,64 +120,6 @@ class _Pool:
             _descriptors.release(self.tokens)
 
 
-class _WorkerProcess:
-    """A worker as ``executor._processes`` shows it: what code uses of ``multiprocessing.Process``."""
-
-    def __init__(self, pool, pid):
-        self._pool = pool
-        self.pid = pid
-        self.name = "cs_futures-worker-%d" % pid
-
-    @property
-    def exitcode(self):
-        code = _bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.ExitCode)
-        return None if code in (_bridge.Code.WorkerAlive, _bridge.Code.WorkerUnknown) else _mp_exitcode(code)
-
-    def is_alive(self):
-        return (_bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.ExitCode)
-                == _bridge.Code.WorkerAlive)
-
-    def terminate(self):
-        """Send SIGTERM to the worker."""
-        _bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.Terminate)
-
-    def kill(self):
-        """Send SIGKILL to the worker."""
-        _bridge.process_worker_op(self._pool.h, self.pid, _bridge.WorkerOp.Kill)
-
-    def join(self, timeout=None):
-        """Wait until the worker has exited."""
-        _bridge.wait(_bridge.process_worker_join, timeout, self._pool.h, self.pid)
-
-    def __repr__(self):
-        return "<%s pid=%d %s>" % (type(self).__name__, self.pid,
-                                   "alive" if self.is_alive() else "exitcode=%s" % self.exitcode)
-
-
-class _PoolManager:
-    """``executor._executor_manager_thread`` as code uses it: ``join()`` waits until the pool shut
-    down and every worker exited (the .NET engine has no manager thread)."""
-
-    def __init__(self, pool):
-        self._pool = pool
-
-    def join(self, timeout=None):
-        _bridge.wait(_bridge.process_pool_join, timeout, self._pool.h)
-
-    def is_alive(self):
-        return not _bridge.wait(_bridge.process_pool_join, 0, self._pool.h)
-
-
-class _CallQueue:
-    """``executor._call_queue``: tasks go straight to the engine; nothing to join."""
-
-    def join_thread(self):
-        pass
-
-    def close(self):
-        pass
-
-
 def _batched(iterable, n):
     it = iter(iterable)
     while chunk := tuple(itertools.islice(it, n)):
@@ -214,32 +137,58 @@ def _chain_from_iterable_of_lists(iterable):
             yield element.pop()
 
 
-def _map_in_chunks(base_map, fn, iterables, timeout, chunksize, buffersize):
-    """``map`` of the executors that ship calls to other processes: with *chunksize* > 1, one task
-    per chunk of arguments (``_process_chunk``), results flattened in order; *base_map* is
-    ``Executor.map`` bound to the executor."""
-    if chunksize < 1:
-        raise ValueError("chunksize must be >= 1.")
-    if chunksize == 1:
-        return base_map(fn, *iterables, timeout=timeout, buffersize=buffersize)
-    results = base_map(functools.partial(_process_chunk, fn),
-                       _batched(zip(*iterables), chunksize),
-                       timeout=timeout, buffersize=buffersize)
-    return _chain_from_iterable_of_lists(results)
+class _MapInChunks:
+    """``map`` of the executors that ship calls to other processes (this pool, ClusterExecutor),
+    written once: with *chunksize* > 1, one task per chunk of arguments (``_process_chunk``), the
+    results flattened in order. Put first among the bases; ``super().map`` is ``Executor.map``."""
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
+        """Returns an iterator equivalent to map(fn, iter).
+
+        Args:
+            fn: A callable that will take as many arguments as there are
+                passed iterables.
+            timeout: The maximum number of seconds to wait. If None, then there
+                is no limit on the wait time.
+            chunksize: If greater than one, the iterables will be chopped into
+                chunks of size chunksize and submitted to the executor, one task
+                per chunk. If set to one, the items in the list will be sent one
+                at a time.
+            buffersize: The number of submitted tasks whose results have not
+                yet been yielded. If the buffer is full, iteration over the
+                iterables pauses until a result is yielded from the buffer.
+                If None, all input elements are eagerly collected, and a task is
+                submitted for each.
+
+        Returns:
+            An iterator equivalent to: map(func, *iterables) but the calls may
+            be evaluated out-of-order.
+
+        Raises:
+            TimeoutError: If the entire result iterator could not be generated
+                before the given timeout.
+            Exception: If fn(*args) raises for any values.
+        """
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        if chunksize == 1:
+            return super().map(fn, *iterables, timeout=timeout, buffersize=buffersize)
+        results = super().map(functools.partial(_process_chunk, fn),
+                              _batched(zip(*iterables), chunksize),
+                              timeout=timeout, buffersize=buffersize)
+        return _chain_from_iterable_of_lists(results)
 
 
 def _worker_arguments():
     """The arguments of a worker process for this interpreter (``sys.executable``): its flags, then
-    ``-c`` and the bootstrap that runs ``cs_futures._worker`` from this package."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    bootstrap = _BOOTSTRAP.format(init=os.path.join(package, "__init__.py"), package=package)
-    return [*subprocess._args_from_interpreter_flags(), "-c", bootstrap]
+    the bootstrap of every cs_futures worker (``_cs_futures_worker.worker_arguments``)."""
+    return _cs_futures_worker.worker_arguments(subprocess._args_from_interpreter_flags())
 
 
 def _worker_config(max_workers, initializer=None, *, max_tasks_per_child=None, start_all=False,
                    isolate_crashes=False, task_timeout=None, name=""):
     """The engine's worker-pool configuration (``PythonProcessPool.ReadOptions``): this interpreter
-    with its flags running ``cs_futures._worker``, this process's environment, and the settings
+    with its flags running ``_cs_futures_worker``, this process's environment, and the settings
     each worker applies first (``sys.path``, ``sys.argv``, the authkey, the pickled initializer)."""
     settings = {
         "sys_path": list(sys.path),
@@ -265,7 +214,7 @@ def _cpu_count():
     return getattr(os, "process_cpu_count", os.cpu_count)() or 1
 
 
-class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
+class ProcessPoolExecutor(_MapInChunks, _base.Executor, _std_process.ProcessPoolExecutor):
     """An executor that runs calls in worker processes managed by the .NET engine."""
 
     def __init__(self, max_workers=None, mp_context=None,
@@ -428,31 +377,6 @@ class ProcessPoolExecutor(_base.Executor, _std_process.ProcessPoolExecutor):
             return future
 
     submit.__doc__ = _base.Executor.submit.__doc__
-
-    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
-        """Returns an iterator equivalent to map(fn, iter).
-
-        Args:
-            fn: A callable that will take as many arguments as there are
-                passed iterables.
-            timeout: The maximum number of seconds to wait. If None, then there
-                is no limit on the wait time.
-            chunksize: If greater than one, the iterables will be chopped into
-                chunks of size chunksize and submitted to the process pool.
-                If set to one, the items in the list will be sent one at a time.
-            buffersize: The number of submitted tasks whose results have not
-                yet been yielded (None: submit everything at once).
-
-        Returns:
-            An iterator equivalent to: map(func, *iterables) but the calls may
-            be evaluated out-of-order.
-
-        Raises:
-            TimeoutError: If the entire result iterator could not be generated
-                before the given timeout.
-            Exception: If fn(*args) raises for any values.
-        """
-        return _map_in_chunks(super().map, fn, iterables, timeout, chunksize, buffersize)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._shutdown_lock:

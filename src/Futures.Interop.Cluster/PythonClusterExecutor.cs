@@ -82,7 +82,7 @@ public sealed class PythonClusterExecutor : PythonPoolExecutor
                     IsolateCrashes = true,
                     Logger = options.Logger,
                     Name = options.Name ?? "PythonClusterExecutor",
-                    TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
+                    TraceWorkers = true, // _cs_futures_worker/_worker.py answers FrameKind.TracedTask
                 }
                 : null,
         });

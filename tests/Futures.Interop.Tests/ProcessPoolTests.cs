@@ -1,3 +1,4 @@
+using CsFutures.Interop.CPython;
 using CsFutures.Interop.Processes;
 using Python.Runtime;
 using CsFutures.Interop.Runtime;
@@ -81,5 +82,50 @@ public sealed class ProcessPoolTests
         };
         using var pool = NewPool(options);
         Assert.That(pool.SubmitPython<string>(Fn("greeting")).Result(Timeout), Is.EqualTo("hello from the initializer"));
+    }
+
+    [Test]
+    public void WorkersStartAsThePythonPackagesDoFromACopyOfTheSamePackage()
+    {
+        // The copy is python/_cs_futures_worker file for file, under the same name.
+        string source = Path.Combine(RepositoryRoot(), "python", WorkerPackage.Name);
+        using var host = new PythonWorkerHost(WorkerPackage.Extract(), ownsPackage: true,
+            pythonExecutable: null, initializer: null, initializerArguments: []);
+        string copy = Path.Combine(host.Arguments[1].Split('\'')[1], WorkerPackage.Name);
+        var expected = Directory.GetFiles(source, "*.py").Select(Path.GetFileName).Order().ToList();
+        Assert.That(Directory.GetFiles(copy).Select(Path.GetFileName).Order().ToList(), Is.EqualTo(expected));
+        Assert.That(expected, Does.Contain("__main__.py").And.Contain("__init__.py"));
+        foreach (string file in expected!)
+        {
+            Assert.That(File.ReadAllBytes(Path.Combine(copy, file!)), Is.EqualTo(File.ReadAllBytes(Path.Combine(source, file!))), file);
+        }
+
+        // The command line is the package's own bootstrap (_cs_futures_worker.worker_arguments), as
+        // cs_futures.process builds it for the Python package's pool.
+        using (Gil.Acquire())
+        {
+            using var scope = new PyDict();
+            scope["folder"] = new PyString(Path.GetDirectoryName(copy)!);
+            PythonEngine.Exec("import _cs_futures_worker\nexpected = _cs_futures_worker.worker_arguments(folder=folder)\n", scope);
+            Assert.That(host.Arguments, Is.EqualTo(scope.GetItem("expected").As<string[]>()));
+        }
+        Assert.That(host.Arguments[0], Is.EqualTo("-c"));
+
+        // A worker of a .NET host loads the worker package through its __main__, and never cs_futures or .NET.
+        using var pool = NewPool(new PythonProcessPoolOptions { MaxWorkers = 1 });
+        Assert.That(pool.SubmitPython<string>(Fn("worker_modules")).Result(Timeout), Is.EqualTo(
+            "_cs_futures_worker,_cs_futures_worker.__main__,_cs_futures_worker._serialize,_cs_futures_worker._worker"));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Futures.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("the repository root (Futures.sln) is not above the test directory");
     }
 }

@@ -9,7 +9,7 @@ namespace CsFutures.Interop.Tests;
 
 /// <summary>
 /// Spans and metrics of Python work hosted in .NET: a process pool of real Python workers
-/// (<c>cs_futures/_worker.py</c>, which never loads .NET) receives each task's trace context and
+/// (<c>_cs_futures_worker/_worker.py</c>, which never loads .NET) receives each task's trace context and
 /// reports its run's times, from which the pool builds the task's span as a child of the submitter's.
 /// </summary>
 public sealed class TelemetryTests

@@ -167,9 +167,9 @@ def signal_and_sleep(seconds):
 
 
 def dotnet_modules_and_sigsegv_handler():
-    """What a fresh worker has loaded of cs_futures, and its SIGSEGV handler (the .NET runtime
-    would install its own)."""
+    """What a fresh worker has loaded of cs_futures and its worker package, and its SIGSEGV handler
+    (the .NET runtime would install its own)."""
     import signal
     import sys
-    return (sorted(name for name in sys.modules if name.startswith("cs_futures")),
+    return (sorted(name for name in sys.modules if name.startswith(("cs_futures", "_cs_futures_worker"))),
             signal.getsignal(signal.SIGSEGV) == signal.SIG_DFL)

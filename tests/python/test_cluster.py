@@ -174,7 +174,7 @@ class EmbeddedClusterTest(unittest.TestCase):
         reader.close(), writer.close()
 
     def test_a_task_pickled_by_another_python_minor_version_is_refused(self):
-        from cs_futures import _worker
+        from _cs_futures_worker import _worker
         real = _worker.cluster_tag
         _worker.cluster_tag = lambda: _worker.CLUSTER_TAG + bytes([3, 2])
         try:

@@ -30,7 +30,7 @@ SPAWN = multiprocessing.get_context("spawn")
 
 
 def cloudpickle_in_use():
-    from cs_futures import _serialize
+    from _cs_futures_worker import _serialize
     return _serialize._cloudpickle is not None
 
 
@@ -173,7 +173,8 @@ class ResultTests(PoolTestCase):
         # out, so that a segfault in a task kills the worker as it would a CPython worker.
         modules, default_sigsegv = self.executor.submit(
             tasks.dotnet_modules_and_sigsegv_handler).result(timeout=WAIT)
-        self.assertEqual(modules, ["cs_futures", "cs_futures._serialize", "cs_futures._worker"])
+        self.assertEqual(modules, ["_cs_futures_worker", "_cs_futures_worker.__main__",
+                                   "_cs_futures_worker._serialize", "_cs_futures_worker._worker"])
         self.assertTrue(default_sigsegv)
 
     def test_submit_round_trip(self):
@@ -769,6 +770,31 @@ class ScriptTests(unittest.TestCase):
     def test_main_initializer_sets_a_global_the_main_tasks_read(self):
         out, err = self.run_script("-m", "cs_futures", os.path.join(SCRIPTS, "proc_main_initializer.py"))
         self.assertEqual(out.splitlines(), ["['t0', 't1', 't2']"], err)
+
+
+
+class CompatibilityNamesTests(unittest.TestCase):
+    """CPython's private names of concurrent/futures/process.py resolve on cs_futures.process (from
+    _process_compat), and map() is written once for the process pool and the cluster."""
+
+    def test_every_name_of_the_standard_module_resolves(self):
+        import cs_futures.process as ours
+        missing = [name for name in vars(std.process) if not name.startswith("__") and not hasattr(ours, name)]
+        self.assertEqual(missing, [])
+        for name in ("_WorkerProcess", "_PoolManager", "_CallQueue", "_mp_exitcode", "_process_chunk",
+                     "_RemoteTraceback", "_check_system_limits", "_ExecutorManagerThread"):
+            self.assertTrue(hasattr(ours, name), name)
+        self.assertIs(ours._RemoteTraceback, std.process._RemoteTraceback)
+
+    def test_map_comes_once(self):
+        import cs_futures.cluster
+        import cs_futures.process as ours
+        self.assertIs(ProcessPoolExecutor.map, cs_futures.cluster.ClusterExecutor.map)
+        self.assertIs(ProcessPoolExecutor.map, ours._MapInChunks.map)
+        self.assertTrue(ProcessPoolExecutor.map.__doc__.startswith("Returns an iterator equivalent to map(fn, iter)."))
+        self.assertIn("chunksize", ProcessPoolExecutor.map.__doc__)
+        with self.assertRaisesRegex(ValueError, "chunksize must be >= 1"):
+            ProcessPoolExecutor(1).map(abs, [1], chunksize=0)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ import functools
 import os
 import threading
 
-from .. import _base, _bridge, _loader, _serialize, _worker
+from _cs_futures_worker import _serialize, _worker
+
+from .. import _base, _bridge, _loader
 from .. import process as _process
 from ._errors import ClusterUnavailable, KilledWorker, PayloadTooLarge, VersionMismatch
 from ._errors import decode as _decode
@@ -139,7 +141,7 @@ def _gateways(address):
     return ",".join(address)
 
 
-class ClusterExecutor(_base.Executor):
+class ClusterExecutor(_process._MapInChunks, _base.Executor):
     """An executor whose calls run in worker processes of a cluster of nodes."""
 
     def __init__(self, address=None, *, max_workers=None, allowed_failures=3,
@@ -294,30 +296,6 @@ class ClusterExecutor(_base.Executor):
             part.add_done_callback(part_done)
 
     submit.__doc__ = _base.Executor.submit.__doc__
-
-    def map(self, fn, *iterables, timeout=None, chunksize=1, buffersize=None):
-        """Returns an iterator equivalent to map(fn, iter).
-
-        Args:
-            fn: A callable that will take as many arguments as there are
-                passed iterables.
-            timeout: The maximum number of seconds to wait. If None, then there
-                is no limit on the wait time.
-            chunksize: If greater than one, the iterables will be chopped into
-                chunks of size chunksize and each chunk sent as one task.
-            buffersize: The number of submitted tasks whose results have not
-                yet been yielded (None: submit everything at once).
-
-        Returns:
-            An iterator equivalent to: map(func, *iterables) but the calls may
-            be evaluated out-of-order.
-
-        Raises:
-            TimeoutError: If the entire result iterator could not be generated
-                before the given timeout.
-            Exception: If fn(*args) raises for any values.
-        """
-        return _process._map_in_chunks(super().map, fn, iterables, timeout, chunksize, buffersize)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         with self._shutdown_lock:

@@ -2,7 +2,8 @@
 included, for the .NET side."""
 from concurrent.futures import BrokenExecutor
 
-from .. import _worker
+from _cs_futures_worker import _worker
+
 from .. import process as _process
 
 VersionMismatch = _worker.VersionMismatch

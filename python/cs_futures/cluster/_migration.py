@@ -4,7 +4,9 @@ import functools
 import itertools
 import os
 
-from .. import _bridge, _worker
+from _cs_futures_worker import _worker
+
+from .. import _bridge
 from .. import process as _process
 from . import ClusterExecutor
 

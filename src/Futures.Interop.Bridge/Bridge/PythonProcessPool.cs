@@ -116,7 +116,7 @@ internal sealed unsafe class PythonProcessPool
             IsolateCrashes = Int(7) != 0,
             TaskTimeout = timeout > 0 ? TimeSpan.FromSeconds(timeout) : null,
             RunBlocking = WithoutGil.Run,
-            TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
+            TraceWorkers = true, // _cs_futures_worker/_worker.py answers FrameKind.TracedTask
             Name = Str(Item(9)),
         };
     }

@@ -49,7 +49,7 @@ public sealed class PythonProcessPoolExecutor : PythonPoolExecutor
                 ReaderStopping = PythonThreads.Detach,
                 RunBlocking = WithoutGil.Run,
                 Name = options.Name,
-                TraceWorkers = true, // cs_futures/_worker.py answers FrameKind.TracedTask
+                TraceWorkers = true, // _cs_futures_worker/_worker.py answers FrameKind.TracedTask
             });
         }
         catch

@@ -3,15 +3,16 @@ using System.Reflection;
 namespace CsFutures.Interop.Processes;
 
 /// <summary>
-/// A private copy of the Python worker package (<c>_cs_futures_worker</c>: the package's
-/// <c>_worker.py</c>, <c>_serialize.py</c>, <c>_interpreter_calls.py</c> and <c>_host.py</c>, embedded in
-/// this assembly), written to a new directory only this user can open, so that a .NET host needs no
-/// installed cs_futures.
+/// A private copy of the Python worker package <c>_cs_futures_worker</c> (<c>python/_cs_futures_worker</c>,
+/// standard library only: the worker process, the pickler, the interpreter-pool calls and the host helpers
+/// <c>_host.py</c>), embedded as it is in this assembly and written under the same name to a new directory
+/// only this user can open, so that a .NET host needs no installed cs_futures. Its workers start as the
+/// Python package's do (<c>_cs_futures_worker.worker_arguments()</c>).
 /// </summary>
 internal sealed class WorkerPackage : IDisposable
 {
     public const string Name = "_cs_futures_worker";
-    private static readonly string[] s_files = ["_worker.py", "_serialize.py", "_interpreter_calls.py", "_host.py"];
+    private const string Prefix = Name + "/"; // the resources' names (Futures.Interop.csproj)
 
     private WorkerPackage(DirectoryInfo root) => Root = root;
 
@@ -23,15 +24,18 @@ internal sealed class WorkerPackage : IDisposable
 
     public static WorkerPackage Extract()
     {
+        var assembly = typeof(WorkerPackage).Assembly;
+        string[] files = assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).ToArray();
+        if (!files.Contains(Prefix + "__init__.py") || !files.Contains(Prefix + "__main__.py"))
+        {
+            throw new InvalidOperationException($"the embedded worker package {Name} is missing from {assembly.GetName().Name}");
+        }
         var root = Directory.CreateTempSubdirectory("csf-py-"); // mode 0700 on Unix
         string package = Directory.CreateDirectory(Path.Combine(root.FullName, Name)).FullName;
-        File.WriteAllText(Path.Combine(package, "__init__.py"), "");
-        var assembly = typeof(WorkerPackage).Assembly;
-        foreach (string file in s_files)
+        foreach (string file in files)
         {
-            using Stream source = assembly.GetManifestResourceStream("cs_futures/" + file)
-                ?? throw new InvalidOperationException($"the embedded worker file {file} is missing from {assembly.GetName().Name}");
-            using var target = File.Create(Path.Combine(package, file));
+            using Stream source = assembly.GetManifestResourceStream(file)!;
+            using var target = File.Create(Path.Combine(package, file[Prefix.Length..]));
             source.CopyTo(target);
         }
         return new WorkerPackage(root);

@@ -76,11 +76,10 @@ def greeting():
 def current_traceparent():
     """In a process-pool worker: the trace context the pool sent with this task (None if none)."""
     import sys
-    for name in ("_cs_futures_worker._worker", "cs_futures._worker"):  # a .NET host's copy, or the package
-        module = sys.modules.get(name)
-        if module is not None:
-            return module.traceparent
-    raise RuntimeError("not in a cs_futures worker process")
+    module = sys.modules.get("_cs_futures_worker._worker")
+    if module is None:
+        raise RuntimeError("not in a cs_futures worker process")
+    return module.traceparent
 
 
 def interpreter_id():
@@ -123,3 +122,11 @@ def init_fail():
 def length(data):
     """The length of a str or bytes argument (the cluster's payload-size tests)."""
     return len(data)
+
+
+def worker_modules():
+    """In a process-pool worker: the loaded modules of cs_futures, its worker package, .NET and
+    ctypes, comma-separated (a worker loads only _cs_futures_worker)."""
+    import sys
+    prefixes = ("cs_futures", "_cs_futures_worker", "clr", "Python.Runtime", "ctypes")
+    return ",".join(sorted(name for name in sys.modules if name.startswith(prefixes)))

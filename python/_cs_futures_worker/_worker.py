@@ -1,10 +1,11 @@
-"""The worker process of cs_futures.ProcessPoolExecutor.
+"""The worker process of cs_futures' process pools (the Python package's, a .NET host's, a cluster node's).
 
-Started by the .NET engine as ``python -c <bootstrap>`` (see ``process._BOOTSTRAP``); it connects to
-the Unix socket named by ``CS_FUTURES_WORKER_SOCKET`` and speaks the engine's frame protocol
-(``Futures.Native/Processes/WorkerProtocol.cs``): Init, then Task after Task, until Stop or the end
-of the connection. It never runs the parent's main script: functions from ``__main__`` arrive by
-value (see ``_serialize``) and are rebuilt in a fresh ``__main__`` namespace.
+Started by the .NET engine as ``python -c <bootstrap>`` (the package's ``worker_arguments()``, which
+runs its ``__main__``); it connects to the Unix socket named by ``CS_FUTURES_WORKER_SOCKET`` and
+speaks the engine's frame protocol (``Futures.Native/Processes/WorkerProtocol.cs``): Init, then Task
+after Task, until Stop or the end of the connection. It never runs the parent's main script:
+functions from ``__main__`` arrive by value (see ``_serialize``) and are rebuilt in a fresh
+``__main__`` namespace.
 
 Standard library only: the worker must not load .NET.
 """

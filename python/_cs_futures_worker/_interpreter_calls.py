@@ -46,15 +46,48 @@ class ExecutionFailed(Exception):
             super().__str__(), self.excinfo.formatted.rstrip())
 
 
+# Run first in each worker's new subinterpreter, where the engine sets thread_name to the worker
+# thread's name: the caller's sys.path, and this package from the folder that holds it (found through
+# its __path__ afterwards, so it does not stay on sys.path).
+_BOOTSTRAP = """\
+import sys
+sys.path[:] = {path!r}
+sys.path.insert(0, {folder!r})
+from _cs_futures_worker import _interpreter_calls
+del sys.path[0]
+_interpreter_calls.start(thread_name)
+run = _interpreter_calls.run
+stop = _interpreter_calls.stop
+"""
+
+
+def bootstrap(path, folder):
+    """The code each worker subinterpreter runs first, for the Python package's interpreter pool and
+    a .NET host's (``PythonInterpreterPoolExecutor``): *path* as its ``sys.path``, this package
+    imported from *folder*, then ``run(body) -> bytes`` and ``stop()`` defined."""
+    return _BOOTSTRAP.format(path=list(path), folder=folder)
+
+
+def _refused(name):
+    if name.startswith("_"):  # what the import system looks up
+        raise AttributeError(name)
+    raise ImportError("cs_futures.%s is not available inside an InterpreterPoolExecutor task: the "
+                      "worker's subinterpreter does not load .NET" % name, name="cs_futures")
+
+
 def start(thread_name=None):
     """Prepare this (new) subinterpreter for calls: a fresh ``__main__`` for the functions and
-    classes that arrive by value, and the name the tasks see as ``threading.current_thread().name``
-    (the worker thread's name in the caller's interpreter)."""
+    classes that arrive by value, the name the tasks see as ``threading.current_thread().name``
+    (the worker thread's name in the caller's interpreter), and a ``cs_futures`` that a task's
+    module may import but whose names raise ImportError (the package loads .NET)."""
     import builtins
     main = types.ModuleType("__main__")
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
     sys.modules["__mp_main__"] = main
+    refusing = types.ModuleType("cs_futures")
+    refusing.__getattr__ = _refused
+    sys.modules.setdefault("cs_futures", refusing)
     global _thread_name
     _thread_name = thread_name
 

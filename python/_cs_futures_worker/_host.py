@@ -1,7 +1,7 @@
 """Process pools and clusters for .NET applications that host Python (Futures.Interop's
 ``PythonProcessPoolExecutor`` and ``PythonClusterExecutor``): the worker command line, the workers' settings, pickling calls and
-decoding replies. Loaded in the host's interpreter from a private copy of the worker package
-(``_cs_futures_worker``), so that the host needs no installed cs_futures.
+decoding replies. Loaded in the host's interpreter from a private copy of this package
+(``_cs_futures_worker``, see WorkerPackage.cs), so that the host needs no installed cs_futures.
 
 Standard library only.
 """
@@ -16,10 +16,10 @@ from . import _worker
 
 
 def worker_command(package_parent, executable=None):
-    """Return (program, arguments) that start one worker from the copy in *package_parent*."""
-    bootstrap = ("import sys; sys.path.insert(0, %r); from _cs_futures_worker import _worker; "
-                 "sys.exit(_worker.main())" % package_parent)
-    return executable or interpreter(), ["-c", bootstrap]
+    """Return (program, arguments) that start one worker from the copy in *package_parent*: the
+    bootstrap of the Python package's process pool (``_cs_futures_worker.worker_arguments``)."""
+    from . import worker_arguments
+    return executable or interpreter(), worker_arguments(folder=package_parent)
 
 
 def interpreter():
@@ -87,7 +87,7 @@ class _PathExtension:
 def dumps_cluster(fn, args, kwargs=None):
     """The pickled call for a cluster (PythonClusterExecutor): the cluster tag of this Python
     (_worker.cluster_tag), then the call. The folder of a module loaded from a file goes first as a
-    call to builtins (not to this private package, which a node's workers do not have)."""
+    call to builtins, which any node's worker runs (one of another --worker-command too)."""
     call = (fn, tuple(args), dict(kwargs or {}))
     folder = _file_module_folder(sys.modules.get(getattr(fn, "__module__", None) or ""))
     if folder is not None:
@@ -118,14 +118,8 @@ def interpreter_bootstrap(package_parent):
     """The code each worker subinterpreter of a C# host's interpreter pool
     (``PythonInterpreterPoolExecutor``) runs first (the engine sets ``thread_name``): the host's
     ``sys.path`` and the private copy of the worker package, then ``run(body) -> bytes`` and
-    ``stop()`` (see _interpreter_calls)."""
-    path = [package_parent] + list(sys.path) + _loaded_file_dirs()
-    return ("import sys\n"
-            "sys.path[:] = %r\n"
-            "from _cs_futures_worker import _interpreter_calls\n"
-            "_interpreter_calls.start(thread_name)\n"
-            "run = _interpreter_calls.run\n"
-            "stop = _interpreter_calls.stop\n" % (path,))
+    ``stop()``, as in the Python package's interpreter pool (see _interpreter_calls.bootstrap)."""
+    return _interpreter_calls.bootstrap(list(sys.path) + _loaded_file_dirs(), package_parent)
 
 
 def decode_interpreter(reply):
