@@ -62,7 +62,8 @@ internal sealed class TaskQueue : ITaskSource
     {
         lock (_lock)
         {
-            return new Dashboard.ExecutorCounts(_nextId, _queue.Count, _assigned.Count, _done, _failed);
+            return new Dashboard.ExecutorCounts(_nextId, _queue.Count, _assigned.Count, _done, _failed,
+                _reclaimed, Interlocked.Read(ref _watchdogActions), _nodesLost);
         }
     }
 
