@@ -19,7 +19,7 @@ internal sealed record ClusterSnapshot(
     IReadOnlyList<RatePoint> History)
 {
     /// <summary>Before the first sample.</summary>
-    internal static readonly ClusterSnapshot Empty = new(0, [], [], new ClusterTotals(0, 0, 0, 0, 0, 0, 0, 0, 0), 0, []);
+    internal static readonly ClusterSnapshot Empty = new(0, [], [], new ClusterTotals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0, []);
 }
 
 /// <summary>One silo: its address and membership status; its workers and counters when it reported
@@ -30,9 +30,10 @@ internal sealed record NodeView(string Id, string Address, string Status, NodeSt
 internal sealed record ExecutorView(Guid Id, ExecutorCounts? Stats);
 
 /// <summary>The cluster's sums: active nodes; workers alive and busy on them; tasks of the executors
-/// in the directory (submitted, queued, running, done, failed).</summary>
+/// in the directory (submitted, queued, running, done, failed); what those executors recovered from
+/// (tasks reclaimed from live nodes, watchdog actions, nodes lost).</summary>
 internal sealed record ClusterTotals(int Nodes, int Workers, long Busy, int Executors, long Submitted, long Queued,
-    long Running, long Done, long Failed);
+    long Running, long Done, long Failed, long Reclaimed, long WatchdogActions, long NodesLost);
 
 /// <summary>A point of the tasks-per-second line.</summary>
 internal sealed record RatePoint(long Time, double Rate);

@@ -80,7 +80,10 @@ internal sealed class DashboardSampler : BackgroundService
             counted.Sum(s => s.Queued),
             counted.Sum(s => s.Running),
             counted.Sum(s => s.Done),
-            counted.Sum(s => s.Failed));
+            counted.Sum(s => s.Failed),
+            counted.Sum(s => s.Reclaimed),
+            counted.Sum(s => s.WatchdogActions),
+            counted.Sum(s => s.NodesLost));
 
         // Tasks per second from the nodes' counters (they outlive executors): ended over the last few
         // seconds; a node that left takes its count with it, so a drop counts as none.

@@ -56,6 +56,9 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(taskTimeout, TimeSpan.Zero);
         }
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.WatchdogStallBound, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.WatchdogGiveUpAfter, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.WatchdogOrphanBound, TimeSpan.Zero);
         if (_options.Address is { } address)
         {
             if (RedisAddress.IsRedis(address))
@@ -309,7 +312,8 @@ public sealed class ClusterExecutor : IDisposable, IAsyncDisposable
             watcher = new MembershipWatcher(factory.GetGrain<IMembershipViewGrain>(0), _queue, _options, Log);
             var registered = self;
             var watchdog = new Watchdog(_queue, factory.GetGrain<INodeStatsGrain>(ClusterNames.NodeStatsKey),
-                () => directory.Register(_id, registered, _queue.Stats()), Log);
+                () => directory.Register(_id, registered, _queue.Stats()), Log,
+                _options.WatchdogStallBound, _options.WatchdogGiveUpAfter, _options.WatchdogOrphanBound);
             while (true)
             {
                 try

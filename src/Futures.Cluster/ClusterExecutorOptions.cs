@@ -77,4 +77,19 @@ public sealed class ClusterExecutorOptions
     /// TLS certificates) and the executor is broken. Default 30 s; null retries until shutdown (tasks
     /// submitted before any node is up wait for one).</summary>
     public TimeSpan? ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The watchdog's stall bound: tasks queued, no node's <see cref="ITaskSource.Take"/> for this
+    /// long, and a node reporting idle workers is a stall; the watchdog then registers the executor again,
+    /// and again every such bound while the stall lasts. Default 10 s.</summary>
+    public TimeSpan WatchdogStallBound { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stall (<see cref="WatchdogStallBound"/>) may last once seen before the watchdog
+    /// gives up: every pending future fails with <see cref="ClusterUnavailableException"/> and the executor
+    /// is broken. Default 60 s.</summary>
+    public TimeSpan WatchdogGiveUpAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a node holding this executor's tasks may report no busy worker before the
+    /// watchdog takes the tasks assigned to it before then back to the queue
+    /// (<see cref="ClusterExecutor.Reclaimed"/>). Default 30 s.</summary>
+    public TimeSpan WatchdogOrphanBound { get; init; } = TimeSpan.FromSeconds(30);
 }

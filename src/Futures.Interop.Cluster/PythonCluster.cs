@@ -14,13 +14,18 @@ internal sealed unsafe class PythonCluster
 {
     private readonly PyRef _decoder;
 
-    public PythonCluster(ClusterExecutorOptions options, PyRef decoder)
+    public PythonCluster(ClusterExecutorOptions options, PyRef decoder, ClusterLogLines? logs = null)
     {
         Engine = new ClusterExecutor(options);
         _decoder = decoder;
+        Logs = logs ?? new ClusterLogLines();
     }
 
     public ClusterExecutor Engine { get; }
+
+    /// <summary>The executor's log lines, waiting for the package's <c>cluster_logs</c> (the options'
+    /// <see cref="ClusterExecutorOptions.Log"/> when <see cref="ReadOptions"/> was given its <c>Add</c>).</summary>
+    public ClusterLogLines Logs { get; }
 
     /// <summary>Queues a pickled call; <paramref name="timeout"/> limits each of its runs,
     /// <paramref name="allowedFailures"/> (when not null) replaces the executor's.</summary>
@@ -34,7 +39,9 @@ internal sealed unsafe class PythonCluster
     /// <summary>Reads the options tuple the package passes (see <c>cs_futures/cluster/__init__.py</c>):
     /// <c>(address or None, allowed_failures, max_payload, task_timeout or 0.0, max_in_flight or 0,
     /// local worker config or None, tls_cert or None, tls_ca or None, connect_timeout or 0.0 for none)</c>.</summary>
-    public static ClusterExecutorOptions ReadOptions(IntPtr config)
+    /// <param name="config">The tuple.</param>
+    /// <param name="log">The executor's <see cref="ClusterExecutorOptions.Log"/>, or null.</param>
+    public static ClusterExecutorOptions ReadOptions(IntPtr config, Action<string>? log = null)
     {
         if (PyApi.PyTuple_Size(config) != 9)
         {
@@ -60,6 +67,7 @@ internal sealed unsafe class PythonCluster
             TlsCertificate = Text(6),
             TlsCa = Text(7),
             ConnectTimeout = connect > 0 ? TimeSpan.FromSeconds(connect) : null,
+            Log = log,
         };
     }
 }

@@ -26,11 +26,14 @@ public sealed class DashboardTests
         var watch = Stopwatch.StartNew();
         int dashboardPort = NodeProcess.FreePort();
         string url = $"http://127.0.0.1:{dashboardPort}/";
-        using var primary = NodeProcess.Start(null, workersPerNode, "--dashboard", $"{dashboardPort}");
+        // The primary loses the tasks of its first Take with tasks (reported started, never run), so that the
+        // executor's watchdog takes them back: the page shows a reclaim and a watchdog action.
+        using var primary = NodeProcess.StartWith(new Dictionary<string, string> { ["CS_FUTURES_CLUSTER_CHAOS"] = "lose-taken=1" },
+            null, workersPerNode, "--dashboard", $"{dashboardPort}");
         using var second = NodeProcess.Start(primary, workersPerNode);
         Assert.That(primary.Output, Does.Contain($"dashboard {url}"), "the node logs where its dashboard is");
         var nodesUp = watch.Elapsed;
-        var executor = new ClusterExecutor(new ClusterExecutorOptions { Address = primary.Gateway });
+        var executor = new ClusterExecutor(new ClusterExecutorOptions { Address = primary.Gateway, WatchdogOrphanBound = TimeSpan.FromSeconds(2) });
         try
         {
             Assert.That(executor.Connected.Wait(Long), Is.True, "the executor connected");
@@ -82,6 +85,9 @@ public sealed class DashboardTests
                 Assert.That(figures.Busy, Is.InRange(0, 2 * workersPerNode), $"busy workers: {figures}");
                 Assert.That(figures.Executors, Is.EqualTo(1), $"the page shows the executor: {figures}");
                 Assert.That(figures.Failed, Is.Zero, $"no task failed: {figures}");
+                Assert.That(new[] { figures.Reclaimed, figures.WatchdogActions, figures.NodesLost }, Is.All.GreaterThanOrEqualTo(0),
+                    $"the page shows reclaims, watchdog actions and nodes lost: {figures}");
+                Assert.That(figures.NodesLost, Is.Zero, $"no node was lost: {figures}");
                 // One snapshot of the executor's queue, taken under its lock: every submitted task is queued,
                 // running or ended.
                 Assert.That(figures.Queued + figures.Running + figures.Done + figures.Failed, Is.EqualTo(count),
@@ -98,6 +104,22 @@ public sealed class DashboardTests
             {
                 future.Result(Long);
             }
+            // The lost tasks were taken back at the end of the run (the primary was busy until then); the
+            // executor's counts reach the page with its next registration, a second later.
+            Assert.That(primary.Output, Does.Contain("chaos: lose-taken hit 1 of 1"), "the primary lost tasks");
+            Assert.That(executor.Reclaimed, Is.Positive, "the executor took them back");
+            Assert.That(executor.WatchdogActions, Is.Positive, "through its watchdog");
+            Figures? recovered = null;
+            bool shown = Eventually(() =>
+            {
+                recovered = browser.ReadFigures();
+                return recovered.Reclaimed == executor.Reclaimed && recovered.WatchdogActions == executor.WatchdogActions
+                    && recovered.NodesLost == executor.NodesLost && recovered.Done == count;
+            }, TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine($"after the run: {recovered}; the executor: reclaimed {executor.Reclaimed}, " +
+                $"watchdog actions {executor.WatchdogActions}, nodes lost {executor.NodesLost}");
+            Assert.That(shown, Is.True, $"the page shows the executor's reclaims, watchdog actions and nodes lost: {recovered}");
+            SaveScreenshot(browser.Screenshot(), "dashboard-recovered.png");
             TestContext.Out.WriteLine($"nodes up {nodesUp.TotalSeconds:F1} s, browser up {browserUp.TotalSeconds:F1} s, " +
                 $"{count} tasks done at {watch.Elapsed.TotalSeconds:F1} s");
         }
@@ -123,17 +145,32 @@ public sealed class DashboardTests
 
     /// <summary>The figures the page shows (its elements' text).</summary>
     private sealed record Figures(long Nodes, long Workers, long Busy, long Queued, long Running, long Done, long Failed,
-        double Rate, long Executors, int ChartPoints);
+        double Rate, long Executors, int ChartPoints, long Reclaimed, long WatchdogActions, long NodesLost);
 
-    private static void SaveScreenshot(byte[] png)
+    private static void SaveScreenshot(byte[] png, string name = "dashboard.png")
     {
         Assert.That(png.Length, Is.GreaterThan(1000), "the screenshot is a picture");
         string artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
         Directory.CreateDirectory(artifacts);
-        string path = Path.Combine(artifacts, "dashboard.png");
+        string path = Path.Combine(artifacts, name);
         File.WriteAllBytes(path, png);
         // The artifact of each run; docs/dashboard.png (shown by docs/cluster.md) is a copy of one, kept as is.
         TestContext.Out.WriteLine($"screenshot: {path} ({png.Length} bytes)");
+    }
+
+    // Waits for a state of other processes (the page, the executor), polling with a bound.
+    private static bool Eventually(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(250);
+        }
+        return true;
     }
 
     private static string FindChromium()
@@ -275,7 +312,8 @@ public sealed class DashboardTests
             const string expression = """
                 (() => {
                   const shown = {};
-                  for (const id of ["nodes-count", "workers-count", "busy-count", "queued", "running", "done", "failed", "rate", "executors-count"]) {
+                  for (const id of ["nodes-count", "workers-count", "busy-count", "queued", "running", "done", "failed", "rate", "executors-count",
+                                    "reclaimed", "watchdog-actions", "nodes-lost"]) {
                     shown[id] = document.querySelector("#" + id).textContent;
                   }
                   shown.points = document.querySelector("#chart-line").getAttribute("points");
@@ -296,7 +334,8 @@ public sealed class DashboardTests
             return new Figures(Number("nodes-count"), Number("workers-count"), Number("busy-count"), Number("queued"),
                 Number("running"), Number("done"), Number("failed"),
                 double.TryParse(rate, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double r) ? r : -1,
-                Number("executors-count"), points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+                Number("executors-count"), points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length,
+                Number("reclaimed"), Number("watchdog-actions"), Number("nodes-lost"));
         }
 
         /// <summary>A PNG of the page (the window is 1200x800).</summary>

@@ -221,7 +221,8 @@ class ContractTests(unittest.TestCase):
         declared = {name for name, value in vars(_bridge).items() if _bridge._is_entry(value)}
         self.assertEqual(declared, described - cluster)
         self.assertEqual(cluster, set() if cs_futures.ENGINE == "native" else
-                         {"cluster_new", "cluster_submit", "cluster_shutdown", "cluster_join", "cluster_stats"})
+                         {"cluster_new", "cluster_submit", "cluster_shutdown", "cluster_join", "cluster_stats",
+                          "cluster_logs"})
 
     def test_entries_are_builtins_of_the_engine_module_with_their_kind(self):
         # The package's engine, and the runtime-hosted engine's bridge, which the cluster executor uses.

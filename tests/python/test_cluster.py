@@ -1,9 +1,11 @@
 """cs_futures.ClusterExecutor with its embedded node: a real Orleans silo inside this process and
 real worker processes. The executor keeps CPython's semantics (map order and timeout,
 as_completed, wait, cancel, shutdown with cancel_futures, exceptions with the remote traceback) and
-the cluster's own rules (KilledWorker, payload limit, task timeout, what cannot cross machines).
-Tests with separate node processes are in test_cluster_nodes."""
+the cluster's own rules (KilledWorker, payload limit, task timeout, what cannot cross machines),
+and the executor's log through Python's logging (with two node processes: a node lost is logged).
+Other tests with separate node processes are in test_cluster_nodes."""
 import asyncio
+import logging
 import multiprocessing
 import os
 import sys
@@ -18,6 +20,7 @@ from cs_futures import cluster
 from cs_futures.process import BrokenProcessPool
 
 from . import cluster_tasks as tasks
+from .cluster_nodes import Node, wait_until
 from .support import WAIT, child_env, run_child
 
 LONG = 60  # seconds: the bound on a wait that involves starting the cluster or a worker
@@ -234,6 +237,64 @@ class ShutdownTest(unittest.TestCase):
         code, out, err = run_child([f.name], timeout=LONG)
         self.assertEqual(code, 0, err)
         self.assertEqual(out.strip(), "[0, 3, 6, 9]")
+
+
+class LoggingTest(unittest.TestCase):
+    """The .NET executor's log lines reach ``logging.getLogger("cs_futures.cluster")``."""
+
+    def test_a_lost_node_is_logged_as_a_warning_while_the_executor_runs(self):
+        primary = Node("--primary")
+        self.addCleanup(primary.stop)
+        victim = Node("--seed", primary.silo)
+        self.addCleanup(victim.stop)
+        with self.assertLogs("cs_futures.cluster", logging.WARNING) as logs:
+            with ClusterExecutor(primary.gateway) as ex:
+                # The victim has run tasks: the executor knows it (and watches its connection).
+                deadline = time.monotonic() + LONG
+                while not set(victim.worker_pids()) & set(ex.map(tasks.pid_of, range(8), timeout=LONG)):
+                    self.assertLess(time.monotonic(), deadline, "no task ran on the second node")
+                victim.kill()
+                # Logged while the executor runs (the draining thread), not only at its shutdown.
+                wait_until(lambda: any(victim.node_id in r.getMessage() for r in logs.records), LONG,
+                           "the lost node was not logged")
+                self.assertEqual(ex.submit(tasks.square, 7).result(LONG), 49)  # the rest goes on
+        lost = [r for r in logs.records if victim.node_id in r.getMessage()]
+        self.assertEqual(lost[0].levelno, logging.WARNING)
+        self.assertEqual(lost[0].name, "cs_futures.cluster")
+        self.assertRegex(lost[0].getMessage(), r"^ClusterExecutor-\d+: node \S+ lost: ")
+
+    def test_a_quiet_run_logs_no_warning(self):
+        with self.assertNoLogs("cs_futures.cluster", logging.WARNING):
+            with ClusterExecutor(max_workers=1) as ex:
+                self.assertEqual(list(ex.map(tasks.square, range(5))), [0, 1, 4, 9, 16])
+            self.assertEqual(ex._cluster.rt.cluster_logs(ex._cluster.h), [])  # the bridge's entry: drained
+
+    def test_lines_keep_their_level_and_order_and_a_failing_filter_loses_only_its_line(self):
+        from cs_futures.cluster import _logs
+
+        class Engine:  # the bridge's cluster_logs: (level, line) tuples, oldest first
+            def cluster_logs(self, handle):
+                return [(logging.WARNING, "ClusterExecutor-9: node n1 lost: a test"),
+                        (logging.INFO, "ClusterExecutor-9: boom"),
+                        (logging.ERROR, "ClusterExecutor-9: the watchdog gave up after 60 s: a test")]
+
+        class Cluster:
+            rt = Engine()
+            h = 1
+
+        def refuse_boom(record):
+            if "boom" in record.getMessage():
+                raise RuntimeError("a filter that fails")
+            return True
+
+        logger = logging.getLogger("cs_futures.cluster")
+        logger.addFilter(refuse_boom)
+        self.addCleanup(logger.removeFilter, refuse_boom)
+        with self.assertLogs("cs_futures.cluster", logging.INFO) as logs:
+            _logs.drain(Cluster())  # does not raise
+        self.assertEqual([(r.levelno, r.getMessage()) for r in logs.records],
+                         [(logging.WARNING, "ClusterExecutor-9: node n1 lost: a test"),
+                          (logging.ERROR, "ClusterExecutor-9: the watchdog gave up after 60 s: a test")])
 
 
 if __name__ == "__main__":

@@ -95,6 +95,9 @@ class NodesTest(unittest.TestCase):
             with self.assertRaises(cluster.KilledWorker) as caught:
                 doomed.result(LONG * 2)
             self.assertEqual(caught.exception.attempts, 2)
+            # The executor sees a node's connection refused as soon as the kernel closes its sockets,
+            # which can be some milliseconds before the dying process can be reaped.
+            wait_until(lambda: sum(n.proc.poll() is not None for n in nodes) >= 2, 10, "two nodes died")
             dead = [n for n in nodes if n.proc.poll() is not None]
             self.assertEqual(len(dead), 2, "one node per attempt")
             self.assertIn(caught.exception.last_node, [n.node_id for n in dead])

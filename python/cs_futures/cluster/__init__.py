@@ -23,6 +23,7 @@ from _cs_futures_worker import _serialize, _worker
 
 from .. import _base, _bridge, _loader
 from .. import process as _process
+from . import _logs
 from ._errors import ClusterUnavailable, KilledWorker, PayloadTooLarge, VersionMismatch
 from ._errors import decode as _decode
 
@@ -57,7 +58,9 @@ def _at_exit():
         cluster.rt.cluster_shutdown(cluster.h, 0)
     for cluster in list(_live):
         cluster.rt.wait(cluster.rt.cluster_join, 60, cluster.h)
+        _logs.drain(cluster)
         _live.discard(cluster)
+    _logs.stop()
 
 
 threading._register_atexit(_at_exit)
@@ -206,6 +209,7 @@ class ClusterExecutor(_process._MapInChunks, _base.Executor):
         self._shutdown_thread = False
         self._cluster = _Cluster(rt, rt.cluster_new(config, _decode))
         _live.add(self._cluster)
+        _logs.watch(self._cluster)  # its log lines go to logging.getLogger("cs_futures.cluster")
 
     def __repr__(self):
         return "<%s %s>" % (type(self).__name__, self._address or "embedded")
@@ -304,6 +308,7 @@ class ClusterExecutor(_process._MapInChunks, _base.Executor):
         cluster.rt.cluster_shutdown(cluster.h, 1 if cancel_futures else 0)
         if wait:
             cluster.rt.wait(cluster.rt.cluster_join, None, cluster.h)
+            _logs.drain(cluster)  # every line is logged once shutdown(wait=True) returns
             _live.discard(cluster)
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__

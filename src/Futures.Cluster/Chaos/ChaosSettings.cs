@@ -13,6 +13,10 @@ namespace CsFutures.Cluster.Chaos;
 /// <see cref="RegisterDelay"/> first.</item>
 /// <item><c>drop-completed</c>: a batch of results this node sends is lost on its way (the call fails
 /// as if its answer never came).</item>
+/// <item><c>lose-taken</c>: tasks a <c>Take</c> gave this node are reported started and then never run
+/// (the node holds them for the executor, but none of its workers is busy with them).</item>
+/// <item><c>closed-take</c>: a <c>Take</c> answers null, so the node takes the executor for closed and
+/// stops pulling from it for good (while the executor still queues work).</item>
 /// </list>
 /// Every hit is logged as <c>chaos: NAME hit K of COUNT</c>, so that a test sees that its fault happened.
 /// </summary>
@@ -24,6 +28,8 @@ internal sealed class ChaosSettings
     internal const string EmptyListings = "empty-listings";
     internal const string DelayRegister = "delay-register";
     internal const string DropCompleted = "drop-completed";
+    internal const string LoseTaken = "lose-taken";
+    internal const string ClosedTake = "closed-take";
 
     /// <summary>How long a delayed <c>Register</c> waits.</summary>
     internal static readonly TimeSpan RegisterDelay = TimeSpan.FromSeconds(10);
@@ -52,11 +58,11 @@ internal sealed class ChaosSettings
             var pair = part.Split('=', 2);
             var numbers = pair.Length == 2 ? pair[1].Split('@', 2) : [];
             int skip = 0;
-            if (pair[0] is not (EmptyListings or DelayRegister or DropCompleted) || numbers.Length == 0
+            if (pair[0] is not (EmptyListings or DelayRegister or DropCompleted or LoseTaken or ClosedTake) || numbers.Length == 0
                 || !int.TryParse(numbers[0], out int count) || count < 0
                 || (numbers.Length == 2 && (!int.TryParse(numbers[1], out skip) || skip < 0)))
             {
-                throw new ArgumentException($"{Variable}: expected {EmptyListings}|{DelayRegister}|{DropCompleted}=COUNT[@SKIP], got '{part}'");
+                throw new ArgumentException($"{Variable}: expected {EmptyListings}|{DelayRegister}|{DropCompleted}|{LoseTaken}|{ClosedTake}=COUNT[@SKIP], got '{part}'");
             }
             faults[pair[0]] = (count, 0, skip);
         }

@@ -73,7 +73,8 @@ internal sealed class TaskQueue : ITaskSource
     {
         lock (_lock)
         {
-            return new ExecutorCounts(_nextId, _queue.Count, _assigned.Count, _done, _failed);
+            return new ExecutorCounts(_nextId, _queue.Count, _assigned.Count, _done, _failed,
+                _reclaimed, Interlocked.Read(ref _watchdogActions), _nodesLost);
         }
     }
 

@@ -25,6 +25,7 @@ public static unsafe class ClusterEntryPoints
         NativeEntryPoints.Py("cluster_shutdown", "i:hi", (delegate*<IntPtr, int, int>)&ClusterShutdown, nameof(ClusterShutdown)),
         NativeEntryPoints.Wait("cluster_join", "i:hd", (delegate*<IntPtr, double, int>)&ClusterJoin, nameof(ClusterJoin)),
         NativeEntryPoints.Py("cluster_stats", "o:h", (delegate*<IntPtr, IntPtr>)&ClusterStats, nameof(ClusterStats)),
+        NativeEntryPoints.Py("cluster_logs", "o:h", (delegate*<IntPtr, IntPtr>)&ClusterLogs, nameof(ClusterLogs)),
     ];
 
     /// <summary>Adds the cluster's entries to the bridge (<see cref="NativeEntryPoints.Entries"/>), before
@@ -60,7 +61,8 @@ public static unsafe class ClusterEntryPoints
     {
         try
         {
-            return Handles.New(new PythonCluster(PythonCluster.ReadOptions(config), PyRef.Borrow(decoder)));
+            var logs = new ClusterLogLines();
+            return Handles.New(new PythonCluster(PythonCluster.ReadOptions(config, logs.Add), PyRef.Borrow(decoder), logs));
         }
         catch (Exception ex)
         {
@@ -131,6 +133,21 @@ public static unsafe class ClusterEntryPoints
                 ("nodes_lost", engine.NodesLost), ("watchdog_actions", engine.WatchdogActions),
                 ("broken", engine.Broken),
             ]);
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>py: a new list of the executor's log lines queued since the last call, oldest first, each a
+    /// tuple <c>(level, line)</c> with <c>logging</c>'s level numbers (<see cref="ClusterLogLines"/>); the
+    /// package hands them to the logger <c>cs_futures.cluster</c>.</summary>
+    private static IntPtr ClusterLogs(IntPtr handle)
+    {
+        try
+        {
+            return Handles.Get<PythonCluster>(handle).Logs.DrainToPython();
         }
         catch (Exception ex)
         {
