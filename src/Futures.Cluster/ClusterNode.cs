@@ -45,26 +45,11 @@ public sealed class ClusterNode : IAsyncDisposable
         _log = options.Log ?? (_ => { });
         SiloEndpoint = new IPEndPoint(options.Listen, options.Port != 0 ? options.Port : FreePort(options.Listen));
         GatewayEndpoint = new IPEndPoint(options.Listen, options.GatewayPort != 0 ? options.GatewayPort : FreePort(options.Listen));
-        var worker = options.Worker;
-        var pool = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
-        {
-            Name = worker.Name,
-            FileName = worker.FileName,
-            Arguments = worker.Arguments,
-            Environment = worker.Environment,
-            MaxWorkers = worker.MaxWorkers,
-            MaxTasksPerChild = worker.MaxTasksPerChild,
-            Initializer = worker.Initializer,
-            StartAllWorkers = worker.StartAllWorkers,
-            IsolateCrashes = true,
-            TaskTimeout = worker.TaskTimeout,
-            StartTimeout = worker.StartTimeout,
-            Logger = worker.Logger,
-            // Workers that answer FrameKind.TracedTask (cs_futures' Python worker, the tests' echo worker;
-            // --trace-workers): while someone listens, a task's span in its worker process is a child of
-            // the node's, itself a child of the submitter's (ClusterTelemetry).
-            TraceWorkers = worker.TraceWorkers,
-        });
+        // A node's workers are isolated: a crash costs its own task only. Workers that answer
+        // FrameKind.TracedTask (cs_futures' Python worker, the tests' echo worker; --trace-workers): while
+        // someone listens, a task's span in its worker process is a child of the node's, itself a child of
+        // the submitter's (ClusterTelemetry).
+        var pool = new ProcessPoolExecutor(options.Worker with { IsolateCrashes = true });
         _state = new NodeState(pool, options.MaxResult);
         var chaos = Chaos.ChaosSettings.FromEnvironment(_log);
         var primary = options.Primary ? SiloEndpoint : options.Seed;

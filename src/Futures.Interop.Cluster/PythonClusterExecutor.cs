@@ -73,17 +73,7 @@ public sealed class PythonClusterExecutor : PythonPoolExecutor
             TaskTimeout = options.TaskTimeout,
             MaxInFlight = embedded ? null : options.MaxWorkers,
             LocalWorker = embedded
-                ? new ProcessPoolExecutorOptions
-                {
-                    FileName = _host.Program,
-                    Arguments = _host.Arguments,
-                    MaxWorkers = options.MaxWorkers,
-                    Initializer = _host.Settings,
-                    IsolateCrashes = true,
-                    Logger = options.Logger,
-                    Name = options.Name ?? "PythonClusterExecutor",
-                    TraceWorkers = true, // _cs_futures_worker/_worker.py answers FrameKind.TracedTask
-                }
+                ? _host.PoolOptions(options) with { IsolateCrashes = true, Name = options.Name ?? "PythonClusterExecutor" }
                 : null,
         });
     }

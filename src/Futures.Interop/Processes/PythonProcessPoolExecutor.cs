@@ -35,21 +35,14 @@ public sealed class PythonProcessPoolExecutor : PythonPoolExecutor
             options.Initializer, options.InitializerArguments);
         try
         {
-            Engine = new ProcessPoolExecutor(new ProcessPoolExecutorOptions
+            Engine = new ProcessPoolExecutor(_host.PoolOptions(options) with
             {
-                FileName = _host.Program,
-                Arguments = _host.Arguments,
-                MaxWorkers = options.MaxWorkers,
                 MaxTasksPerChild = options.MaxTasksPerChild,
-                Initializer = _host.Settings,
                 TaskTimeout = options.TaskTimeout,
                 IsolateCrashes = options.IsolateCrashes,
-                Logger = options.Logger,
                 ReaderStarted = PythonThreads.MarkWorker, // decoding replies keeps one thread state
                 ReaderStopping = PythonThreads.Detach,
                 RunBlocking = WithoutGil.Run,
-                Name = options.Name,
-                TraceWorkers = true, // _cs_futures_worker/_worker.py answers FrameKind.TracedTask
             });
         }
         catch

@@ -1,5 +1,6 @@
 using CsFutures.Interop.CPython;
 using CsFutures.Interop.Runtime;
+using CsFutures.Processes;
 using Python.Runtime;
 
 namespace CsFutures.Interop.Processes;
@@ -71,6 +72,21 @@ internal sealed class PythonWorkerHost : IDisposable
     /// <summary>The pickled settings each worker receives in its Init frame (the host's <c>sys.path</c>,
     /// the initializer).</summary>
     public byte[] Settings { get; }
+
+    /// <summary>The engine pool's options for these workers, as every hosting executor starts them: this
+    /// program and bootstrap, the settings as the Init frame's payload, the pool's <see cref="PythonPoolOptions"/>
+    /// (workers, name, logger) and traced tasks (<c>_cs_futures_worker/_worker.py</c> answers
+    /// <see cref="FrameKind.TracedTask"/>). The caller adds its own with <c>with { ... }</c>.</summary>
+    public ProcessPoolExecutorOptions PoolOptions(PythonPoolOptions options) => new()
+    {
+        FileName = Program,
+        Arguments = Arguments,
+        Initializer = Settings,
+        MaxWorkers = options.MaxWorkers,
+        Name = options.Name,
+        Logger = options.Logger,
+        TraceWorkers = true,
+    };
 
     /// <summary>A work item for <c>fn(*args)</c>: the call pickled now (under the GIL), the reply
     /// decoded and converted to <typeparamref name="T"/> when it arrives.</summary>

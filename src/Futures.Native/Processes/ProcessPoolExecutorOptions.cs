@@ -7,8 +7,9 @@ namespace CsFutures.Processes;
 /// How a <see cref="ProcessPoolExecutor"/> starts and manages its workers: the arguments of Python's
 /// <c>ProcessPoolExecutor(max_workers, mp_context, initializer, initargs, max_tasks_per_child)</c>,
 /// with the worker command line in place of <c>mp_context</c>, and the opt-in behaviours beyond CPython.
+/// A record, so that a variant is <c>options with { IsolateCrashes = true }</c>.
 /// </summary>
-public sealed class ProcessPoolExecutorOptions
+public sealed record ProcessPoolExecutorOptions
 {
     /// <summary>The pool's name, the <see cref="FuturesTelemetry.ExecutorTag"/> of its metrics and task
     /// spans (as a thread pool's thread name prefix); <c>null</c> names it <c>ProcessPoolExecutor-{k}</c>,
