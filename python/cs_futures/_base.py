@@ -62,7 +62,7 @@ def _refuse_after_fork():
     global _outcome, _state_of, _wait_one
     _outcome = _state_of = _wait_one = _bridge._refuse
     # The engine's C methods of FutureBase, shadowed on the class: they too would call into .NET.
-    for name in ('done', 'running', 'cancelled', 'result', 'exception'):
+    for name in ('done', 'running', 'cancelled', 'cancel', 'result', 'exception'):
         setattr(Future, name, _bridge._refuse)
 
 
@@ -246,9 +246,10 @@ class _Waiters:
 class Future(_bridge.FutureBase, _std.Future):
     """Represents the result of an asynchronous computation.
 
-    ``done()``, ``running()``, ``cancelled()``, and ``result()``/``exception()`` of a finished
-    future are C methods of the engine's ``FutureBase`` (which keeps the handle, ``_h``); the
-    other cases of ``result()`` and ``exception()`` are ``_result_slow`` and ``_exception_slow``.
+    ``done()``, ``running()``, ``cancelled()``, ``cancel()`` of a done future and
+    ``result()``/``exception()`` of a finished future are C methods of the engine's ``FutureBase``
+    (which keeps the handle, ``_h``); the other cases are ``_cancel_slow``, ``_result_slow`` and
+    ``_exception_slow``.
     """
 
     def __init__(self):
@@ -350,7 +351,8 @@ class Future(_bridge.FutureBase, _std.Future):
     # rest; named result and exception, so that their errors and tracebacks read as CPython's.
     _result_slow = result
     _exception_slow = exception
-    del result, exception
+    _cancel_slow = cancel
+    del result, exception, cancel
 
     # The remaining methods are for executors and unit tests.
 

@@ -58,7 +58,7 @@ public sealed unsafe class EntryPointGuardTests
             Is.EquivalentTo(new[]
             {
                 "NativeEntryPoints.CreateModule", "ClusterEntryPoints.CreateModule", "EngineModule.Call",
-                "FutureType.Done", "FutureType.Running", "FutureType.Cancelled", "FutureType.ResultMethod", "FutureType.ExceptionMethod",
+                "FutureType.Done", "FutureType.Running", "FutureType.Cancelled", "FutureType.CancelMethod", "FutureType.ResultMethod", "FutureType.ExceptionMethod",
             }),
             "C calls .NET only through the module's factories, its builtins' one function and FutureBase's methods");
         Assert.That(Entries().Select(e => e.Method), Is.Unique);

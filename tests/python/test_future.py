@@ -419,8 +419,26 @@ class EngineMethodTests(unittest.TestCase):
     def test_the_state_queries_and_outcomes_are_the_engines_c_methods(self):
         self.assertIs(Future.__mro__[1], _bridge.FutureBase)
         self.assertIn(std.Future, Future.__mro__)
-        for name in ("done", "running", "cancelled", "result", "exception"):
+        for name in ("done", "running", "cancelled", "cancel", "result", "exception"):
             self.assertIsInstance(getattr(Future, name), types.MethodDescriptorType, name)
+
+    def test_cancel_answers_as_cpythons_in_every_state(self):
+        # A done future answers in C; a pending one is cancelled by the Python method, which
+        # notifies waiters and runs the callbacks; a running one cannot be cancelled.
+        finished, cancelled, pending, running = self.finished(1), Future(), Future(), Future()
+        cancelled.cancel()
+        running.set_running_or_notify_cancel()
+        seen = []
+        pending.add_done_callback(seen.append)
+        self.assertEqual([f.cancel() for f in (finished, cancelled, pending, running)], [False, True, True, False])
+        self.assertEqual(seen, [pending])
+        self.assertTrue(pending.cancelled() and cancelled.cancelled())
+        self.assertEqual(finished.result(), 1)
+        self.assertFalse(running.done())
+        for future in (finished, cancelled, pending):
+            self.assertEqual(future.cancel(), future.cancelled(), "a second cancel() answers the same")
+        with cancelled._condition:  # Python code that reached for the lock: the Python method answers
+            self.assertTrue(cancelled.cancel())
 
     def test_result_and_exception_take_the_timeout_as_cpythons(self):
         value = object()

@@ -79,6 +79,7 @@ internal static unsafe class FutureType
     private static delegate* unmanaged[SuppressGCTransition]<IntPtr, void> s_incRef;
     private static byte* s_resultSlow;
     private static byte* s_exceptionSlow;
+    private static byte* s_cancelSlow;
     private static byte* s_timeout;
 
     /// <summary>A new reference to the type, or NULL with a Python error set. The caller holds the GIL,
@@ -92,10 +93,11 @@ internal static unsafe class FutureType
         s_incRef = (delegate* unmanaged[SuppressGCTransition]<IntPtr, void>)PyApi.Py_IncRef;
         s_resultSlow = Utf8("_result_slow");
         s_exceptionSlow = Utf8("_exception_slow");
+        s_cancelSlow = Utf8("_cancel_slow");
         s_timeout = Utf8("timeout");
 
         // The definitions live as long as the process (CPython keeps pointers to them).
-        var methods = (PyMethodDef*)NativeMemory.AllocZeroed(6, (nuint)sizeof(PyMethodDef)); // 5 and the end
+        var methods = (PyMethodDef*)NativeMemory.AllocZeroed(7, (nuint)sizeof(PyMethodDef)); // 6 and the end
         methods[0] = Method("done", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&Done, MethNoArgs,
             "done($self, /)\n--\n\nReturn True if the future was cancelled or finished executing.");
         methods[1] = Method("running", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&Running, MethNoArgs,
@@ -106,6 +108,9 @@ internal static unsafe class FutureType
             ResultDoc);
         methods[4] = Method("exception", (delegate* unmanaged<IntPtr, IntPtr*, nint, IntPtr, IntPtr>)&ExceptionMethod, MethFastcallKeywords,
             ExceptionDoc);
+        methods[5] = Method("cancel", (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&CancelMethod, MethNoArgs,
+            "cancel($self, /)\n--\n\nCancel the future if possible.\n\nReturns True if the future was cancelled, False otherwise. A future\n"
+            + "cannot be cancelled if it is running or has already completed.");
 
         var members = (PyMemberDef*)NativeMemory.AllocZeroed(3, (nuint)sizeof(PyMemberDef));
         members[0] = new PyMemberDef
@@ -186,6 +191,35 @@ internal static unsafe class FutureType
         try
         {
             return Bool(FutureOf(self).State is FutureState.Cancelled or FutureState.CancelledAndNotified);
+        }
+        catch (Exception ex)
+        {
+            return BridgeErrors.Raise(ex, IntPtr.Zero);
+        }
+    }
+
+    /// <summary>Python's <c>Future.cancel()</c>: on a done future, its answer at once (False when finished,
+    /// True when cancelled, as CPython's, which changes nothing then); the Python method
+    /// <c>_cancel_slow</c> cancels a pending one (the callbacks and waiters it notifies are Python's), and
+    /// answers for a future whose <c>_condition</c> Python code reached for. <c>executor.map</c> cancels each
+    /// future it has taken the result of: that call is this one.</summary>
+    [UnmanagedCallersOnly]
+    private static IntPtr CancelMethod(IntPtr self, IntPtr unused)
+    {
+        try
+        {
+            if (*(byte*)(self + ConditionFlagOffset) == 0)
+            {
+                switch (FutureOf(self).State)
+                {
+                    case FutureState.Finished:
+                        return Bool(false);
+                    case FutureState.Cancelled:
+                    case FutureState.CancelledAndNotified:
+                        return Bool(true);
+                }
+            }
+            return CallSlow(self, s_cancelSlow, null, 0, IntPtr.Zero);
         }
         catch (Exception ex)
         {
