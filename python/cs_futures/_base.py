@@ -541,7 +541,7 @@ class Executor(_std.Executor):
             fs = collections.deque(
                 self.submit(fn, *args) for args in itertools.islice(zipped_iterables, buffersize))
         else:
-            fs = [self.submit(fn, *args) for args in zipped_iterables]
+            fs = self._submit_each(fn, zipped_iterables)
 
         # Use a weak reference to ensure that the executor can be garbage
         # collected independently of the result_iterator closure.
@@ -569,6 +569,11 @@ class Executor(_std.Executor):
                 for future in fs:
                     future.cancel()
         return result_iterator()
+
+    def _submit_each(self, fn, arguments):
+        """[self.submit(fn, *args) for args in arguments]: map's eager submits (an executor may do
+        them faster, as long as they mean the same)."""
+        return [self.submit(fn, *args) for args in arguments]
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         """Clean-up the resources associated with the Executor.

@@ -348,6 +348,23 @@ class ThreadPoolExecutor(_base.Executor, _std_thread.ThreadPoolExecutor):
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
+    def _submit_each(self, fn, arguments):
+        # map's submits, each what submit(fn, *args) does, with the checks that cannot change between
+        # two of them made once: a Python callable, no context to copy, submit not overridden.
+        kind = _CALLABLE_KINDS.get(type(fn))
+        if kind is None:
+            kind = _classify(fn)
+        if (kind != 0 or type(self).submit is not ThreadPoolExecutor.submit or _shutdown or _bridge.forked
+                or self._resolve_work_item_task is not None):
+            return super()._submit_each(fn, arguments)
+        h, submit, new_future, future_type = self._h, _bridge.executor_submit, _new_future, _Future
+        fs = []
+        for args in arguments:
+            future = new_future(future_type)
+            future._h = submit(h, fn, args, None)
+            fs.append(future)
+        return fs
+
     def shutdown(self, wait=True, *, cancel_futures=False):
         _bridge.executor_shutdown(self._h, 1 if cancel_futures else 0)
         if wait:

@@ -569,6 +569,26 @@ class MapTests(unittest.TestCase):
             self.assertEqual(list(executor.map(abs, range(-50, 50))), [abs(i) for i in range(-50, 50)])
             self.assertEqual(list(executor.map(pow, [2, 3, 4], [3, 2])), [8, 9], "shortest iterable")
 
+    def test_a_subclass_that_overrides_submit_sees_every_call_of_map(self):
+        # map submits through self.submit, as CPython's does (the pool's own submits are faster, and
+        # taken only when submit is the pool's).
+        class Counting(ThreadPoolExecutor):
+            calls = 0
+
+            def submit(self, fn, /, *args, **kwargs):
+                Counting.calls += 1
+                return super().submit(fn, *args, **kwargs)
+
+        with Counting(2) as executor:
+            self.assertEqual(list(executor.map(pow, [2, 3, 4], [2, 2, 2])), [4, 9, 16])
+        self.assertEqual(Counting.calls, 3)
+
+    def test_map_after_shutdown_raises_as_submit(self):
+        executor = ThreadPoolExecutor(1)
+        executor.shutdown()
+        with self.assertRaisesRegex(RuntimeError, "cannot schedule new futures after shutdown"):
+            executor.map(abs, [1])
+
     def test_exception_is_raised_at_its_position(self):
         with ThreadPoolExecutor(2) as executor:
             results = executor.map(lambda x: 10 // x, [1, 0, 5])
