@@ -85,10 +85,12 @@ class NodesTest(unittest.TestCase):
     def test_a_task_that_kills_its_own_node_fails_with_killed_worker(self):
         # Redis membership (any node may die): a task that SIGKILLs the node running it kills one
         # node per attempt; with allowed_failures=1 it fails with KilledWorker once two nodes died,
-        # and the third node serves the rest of the run.
+        # and the nodes left serve the rest of the run. Four nodes, so that two are left: Orleans
+        # declares a silo dead on two votes, and a lone survivor of three whose two peers died within
+        # a second cannot cast them (a limitation listed in docs/cluster.md).
         redis = RedisServer()
         self.addCleanup(redis.stop)
-        nodes = [self.node("--cluster", redis.address) for _ in range(3)]
+        nodes = [self.node("--cluster", redis.address) for _ in range(4)]
         with ClusterExecutor(redis.address, allowed_failures=1) as ex:
             self.assertEqual(ex.submit(tasks.square, 5).result(LONG), 25)
             doomed = ex.submit(tasks.kill_my_node)
