@@ -347,8 +347,9 @@ class Future(_bridge.FutureBase, _std.Future):
             return _bridge.clr_bridge().ExceptionOf(self._h)
         return value
 
-    # FutureBase's C methods wait for a pending future and answer for a finished one, and call these (by these names) for the
-    # rest; named result and exception, so that their errors and tracebacks read as CPython's.
+    # FutureBase's C methods wait for a pending future and answer for a finished (or, cancel(), a done)
+    # one, and call these (by these names) for the rest; named result, exception and cancel, so that their
+    # errors and tracebacks read as CPython's.
     _result_slow = result
     _exception_slow = exception
     _cancel_slow = cancel
